@@ -1,0 +1,99 @@
+/* sluice-context.c — the element context: options and names handed to an element instance. */
+#include "sluice-context.h"
+
+struct _SluiceElementContext
+{
+  char *plugin_name;
+  char *element_type;
+  char *component_id;
+  SluiceValue *options;
+};
+
+SluiceElementContext *
+sluice_element_context_new (const char *plugin_name, const char *element_type,
+                            const char *component_id, SluiceValue *options)
+{
+  SluiceElementContext *context = g_new0 (SluiceElementContext, 1);
+
+  context->plugin_name = g_strdup (plugin_name);
+  context->element_type = g_strdup (element_type);
+  context->component_id = g_strdup (component_id);
+  context->options = options ? sluice_value_ref (options) : NULL;
+  return context;
+}
+
+void
+sluice_element_context_free (SluiceElementContext *context)
+{
+  if (context == NULL)
+    return;
+  g_free (context->plugin_name);
+  g_free (context->element_type);
+  g_free (context->component_id);
+  g_clear_pointer (&context->options, sluice_value_unref);
+  g_free (context);
+}
+
+SluiceValue *
+sluice_element_context_get_options (const SluiceElementContext *context)
+{
+  return context->options;
+}
+
+static SluiceValue *
+lookup_option (const SluiceElementContext *context, const char *key, SluiceValueKind kind)
+{
+  SluiceValue *value;
+
+  if (context->options == NULL || sluice_value_get_kind (context->options) != SLUICE_VALUE_DICT)
+    return NULL;
+  value = sluice_value_dict_lookup (context->options, key);
+  if (value == NULL || sluice_value_get_kind (value) != kind)
+    return NULL;
+  return value;
+}
+
+const char *
+sluice_element_context_get_string (const SluiceElementContext *context, const char *key,
+                                   const char *fallback)
+{
+  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_STRING);
+
+  return value ? sluice_value_get_string (value, NULL) : fallback;
+}
+
+int64_t
+sluice_element_context_get_integer (const SluiceElementContext *context, const char *key,
+                                    int64_t fallback)
+{
+  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_INTEGER);
+
+  return value ? sluice_value_get_integer (value) : fallback;
+}
+
+gboolean
+sluice_element_context_get_boolean (const SluiceElementContext *context, const char *key,
+                                    gboolean fallback)
+{
+  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_BOOLEAN);
+
+  return value ? sluice_value_get_boolean (value) : fallback;
+}
+
+const char *
+sluice_element_context_get_plugin_name (const SluiceElementContext *context)
+{
+  return context->plugin_name;
+}
+
+const char *
+sluice_element_context_get_element_type (const SluiceElementContext *context)
+{
+  return context->element_type;
+}
+
+const char *
+sluice_element_context_get_component_id (const SluiceElementContext *context)
+{
+  return context->component_id;
+}

@@ -1,0 +1,45 @@
+/* sluice-context.h — what the host tells an element instance about itself.
+ *
+ * The host creates one SluiceElementContext for every element instance it builds from configuration
+ * (a pipe's source, each transform, its sink, a system) and passes it to the element's create
+ * callback.  It carries the validated options (defaults filled in), the names used to tag log
+ * messages, and nothing the element could use to reach into the host's internals.  The context
+ * outlives the instance; everything returned from it is borrowed.
+ *
+ * The _new and _set functions are for the host and for the plugin test harness.
+ */
+#pragma once
+
+#include "sluice-value.h"
+
+SLUICE_BEGIN_DECLS
+
+typedef struct _SluiceElementContext SluiceElementContext;
+
+/* The component's options as a DICT, validated against the element's schema and with defaults
+ * filled in. */
+SLUICE_SDK_API SluiceValue *sluice_element_context_get_options (const SluiceElementContext *context);
+/* Shortcuts into the options dict; the fallback is returned when the key is absent or of another
+ * type (which validation normally rules out). */
+SLUICE_SDK_API const char *sluice_element_context_get_string (const SluiceElementContext *context,
+                                                             const char *key, const char *fallback);
+SLUICE_SDK_API int64_t sluice_element_context_get_integer (const SluiceElementContext *context,
+                                                           const char *key, int64_t fallback);
+SLUICE_SDK_API gboolean sluice_element_context_get_boolean (const SluiceElementContext *context,
+                                                            const char *key, gboolean fallback);
+
+SLUICE_SDK_API const char *sluice_element_context_get_plugin_name (const SluiceElementContext *context);
+SLUICE_SDK_API const char *sluice_element_context_get_element_type (const SluiceElementContext *context);
+/* The `_id` of the component the element belongs to: a pipe or a system. */
+SLUICE_SDK_API const char *sluice_element_context_get_component_id (const SluiceElementContext *context);
+
+/* Host side. */
+SLUICE_SDK_API SluiceElementContext *sluice_element_context_new (const char *plugin_name,
+                                                                const char *element_type,
+                                                                const char *component_id,
+                                                                SluiceValue *options);
+SLUICE_SDK_API void sluice_element_context_free (SluiceElementContext *context);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceElementContext, sluice_element_context_free)
+
+SLUICE_END_DECLS

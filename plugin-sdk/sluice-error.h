@@ -1,0 +1,29 @@
+/* sluice-error.h — the SDK's error domain.
+ *
+ * Plugins report failures as GErrors in SLUICE_ERROR (or a domain of their own).  The codes are
+ * extensible: new codes are only ever appended.
+ */
+#pragma once
+
+#include <glib.h>
+#include "sluice-macros.h"
+
+SLUICE_BEGIN_DECLS
+
+#define SLUICE_ERROR (sluice_error_quark ())
+
+typedef enum
+{
+  SLUICE_ERROR_FAILED,         /* anything not covered below */
+  SLUICE_ERROR_INVALID_CONFIG, /* an option value is unusable */
+  SLUICE_ERROR_INVALID_DATA,   /* an entity or value is malformed */
+  SLUICE_ERROR_PARSE,          /* input text could not be parsed */
+  SLUICE_ERROR_IO,             /* reading or writing outside the host failed */
+  SLUICE_ERROR_NOT_SUPPORTED,  /* the element cannot do what was asked */
+  SLUICE_ERROR_TIMEOUT,        /* a deadline passed */
+  SLUICE_ERROR_CANCELLED,      /* the host asked the element to stop */
+} SluiceError;
+
+SLUICE_SDK_API GQuark sluice_error_quark (void);
+
+SLUICE_END_DECLS

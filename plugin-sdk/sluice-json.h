@@ -1,0 +1,38 @@
+/* sluice-json.h — the data-plane JSON codec: streaming parse of entity arrays, and JSON output.
+ *
+ * Data enters sluice as JSON (files, HTTP bodies) that may be far larger than memory.  A
+ * SluiceJsonReader is fed bytes as they arrive and hands back each complete top-level value (each
+ * element of a top-level array, or a sequence of top-level values as in JSON lines) as soon as it has
+ * been parsed, so memory stays bounded by the largest single entity.  Transit-encoded strings become
+ * typed values.  Errors name the byte offset and what was expected.
+ */
+#pragma once
+
+#include "sluice-entity.h"
+
+SLUICE_BEGIN_DECLS
+
+typedef struct _SluiceJsonReader SluiceJsonReader;
+
+/* Number handling for JSON numbers with a fraction or exponent. */
+#define SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL (1u << 0) /* 1.5 becomes a DECIMAL, not a FLOAT */
+#define SLUICE_JSON_READER_FLAG_FLOAT_AS_INT (1u << 1)     /* 2.0 becomes the INTEGER 2 */
+
+SLUICE_SDK_API SluiceJsonReader *sluice_json_reader_new (uint32_t flags);
+SLUICE_SDK_API void sluice_json_reader_free (SluiceJsonReader *reader);
+/* Feeds @len bytes. FALSE with SLUICE_ERROR_PARSE on invalid input; the reader is then unusable. */
+SLUICE_SDK_API gboolean sluice_json_reader_feed (SluiceJsonReader *reader, const void *data, size_t len,
+                                                 GError **error);
+/* Signals the end of input; fails on truncated input. */
+SLUICE_SDK_API gboolean sluice_json_reader_finish (SluiceJsonReader *reader, GError **error);
+/* The next complete value, or NULL when none is ready yet.  Owned by the caller. */
+SLUICE_SDK_API SluiceValue *sluice_json_reader_pop (SluiceJsonReader *reader);
+/* Bytes consumed so far (for error messages and progress). */
+SLUICE_SDK_API uint64_t sluice_json_reader_get_offset (const SluiceJsonReader *reader);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceJsonReader, sluice_json_reader_free)
+
+/* Appends the JSON form of @value (transit-encoded) to @out. */
+SLUICE_SDK_API void sluice_json_write_value (GString *out, const SluiceValue *value);
+
+SLUICE_END_DECLS

@@ -1,0 +1,132 @@
+/* sluice-value.h — the values that entities are made of.
+ *
+ * A SluiceValue is immutable and reference-counted: once built it never changes, so it can be shared
+ * between threads and between a plugin and the host without copying.  The types are those of the
+ * Sesam entity model: the JSON types (with 64-bit integers, binary64 floats and arbitrary-precision
+ * decimals) and the transit-encoded extension types (datetime `~t`, namespaced identifier `~:`, URI
+ * `~r`, bytes `~b`, UUID `~u`, decimal `~f`).
+ *
+ * Lists and dicts are built with SluiceListBuilder and SluiceDictBuilder.  Dicts keep the order in
+ * which keys were added (so output looks like input); equality, ordering and hashing do not depend
+ * on that order.
+ *
+ * Ownership: functions named _new, _ref, _dup or _end return a reference the caller owns;
+ * _get functions return a borrowed pointer valid as long as the value it came from.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <glib.h>
+#include "sluice-macros.h"
+
+SLUICE_BEGIN_DECLS
+
+typedef struct _SluiceValue SluiceValue;
+
+/* Value kinds: a fixed-width integer; new kinds are only ever appended. */
+typedef uint32_t SluiceValueKind;
+
+#define SLUICE_VALUE_NULL 0
+#define SLUICE_VALUE_BOOLEAN 1
+#define SLUICE_VALUE_INTEGER 2
+#define SLUICE_VALUE_FLOAT 3
+#define SLUICE_VALUE_DECIMAL 4
+#define SLUICE_VALUE_STRING 5
+#define SLUICE_VALUE_LIST 6
+#define SLUICE_VALUE_DICT 7
+#define SLUICE_VALUE_DATETIME 8 /* `~t`: a datetime, or a date when sluice_value_is_date () */
+#define SLUICE_VALUE_NI 9       /* `~:` namespaced identifier */
+#define SLUICE_VALUE_URI 10     /* `~r` */
+#define SLUICE_VALUE_BYTES 11   /* `~b` */
+#define SLUICE_VALUE_UUID 12    /* `~u` */
+
+SLUICE_SDK_API SluiceValue *sluice_value_ref (SluiceValue *value);
+SLUICE_SDK_API void sluice_value_unref (SluiceValue *value);
+
+SLUICE_SDK_API SluiceValueKind sluice_value_get_kind (const SluiceValue *value);
+SLUICE_SDK_API const char *sluice_value_kind_get_name (SluiceValueKind kind);
+
+/* Scalars. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_null (void);
+SLUICE_SDK_API SluiceValue *sluice_value_new_boolean (gboolean b);
+SLUICE_SDK_API SluiceValue *sluice_value_new_integer (int64_t i);
+SLUICE_SDK_API SluiceValue *sluice_value_new_float (double d);
+/* @text: a decimal number in plain or exponent notation ("12.50", "-1e-3"); NULL on bad syntax. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_decimal (const char *text, GError **error);
+/* @str: UTF-8 text of @len bytes (-1: NUL-terminated). The text is copied; it may contain NULs. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_string (const char *str, gssize len);
+/* A datetime in UTC: seconds since the Unix epoch plus nanoseconds (0..999999999).
+ * The range is 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_datetime (int64_t unix_seconds, uint32_t nanoseconds,
+                                                       GError **error);
+/* A date (the `~tYYYY-MM-DD` form), stored as midnight UTC of that day. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_date (int year, int month, int day, GError **error);
+/* Namespaced identifier "ns:id" (the text after `~:`). */
+SLUICE_SDK_API SluiceValue *sluice_value_new_ni (const char *text, gssize len);
+SLUICE_SDK_API SluiceValue *sluice_value_new_uri (const char *text, gssize len);
+SLUICE_SDK_API SluiceValue *sluice_value_new_bytes (const void *data, size_t len);
+/* @text: a UUID in its 36-character hexadecimal form; NULL with an error otherwise. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_uuid (const char *text, GError **error);
+
+SLUICE_SDK_API gboolean sluice_value_get_boolean (const SluiceValue *value);
+SLUICE_SDK_API int64_t sluice_value_get_integer (const SluiceValue *value);
+/* The value as a double: for FLOAT, INTEGER and DECIMAL. */
+SLUICE_SDK_API double sluice_value_get_float (const SluiceValue *value);
+/* The text of STRING, DECIMAL, NI, URI and UUID values, without the transit prefix; @ret_len may
+ * be NULL.  Borrowed. */
+SLUICE_SDK_API const char *sluice_value_get_string (const SluiceValue *value, size_t *ret_len);
+SLUICE_SDK_API const uint8_t *sluice_value_get_bytes (const SluiceValue *value, size_t *ret_len);
+SLUICE_SDK_API int64_t sluice_value_get_datetime_seconds (const SluiceValue *value);
+SLUICE_SDK_API uint32_t sluice_value_get_datetime_nanoseconds (const SluiceValue *value);
+SLUICE_SDK_API gboolean sluice_value_is_date (const SluiceValue *value);
+
+/* Lists. */
+SLUICE_SDK_API size_t sluice_value_list_get_length (const SluiceValue *list);
+SLUICE_SDK_API SluiceValue *sluice_value_list_get (const SluiceValue *list, size_t index);
+
+/* Dicts. Keys are UTF-8 strings; a key appears at most once. */
+SLUICE_SDK_API size_t sluice_value_dict_get_size (const SluiceValue *dict);
+/* Borrowed; NULL when the key is absent. */
+SLUICE_SDK_API SluiceValue *sluice_value_dict_lookup (const SluiceValue *dict, const char *key);
+/* Position-based iteration in insertion order. */
+SLUICE_SDK_API const char *sluice_value_dict_get_key (const SluiceValue *dict, size_t index);
+SLUICE_SDK_API SluiceValue *sluice_value_dict_get_value (const SluiceValue *dict, size_t index);
+
+/* Comparison. */
+SLUICE_SDK_API gboolean sluice_value_equal (const SluiceValue *a, const SluiceValue *b);
+/* The mixed-type ordering of the entity model: null < boolean < numbers < datetimes < UUID < NI
+ * < URI < string < dict < list < bytes; values of one rank compare by value. Returns <0, 0, >0. */
+SLUICE_SDK_API int sluice_value_compare (const SluiceValue *a, const SluiceValue *b);
+
+/* Builders.  A builder is used once: _end returns the value and frees the builder. */
+typedef struct _SluiceListBuilder SluiceListBuilder;
+typedef struct _SluiceDictBuilder SluiceDictBuilder;
+
+SLUICE_SDK_API SluiceListBuilder *sluice_list_builder_new (void);
+/* Takes ownership of @item. */
+SLUICE_SDK_API void sluice_list_builder_take (SluiceListBuilder *builder, SluiceValue *item);
+SLUICE_SDK_API void sluice_list_builder_add (SluiceListBuilder *builder, SluiceValue *item);
+SLUICE_SDK_API SluiceValue *sluice_list_builder_end (SluiceListBuilder *builder);
+SLUICE_SDK_API void sluice_list_builder_free (SluiceListBuilder *builder);
+
+SLUICE_SDK_API SluiceDictBuilder *sluice_dict_builder_new (void);
+/* Sets @key (copied) to @value (taken); setting a key twice replaces the earlier value. */
+SLUICE_SDK_API void sluice_dict_builder_take (SluiceDictBuilder *builder, const char *key,
+                                              SluiceValue *value);
+SLUICE_SDK_API void sluice_dict_builder_add (SluiceDictBuilder *builder, const char *key,
+                                             SluiceValue *value);
+SLUICE_SDK_API void sluice_dict_builder_remove (SluiceDictBuilder *builder, const char *key);
+SLUICE_SDK_API SluiceValue *sluice_dict_builder_end (SluiceDictBuilder *builder);
+SLUICE_SDK_API void sluice_dict_builder_free (SluiceDictBuilder *builder);
+
+/* JSON text with transit encoding ("~t…", "~:…", …) for one value.  For the streaming parser of
+ * whole arrays of entities see sluice-json.h. */
+SLUICE_SDK_API SluiceValue *sluice_value_from_json (const char *text, gssize len, GError **error);
+SLUICE_SDK_API char *sluice_value_to_json (const SluiceValue *value);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceValue, sluice_value_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceListBuilder, sluice_list_builder_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDictBuilder, sluice_dict_builder_free)
+
+SLUICE_END_DECLS
