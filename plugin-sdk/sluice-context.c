@@ -1,5 +1,6 @@
 /* sluice-context.c — the element context: options and names handed to an element instance. */
 #include "sluice-context.h"
+#include "sluice-context-private.h"
 
 struct _SluiceElementContext
 {
@@ -7,6 +8,9 @@ struct _SluiceElementContext
   char *element_type;
   char *component_id;
   SluiceValue *options;
+  SluiceValue *component;
+  const SluiceHostServices *host;
+  void *host_data;
 };
 
 SluiceElementContext *
@@ -31,7 +35,23 @@ sluice_element_context_free (SluiceElementContext *context)
   g_free (context->element_type);
   g_free (context->component_id);
   g_clear_pointer (&context->options, sluice_value_unref);
+  g_clear_pointer (&context->component, sluice_value_unref);
   g_free (context);
+}
+
+void
+sluice_element_context_set_component (SluiceElementContext *context, SluiceValue *component)
+{
+  if (component != NULL)
+    sluice_value_ref (component);
+  g_clear_pointer (&context->component, sluice_value_unref);
+  context->component = component;
+}
+
+SluiceValue *
+sluice_element_context_get_component (const SluiceElementContext *context)
+{
+  return context->component;
 }
 
 SluiceValue *
@@ -96,4 +116,24 @@ const char *
 sluice_element_context_get_component_id (const SluiceElementContext *context)
 {
   return context->component_id;
+}
+
+void
+sluice_element_context_set_host (SluiceElementContext *context, const SluiceHostServices *services,
+                                 void *host_data)
+{
+  context->host = services;
+  context->host_data = host_data;
+}
+
+const SluiceHostServices *
+sluice_element_context_get_host (const SluiceElementContext *context)
+{
+  return context->host;
+}
+
+void *
+sluice_element_context_get_host_data (const SluiceElementContext *context)
+{
+  return context->host_data;
 }

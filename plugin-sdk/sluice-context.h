@@ -33,11 +33,18 @@ SLUICE_SDK_API const char *sluice_element_context_get_element_type (const Sluice
 /* The `_id` of the component the element belongs to: a pipe or a system. */
 SLUICE_SDK_API const char *sluice_element_context_get_component_id (const SluiceElementContext *context);
 
+/* The whole configuration of the component the element belongs to (the pipe, with its namespace
+ * settings and `_id`), as a DICT with defaults filled in; NULL when the host gave none. */
+SLUICE_SDK_API SluiceValue *sluice_element_context_get_component (const SluiceElementContext *context);
+
 /* Host side. */
 SLUICE_SDK_API SluiceElementContext *sluice_element_context_new (const char *plugin_name,
                                                                 const char *element_type,
                                                                 const char *component_id,
                                                                 SluiceValue *options);
+/* Sets the component configuration (referenced, not copied). */
+SLUICE_SDK_API void sluice_element_context_set_component (SluiceElementContext *context,
+                                                          SluiceValue *component);
 SLUICE_SDK_API void sluice_element_context_free (SluiceElementContext *context);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceElementContext, sluice_element_context_free)

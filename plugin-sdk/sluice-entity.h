@@ -44,6 +44,16 @@ SLUICE_SDK_API int64_t sluice_entity_get_timestamp (const SluiceEntity *entity);
 /* The entity as JSON, with `_updated`, `_previous`, `_ts` and `_hash` when it was stored. */
 SLUICE_SDK_API char *sluice_entity_to_json (const SluiceEntity *entity);
 
+/* Appends sluice_entity_to_json () output to @out. */
+SLUICE_SDK_API void sluice_entity_write_json (GString *out, const SluiceEntity *entity);
+
+/* Host side: an entity as read back from a dataset.  @offset >= 0; @previous is
+ * SLUICE_ENTITY_NO_OFFSET when there is no previous version; @timestamp in µs since the epoch;
+ * @hash (SLUICE_ENTITY_HASH_SIZE bytes) is the stored hash, or NULL to compute it from @body. */
+SLUICE_SDK_API SluiceEntity *sluice_entity_new_stored (SluiceValue *body, int64_t offset,
+                                                       int64_t previous, int64_t timestamp,
+                                                       const uint8_t *hash, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceEntity, sluice_entity_unref)
 
 /* A batch: an ordered list of entities passed between source, transforms and sink. */

@@ -22,6 +22,9 @@ typedef enum
   SLUICE_ERROR_NOT_SUPPORTED,  /* the element cannot do what was asked */
   SLUICE_ERROR_TIMEOUT,        /* a deadline passed */
   SLUICE_ERROR_CANCELLED,      /* the host asked the element to stop */
+  /* A transform asked to fail the run and trip the sink dataset's circuit breaker (DTL `trip!`);
+   * the message is the user's. */
+  SLUICE_ERROR_CIRCUIT_BREAKER_TRIP,
 } SluiceError;
 
 SLUICE_SDK_API GQuark sluice_error_quark (void);

@@ -20,12 +20,15 @@ typedef struct _SluiceJsonReader SluiceJsonReader;
 
 SLUICE_SDK_API SluiceJsonReader *sluice_json_reader_new (uint32_t flags);
 SLUICE_SDK_API void sluice_json_reader_free (SluiceJsonReader *reader);
-/* Feeds @len bytes. FALSE with SLUICE_ERROR_PARSE on invalid input; the reader is then unusable. */
+/* Feeds @len bytes (any split of the input works, down to one byte at a time). FALSE with
+ * SLUICE_ERROR_PARSE on invalid input, with a message like "byte 17: expected ',' or ']' after
+ * array element, got 'x'" (offsets count from the first byte fed); the reader is then unusable. */
 SLUICE_SDK_API gboolean sluice_json_reader_feed (SluiceJsonReader *reader, const void *data, size_t len,
                                                  GError **error);
 /* Signals the end of input; fails on truncated input. */
 SLUICE_SDK_API gboolean sluice_json_reader_finish (SluiceJsonReader *reader, GError **error);
-/* The next complete value, or NULL when none is ready yet.  Owned by the caller. */
+/* The next complete value, or NULL when none is ready yet.  Owned by the caller.  Values wait in
+ * the reader until popped: pop after each feed to keep memory bounded. */
 SLUICE_SDK_API SluiceValue *sluice_json_reader_pop (SluiceJsonReader *reader);
 /* Bytes consumed so far (for error messages and progress). */
 SLUICE_SDK_API uint64_t sluice_json_reader_get_offset (const SluiceJsonReader *reader);

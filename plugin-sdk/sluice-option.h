@@ -34,6 +34,10 @@ SLUICE_BEGIN_DECLS
 #define SLUICE_OPTION_FLAG_REQUIRED (1u << 0) /* the key must be present */
 #define SLUICE_OPTION_FLAG_SECRET (1u << 1)   /* redacted wherever configuration is shown */
 #define SLUICE_OPTION_FLAG_OPEN (1u << 2)     /* OBJECT: keys not in `properties` are allowed */
+/* The value names datasets: a STRING dataset id, or an ARRAY of strings whose first word is a
+ * dataset id ("people p").  On a source or transform they are what the element reads, on a sink
+ * what it writes; the engine derives pipe dependencies and signalling from them. */
+#define SLUICE_OPTION_FLAG_DATASET (1u << 3)
 
 typedef struct _SluiceOptionSpec SluiceOptionSpec;
 

@@ -19,4 +19,5 @@
 #include "sluice-log.h"
 #include "sluice-element.h"
 #include "sluice-plugin.h"
+#include "sluice-datasets.h"
 #undef SLUICE_PLUGIN_SDK_INSIDE

@@ -94,6 +94,8 @@ SLUICE_SDK_API const char *sluice_value_dict_get_key (const SluiceValue *dict, s
 SLUICE_SDK_API SluiceValue *sluice_value_dict_get_value (const SluiceValue *dict, size_t index);
 
 /* Comparison. */
+/* Deep equality of kind and value: 1, 1.0 and "1" differ; decimals compare by value (1.50 equals
+ * 1.5), dict key order does not matter.  Equal values have equal content hashes. */
 SLUICE_SDK_API gboolean sluice_value_equal (const SluiceValue *a, const SluiceValue *b);
 /* The mixed-type ordering of the entity model: null < boolean < numbers < datetimes < UUID < NI
  * < URI < string < dict < list < bytes; values of one rank compare by value. Returns <0, 0, >0. */

@@ -1,0 +1,521 @@
+/* sluice-binary.c — encoder and validating decoder of the compact binary value form (see
+ * sluice-binary.h for the layout). */
+#include "sluice-binary.h"
+#include "sluice-value-private.h"
+
+#include <string.h>
+
+enum
+{
+  TAG_NULL = 0,
+  TAG_FALSE = 1,
+  TAG_TRUE = 2,
+  TAG_INTEGER = 3,
+  TAG_FLOAT = 4,
+  TAG_DECIMAL = 5,
+  TAG_BIG_INTEGER = 6,
+  TAG_STRING = 7,
+  TAG_LIST = 8,
+  TAG_DICT = 9,
+  TAG_DATETIME = 10,
+  TAG_DATE = 11,
+  TAG_NI = 12,
+  TAG_URI = 13,
+  TAG_BYTES = 14,
+  TAG_UUID = 15,
+};
+
+/* Encoding. */
+
+static inline void
+put_varint (GByteArray *out, uint64_t v)
+{
+  uint8_t b[10];
+  guint n = 0;
+
+  do
+    {
+      b[n] = (uint8_t) (v & 0x7f);
+      v >>= 7;
+      if (v)
+        b[n] |= 0x80;
+      n++;
+    }
+  while (v);
+  g_byte_array_append (out, b, n);
+}
+
+static inline uint64_t
+zigzag (int64_t v)
+{
+  return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+}
+
+static inline void
+put_tagged_bytes (GByteArray *out, uint8_t tag, const void *data, size_t len)
+{
+  g_byte_array_append (out, &tag, 1);
+  put_varint (out, len);
+  g_byte_array_append (out, data, (guint) len);
+}
+
+static void
+encode (GByteArray *out, const SluiceValue *value)
+{
+  uint8_t tag;
+
+  switch (value->kind)
+    {
+    case SLUICE_VALUE_NULL:
+      tag = TAG_NULL;
+      g_byte_array_append (out, &tag, 1);
+      break;
+    case SLUICE_VALUE_BOOLEAN:
+      tag = value->u.boolean ? TAG_TRUE : TAG_FALSE;
+      g_byte_array_append (out, &tag, 1);
+      break;
+    case SLUICE_VALUE_INTEGER:
+      tag = TAG_INTEGER;
+      g_byte_array_append (out, &tag, 1);
+      put_varint (out, zigzag (value->u.integer));
+      break;
+    case SLUICE_VALUE_FLOAT:
+      {
+        uint8_t b[9] = { TAG_FLOAT };
+        uint64_t bits;
+
+        memcpy (&bits, &value->u.number, sizeof bits);
+        for (int i = 0; i < 8; i++)
+          b[1 + i] = (uint8_t) (bits >> (8 * i));
+        g_byte_array_append (out, b, 9);
+      }
+      break;
+    case SLUICE_VALUE_DECIMAL:
+      put_tagged_bytes (out, (value->flags & VALUE_FLAG_BIG_INTEGER) ? TAG_BIG_INTEGER : TAG_DECIMAL,
+                        value->u.str.data, value->u.str.len);
+      break;
+    case SLUICE_VALUE_STRING:
+      put_tagged_bytes (out, TAG_STRING, value->u.str.data, value->u.str.len);
+      break;
+    case SLUICE_VALUE_NI:
+      put_tagged_bytes (out, TAG_NI, value->u.str.data, value->u.str.len);
+      break;
+    case SLUICE_VALUE_URI:
+      put_tagged_bytes (out, TAG_URI, value->u.str.data, value->u.str.len);
+      break;
+    case SLUICE_VALUE_BYTES:
+      put_tagged_bytes (out, TAG_BYTES, value->u.str.data, value->u.str.len);
+      break;
+    case SLUICE_VALUE_UUID:
+      {
+        uint8_t b[17] = { TAG_UUID };
+
+        for (int i = 0, j = 0; i < 36; i++)
+          {
+            char c = value->u.str.data[i];
+            int h = c <= '9' ? c - '0' : c - 'a' + 10;
+
+            if (c == '-')
+              continue;
+            b[1 + j / 2] |= (uint8_t) (j % 2 ? h : h << 4);
+            j++;
+          }
+        g_byte_array_append (out, b, 17);
+      }
+      break;
+    case SLUICE_VALUE_DATETIME:
+      if (value->flags & VALUE_FLAG_DATE)
+        {
+          tag = TAG_DATE;
+          g_byte_array_append (out, &tag, 1);
+          put_varint (out, zigzag (value->u.datetime.seconds / 86400));
+        }
+      else
+        {
+          tag = TAG_DATETIME;
+          g_byte_array_append (out, &tag, 1);
+          put_varint (out, zigzag (value->u.datetime.seconds));
+          put_varint (out, value->u.datetime.nanoseconds);
+        }
+      break;
+    case SLUICE_VALUE_LIST:
+      tag = TAG_LIST;
+      g_byte_array_append (out, &tag, 1);
+      put_varint (out, value->u.list.len);
+      for (size_t i = 0; i < value->u.list.len; i++)
+        encode (out, value->u.list.items[i]);
+      break;
+    case SLUICE_VALUE_DICT:
+      tag = TAG_DICT;
+      g_byte_array_append (out, &tag, 1);
+      put_varint (out, value->u.dict.len);
+      for (size_t i = 0; i < value->u.dict.len; i++)
+        {
+          const SluiceDictEntry *e = &value->u.dict.entries[i];
+
+          put_varint (out, e->key_len);
+          g_byte_array_append (out, (const uint8_t *) e->key, e->key_len);
+          encode (out, e->value);
+        }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+sluice_binary_append (GByteArray *out, const SluiceValue *value)
+{
+  uint8_t format = SLUICE_BINARY_FORMAT_1;
+
+  g_return_if_fail (out != NULL && value != NULL);
+  g_byte_array_append (out, &format, 1);
+  encode (out, value);
+}
+
+GBytes *
+sluice_binary_encode (const SluiceValue *value)
+{
+  GByteArray *out;
+
+  g_return_val_if_fail (value != NULL, NULL);
+  out = g_byte_array_sized_new (256);
+  sluice_binary_append (out, value);
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* Decoding. */
+
+typedef struct
+{
+  const uint8_t *data;
+  size_t len;
+  size_t pos;
+  GError **error;
+} Decoder;
+
+static gboolean bad (Decoder *d, size_t at, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+bad (Decoder *d, size_t at, const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (d->error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+               "invalid binary value at byte %" G_GSIZE_FORMAT ": %s", at, message);
+  return FALSE;
+}
+
+static gboolean
+get_varint (Decoder *d, uint64_t *ret)
+{
+  uint64_t v = 0;
+  size_t start = d->pos;
+
+  for (int shift = 0; shift < 64; shift += 7)
+    {
+      uint8_t b;
+
+      if (d->pos >= d->len)
+        return bad (d, start, "truncated: expected a varint");
+      b = d->data[d->pos++];
+      if (shift == 63 && b > 1)
+        break;
+      v |= (uint64_t) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        {
+          *ret = v;
+          return TRUE;
+        }
+    }
+  return bad (d, start, "varint longer than 64 bits");
+}
+
+/* A length-prefixed byte run; the length is checked against what is left. */
+static gboolean
+get_run (Decoder *d, const char *what, const char **ret, size_t *ret_len)
+{
+  uint64_t n;
+  size_t start = d->pos;
+
+  if (!get_varint (d, &n))
+    return FALSE;
+  if (n > d->len - d->pos)
+    return bad (d, start, "%s of %" G_GUINT64_FORMAT " bytes runs past the end (%" G_GSIZE_FORMAT
+                " bytes left)", what, n, d->len - d->pos);
+  *ret = (const char *) d->data + d->pos;
+  *ret_len = (size_t) n;
+  d->pos += (size_t) n;
+  return TRUE;
+}
+
+static gboolean
+get_text (Decoder *d, const char *what, const char **ret, size_t *ret_len)
+{
+  size_t start = d->pos;
+
+  if (!get_run (d, what, ret, ret_len))
+    return FALSE;
+  if (!sluice_utf8_validate (*ret, *ret_len))
+    return bad (d, start, "%s is not valid UTF-8", what);
+  return TRUE;
+}
+
+static SluiceValue *decode (Decoder *d, int depth);
+
+static SluiceValue *
+decode_list (Decoder *d, int depth, size_t at)
+{
+  uint64_t n;
+  SluiceValue *stack_items[32];
+  SluiceValue **items = stack_items;
+  SluiceValue *value = NULL;
+  size_t got = 0;
+
+  if (!get_varint (d, &n))
+    return NULL;
+  /* Each element takes at least one byte: this bounds the allocation by the input size. */
+  if (n > d->len - d->pos)
+    {
+      bad (d, at, "list of %" G_GUINT64_FORMAT " elements is longer than the input", n);
+      return NULL;
+    }
+  if (n > G_N_ELEMENTS (stack_items))
+    items = g_new (SluiceValue *, n);
+  for (; got < n; got++)
+    if ((items[got] = decode (d, depth + 1)) == NULL)
+      break;
+  if (got == n)
+    value = sluice_value_new_list_take (items, n);
+  else
+    for (size_t i = 0; i < got; i++)
+      sluice_value_unref (items[i]);
+  if (items != stack_items)
+    g_free (items);
+  return value;
+}
+
+static SluiceValue *
+decode_dict (Decoder *d, int depth, size_t at)
+{
+  uint64_t n;
+  const char *stack_keys[32];
+  uint32_t stack_lens[32];
+  SluiceValue *stack_values[32];
+  const char **keys = stack_keys;
+  uint32_t *lens = stack_lens;
+  SluiceValue **values = stack_values;
+  SluiceValue *value = NULL;
+  size_t got = 0;
+
+  if (!get_varint (d, &n))
+    return NULL;
+  if (n > (d->len - d->pos) / 2)
+    {
+      bad (d, at, "dict of %" G_GUINT64_FORMAT " entries is longer than the input", n);
+      return NULL;
+    }
+  if (n > G_N_ELEMENTS (stack_keys))
+    {
+      keys = g_new (const char *, n);
+      lens = g_new (uint32_t, n);
+      values = g_new (SluiceValue *, n);
+    }
+  for (; got < n; got++)
+    {
+      size_t key_len;
+
+      if (!get_text (d, "dict key", &keys[got], &key_len))
+        break;
+      lens[got] = (uint32_t) key_len;
+      if ((values[got] = decode (d, depth + 1)) == NULL)
+        break;
+    }
+  if (got == n)
+    value = sluice_value_new_dict_take (keys, lens, values, n);
+  else
+    for (size_t i = 0; i < got; i++)
+      sluice_value_unref (values[i]);
+  if (keys != stack_keys)
+    {
+      g_free (keys);
+      g_free (lens);
+      g_free (values);
+    }
+  return value;
+}
+
+static SluiceValue *
+decode (Decoder *d, int depth)
+{
+  size_t at = d->pos;
+  uint8_t tag;
+  uint64_t u;
+  const char *text;
+  size_t len;
+
+  if (depth > SLUICE_BINARY_MAX_DEPTH)
+    {
+      bad (d, at, "nested deeper than %d levels", SLUICE_BINARY_MAX_DEPTH);
+      return NULL;
+    }
+  if (d->pos >= d->len)
+    {
+      bad (d, at, "truncated: expected a type tag");
+      return NULL;
+    }
+  tag = d->data[d->pos++];
+  switch (tag)
+    {
+    case TAG_NULL:
+      return sluice_value_new_null ();
+    case TAG_FALSE:
+      return sluice_value_new_boolean (FALSE);
+    case TAG_TRUE:
+      return sluice_value_new_boolean (TRUE);
+    case TAG_INTEGER:
+      if (!get_varint (d, &u))
+        return NULL;
+      return sluice_value_new_integer ((int64_t) (u >> 1) ^ -(int64_t) (u & 1));
+    case TAG_FLOAT:
+      {
+        uint64_t bits = 0;
+        double v;
+
+        if (d->len - d->pos < 8)
+          {
+            bad (d, at, "truncated: expected 8 bytes of a float");
+            return NULL;
+          }
+        for (int i = 0; i < 8; i++)
+          bits |= (uint64_t) d->data[d->pos + i] << (8 * i);
+        d->pos += 8;
+        memcpy (&v, &bits, sizeof v);
+        return sluice_value_new_float (v);
+      }
+    case TAG_DECIMAL:
+    case TAG_BIG_INTEGER:
+      {
+        SluiceValue *v;
+
+        if (!get_run (d, "decimal", &text, &len))
+          return NULL;
+        v = sluice_value_new_decimal_len (text, len, NULL);
+        if (v == NULL)
+          {
+            bad (d, at, "invalid decimal text");
+            return NULL;
+          }
+        if (tag == TAG_BIG_INTEGER)
+          v->flags |= VALUE_FLAG_BIG_INTEGER;
+        return v;
+      }
+    case TAG_STRING:
+    case TAG_NI:
+    case TAG_URI:
+      if (!get_text (d, "string", &text, &len))
+        return NULL;
+      return sluice_value_new_text_unchecked (tag == TAG_STRING ? SLUICE_VALUE_STRING
+                                              : tag == TAG_NI   ? SLUICE_VALUE_NI
+                                                                : SLUICE_VALUE_URI,
+                                              text, len);
+    case TAG_BYTES:
+      if (!get_run (d, "bytes", &text, &len))
+        return NULL;
+      return sluice_value_new_bytes (text, len);
+    case TAG_UUID:
+      {
+        static const char hex[] = "0123456789abcdef";
+        char buf[36];
+
+        if (d->len - d->pos < 16)
+          {
+            bad (d, at, "truncated: expected 16 bytes of a UUID");
+            return NULL;
+          }
+        for (int i = 0, j = 0; i < 36; i++)
+          {
+            uint8_t b;
+
+            if (i == 8 || i == 13 || i == 18 || i == 23)
+              {
+                buf[i] = '-';
+                continue;
+              }
+            b = d->data[d->pos + j / 2];
+            buf[i] = hex[j % 2 ? b & 15 : b >> 4];
+            j++;
+          }
+        d->pos += 16;
+        return sluice_value_new_text_unchecked (SLUICE_VALUE_UUID, buf, 36);
+      }
+    case TAG_DATETIME:
+    case TAG_DATE:
+      {
+        uint64_t nanos = 0;
+        int64_t secs;
+        SluiceValue *v;
+
+        if (!get_varint (d, &u))
+          return NULL;
+        secs = (int64_t) (u >> 1) ^ -(int64_t) (u & 1);
+        if (tag == TAG_DATETIME && !get_varint (d, &nanos))
+          return NULL;
+        if (tag == TAG_DATE)
+          {
+            if (secs < -800000 || secs > 3000000)
+              {
+                bad (d, at, "date out of range");
+                return NULL;
+              }
+            secs *= 86400;
+          }
+        v = nanos <= 999999999 ? sluice_value_new_datetime (secs, (uint32_t) nanos, NULL) : NULL;
+        if (v == NULL)
+          {
+            bad (d, at, "datetime out of range (0001-01-01 to 9999-12-31)");
+            return NULL;
+          }
+        if (tag == TAG_DATE)
+          v->flags |= VALUE_FLAG_DATE;
+        return v;
+      }
+    case TAG_LIST:
+      return decode_list (d, depth, at);
+    case TAG_DICT:
+      return decode_dict (d, depth, at);
+    default:
+      bad (d, at, "unknown type tag 0x%02x", tag);
+      return NULL;
+    }
+}
+
+SluiceValue *
+sluice_binary_decode (const void *data, size_t len, GError **error)
+{
+  Decoder d = { data, len, 1, error };
+  SluiceValue *value;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  if (len == 0)
+    {
+      bad (&d, 0, "empty input: expected a format byte");
+      return NULL;
+    }
+  if (d.data[0] != SLUICE_BINARY_FORMAT_1)
+    {
+      bad (&d, 0, "unknown format 0x%02x, expected 0x%02x", d.data[0], SLUICE_BINARY_FORMAT_1);
+      return NULL;
+    }
+  value = decode (&d, 0);
+  if (value != NULL && d.pos != len)
+    {
+      bad (&d, d.pos, "%" G_GSIZE_FORMAT " bytes left after the value", len - d.pos);
+      g_clear_pointer (&value, sluice_value_unref);
+    }
+  return value;
+}

@@ -1,0 +1,522 @@
+/* test-json.c — the data-plane JSON codec (plugin-sdk/sluice-json-reader.c, sluice-json-writer.c):
+ * round trips, transit values, edge cases, streaming in arbitrary chunks, and the exact error
+ * messages a user sees for invalid input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sluice-error.h"
+#include "sluice-json.h"
+
+/* Parses @in as one value and checks that it is written back as @out. */
+static void
+assert_round_trip (const char *in, const char *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceValue) value = sluice_value_from_json (in, -1, &error);
+  g_autofree char *text = NULL;
+  g_autoptr (SluiceValue) again = NULL;
+
+  if (value == NULL)
+    fail_msg ("%s: %s", in, error->message);
+  text = sluice_value_to_json (value);
+  assert_string_equal (text, out);
+  again = sluice_value_from_json (text, -1, &error);
+  assert_non_null (again);
+  assert_true (sluice_value_equal (value, again));
+}
+
+static void
+assert_parse_error (const char *in, gssize len, const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceValue) value = sluice_value_from_json (in, len, &error);
+
+  assert_null (value);
+  assert_non_null (error);
+  assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PARSE));
+  assert_string_equal (error->message, message);
+}
+
+static SluiceValue *
+parse (const char *in)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceValue *value = sluice_value_from_json (in, -1, &error);
+
+  if (value == NULL)
+    fail_msg ("%s: %s", in, error->message);
+  return value;
+}
+
+static void
+test_round_trip_scalars (void **state)
+{
+  assert_round_trip ("null", "null");
+  assert_round_trip (" true ", "true");
+  assert_round_trip ("false", "false");
+  assert_round_trip ("0", "0");
+  assert_round_trip ("-0", "0");
+  assert_round_trip ("42", "42");
+  assert_round_trip ("9223372036854775807", "9223372036854775807");
+  assert_round_trip ("-9223372036854775808", "-9223372036854775808");
+  assert_round_trip ("1.0", "1.0");
+  assert_round_trip ("-0.0", "-0.0");
+  assert_round_trip ("0.1", "0.1");
+  assert_round_trip ("1.5e3", "1500.0");
+  assert_round_trip ("1E-7", "1e-07");
+  assert_round_trip ("12.345", "12.345");
+  assert_round_trip ("1.7976931348623157e308", "1.7976931348623157e+308");
+  assert_round_trip ("5e-324", "4.94065645841247e-324");
+  assert_round_trip ("\"\"", "\"\"");
+  assert_round_trip ("\"plain\"", "\"plain\"");
+}
+
+static void
+test_big_integers_stay_exact (void **state)
+{
+  g_autoptr (SluiceValue) big = parse ("123456789012345678901234567890");
+  g_autoptr (SluiceValue) neg = parse ("-9223372036854775809");
+
+  assert_int_equal (sluice_value_get_kind (big), SLUICE_VALUE_DECIMAL);
+  assert_string_equal (sluice_value_get_string (big, NULL), "123456789012345678901234567890");
+  assert_int_equal (sluice_value_get_kind (neg), SLUICE_VALUE_DECIMAL);
+  /* Written back as a bare JSON number, exactly. */
+  assert_round_trip ("[123456789012345678901234567890,-9223372036854775809]",
+                     "[123456789012345678901234567890,-9223372036854775809]");
+  assert_round_trip ("9223372036854775808", "9223372036854775808");
+}
+
+static void
+test_strings_and_escapes (void **state)
+{
+  g_autoptr (SluiceValue) nul = parse ("\"a\\u0000b\"");
+  g_autoptr (SluiceValue) pair = parse ("\"\\ud83d\\ude00\"");
+  size_t len;
+
+  assert_memory_equal (sluice_value_get_string (nul, &len), "a\0b", 3);
+  assert_int_equal (len, 3);
+  assert_string_equal (sluice_value_get_string (pair, NULL), "\xf0\x9f\x98\x80");
+
+  assert_round_trip ("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\\"\\\\/\\b\\f\\n\\r\\t\"");
+  assert_round_trip ("\"\\u0001\\u001f\\u007f\"", "\"\\u0001\\u001f\x7f\"");
+  assert_round_trip ("\"\\u00e6\\u00F8\\u00e5 \xc3\xa6\"", "\"\xc3\xa6\xc3\xb8\xc3\xa5 \xc3\xa6\"");
+  assert_round_trip ("\"\\uD834\\uDD1E\"", "\"\xf0\x9d\x84\x9e\"");
+  assert_round_trip ("\"a\\u0000b\"", "\"a\\u0000b\"");
+}
+
+static void
+test_containers (void **state)
+{
+  g_autoptr (SluiceValue) dup = NULL;
+
+  assert_round_trip ("[]", "[]");
+  assert_round_trip ("{}", "{}");
+  assert_round_trip ("[[],{},[{}]]", "[[],{},[{}]]");
+  assert_round_trip (" { \"b\" : 1 , \"a\" : [ 1 , 2 ] } ", "{\"b\":1,\"a\":[1,2]}");
+  assert_round_trip ("{\"\":\"\",\"k\\u0000\":1}", "{\"\":\"\",\"k\\u0000\":1}");
+  /* A repeated key keeps its first place and its last value. */
+  dup = parse ("{\"a\":1,\"b\":2,\"a\":3}");
+  assert_int_equal (sluice_value_dict_get_size (dup), 2);
+  assert_string_equal (sluice_value_dict_get_key (dup, 0), "a");
+  assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (dup, "a")), 3);
+}
+
+static void
+test_deep_nesting (void **state)
+{
+  g_autoptr (GString) ok = g_string_new (NULL);
+  g_autoptr (GString) too_deep = g_string_new (NULL);
+  g_autoptr (SluiceValue) value = NULL;
+  g_autofree char *text = NULL;
+
+  for (int i = 0; i < 512; i++)
+    g_string_append_c (ok, '[');
+  for (int i = 0; i < 512; i++)
+    g_string_append_c (ok, ']');
+  value = parse (ok->str);
+  text = sluice_value_to_json (value);
+  assert_string_equal (text, ok->str);
+
+  for (int i = 0; i < 513; i++)
+    g_string_append (too_deep, "{\"a\":");
+  assert_parse_error (too_deep->str, -1, "byte 2560: nesting deeper than 512 levels");
+}
+
+static void
+test_transit_values (void **state)
+{
+  g_autoptr (SluiceValue) v = parse ("[\"~t2015-01-02T03:04:05.123456789Z\",\"~t2015-12-31\","
+                                     "\"~:mynamespace:123\",\"~rhttp://www.sesam.io/\","
+                                     "\"~bAAECAwQF\",\"~u531A379E-31BB-4ce1-8690-158dceb64be6\","
+                                     "\"~f12345678901234567890.1234567890\",\"~x-not-typed\",\"~\"]");
+  static const SluiceValueKind kinds[] = {
+    SLUICE_VALUE_DATETIME, SLUICE_VALUE_DATETIME, SLUICE_VALUE_NI, SLUICE_VALUE_URI,
+    SLUICE_VALUE_BYTES, SLUICE_VALUE_UUID, SLUICE_VALUE_DECIMAL, SLUICE_VALUE_STRING,
+    SLUICE_VALUE_STRING,
+  };
+  g_autofree char *text = sluice_value_to_json (v);
+  size_t len;
+
+  for (size_t i = 0; i < G_N_ELEMENTS (kinds); i++)
+    assert_int_equal (sluice_value_get_kind (sluice_value_list_get (v, i)), kinds[i]);
+  assert_int_equal (sluice_value_get_datetime_seconds (sluice_value_list_get (v, 0)), 1420167845);
+  assert_int_equal (sluice_value_get_datetime_nanoseconds (sluice_value_list_get (v, 0)), 123456789);
+  assert_true (sluice_value_is_date (sluice_value_list_get (v, 1)));
+  assert_string_equal (sluice_value_get_string (sluice_value_list_get (v, 2), NULL), "mynamespace:123");
+  assert_memory_equal (sluice_value_get_bytes (sluice_value_list_get (v, 4), &len), "\0\1\2\3\4\5", 6);
+  assert_int_equal (len, 6);
+  /* UUIDs are written in lowercase. */
+  assert_string_equal (text,
+                       "[\"~t2015-01-02T03:04:05.123456789Z\",\"~t2015-12-31\",\"~:mynamespace:123\","
+                       "\"~rhttp://www.sesam.io/\",\"~bAAECAwQF\","
+                       "\"~u531a379e-31bb-4ce1-8690-158dceb64be6\","
+                       "\"~f12345678901234567890.1234567890\",\"~x-not-typed\",\"~\"]");
+
+  assert_round_trip ("\"~t1973-01-22T23:11:54Z\"", "\"~t1973-01-22T23:11:54Z\"");
+  assert_round_trip ("\"~t0001-01-01T00:00:00Z\"", "\"~t0001-01-01T00:00:00Z\"");
+  assert_round_trip ("\"~t9999-12-31T23:59:59.999999999Z\"", "\"~t9999-12-31T23:59:59.999999999Z\"");
+  /* Fractions print with the fewest digits that keep the value. */
+  assert_round_trip ("\"~t2015-01-02T03:04:05.120Z\"", "\"~t2015-01-02T03:04:05.12Z\"");
+  assert_round_trip ("\"~t1969-12-31T23:59:59.5Z\"", "\"~t1969-12-31T23:59:59.5Z\"");
+  assert_round_trip ("\"~t2000-02-29\"", "\"~t2000-02-29\"");
+  assert_round_trip ("\"~b\"", "\"~b\"");
+  assert_round_trip ("\"~bAA\"", "\"~bAA==\"");
+  assert_round_trip ("\"~:\"", "\"~:\"");
+}
+
+static void
+test_malformed_transit_stays_string (void **state)
+{
+  static const char *const inputs[] = {
+    "\"~tnot-a-date\"", "\"~t2015-02-29\"", "\"~t2015-01-02T03:04:05\"", "\"~t2015-01-02T24:00:00Z\"",
+    "\"~t2015-01-02T03:04:05.1234567890Z\"", "\"~t0000-12-31\"", "\"~bA\"", "\"~b!!!!\"",
+    "\"~u1234\"", "\"~u531a379e_31bb-4ce1-8690-158dceb64be6\"", "\"~f1.2.3\"", "\"~f\"",
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (SluiceValue) v = parse (inputs[i]);
+
+      assert_int_equal (sluice_value_get_kind (v), SLUICE_VALUE_STRING);
+      assert_round_trip (inputs[i], inputs[i]);
+    }
+}
+
+static void
+test_reader_flags (void **state)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL
+                                                                | SLUICE_JSON_READER_FLAG_FLOAT_AS_INT);
+  g_autoptr (SluiceValue) a = NULL, b = NULL, c = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *in = "1.50 2.0 3 1e400";
+
+  assert_true (sluice_json_reader_feed (reader, in, strlen (in), &error));
+  assert_true (sluice_json_reader_finish (reader, &error));
+  a = sluice_json_reader_pop (reader);
+  b = sluice_json_reader_pop (reader);
+  c = sluice_json_reader_pop (reader);
+  assert_int_equal (sluice_value_get_kind (a), SLUICE_VALUE_DECIMAL);
+  assert_string_equal (sluice_value_get_string (a, NULL), "1.50");
+  assert_int_equal (sluice_value_get_kind (b), SLUICE_VALUE_INTEGER);
+  assert_int_equal (sluice_value_get_integer (b), 2);
+  assert_int_equal (sluice_value_get_kind (c), SLUICE_VALUE_INTEGER);
+  {
+    /* As a decimal, a number beyond binary64 is no longer out of range. */
+    g_autoptr (SluiceValue) d = sluice_json_reader_pop (reader);
+
+    assert_int_equal (sluice_value_get_kind (d), SLUICE_VALUE_DECIMAL);
+  }
+  assert_null (sluice_json_reader_pop (reader));
+}
+
+/* Feeds @in in pieces of @chunk bytes and returns the JSON of all values popped, one per line. */
+static char *
+stream (const char *in, size_t len, size_t chunk, GError **error)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+  g_autoptr (GString) out = g_string_new (NULL);
+  SluiceValue *v;
+
+  for (size_t off = 0; off < len; off += chunk)
+    {
+      if (!sluice_json_reader_feed (reader, in + off, MIN (chunk, len - off), error))
+        return NULL;
+      while ((v = sluice_json_reader_pop (reader)) != NULL)
+        {
+          sluice_json_write_value (out, v);
+          g_string_append_c (out, '\n');
+          sluice_value_unref (v);
+        }
+    }
+  if (!sluice_json_reader_finish (reader, error))
+    return NULL;
+  while ((v = sluice_json_reader_pop (reader)) != NULL)
+    {
+      sluice_json_write_value (out, v);
+      g_string_append_c (out, '\n');
+      sluice_value_unref (v);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+test_stream_any_chunking (void **state)
+{
+  const char *in = " [ {\"_id\":\"a\",\"s\":\"\\u00e6\\ud83d\\ude00 \xc3\xa6\\n\",\"n\":-12.5e-1},"
+                   "{\"_id\":\"b\",\"l\":[true,false,null,123456789012345678901],\"t\":\"~t2015-12-31\"},"
+                   "42, \"x\" ] ";
+  const char *expected = "{\"_id\":\"a\",\"s\":\"\xc3\xa6\xf0\x9f\x98\x80 \xc3\xa6\\n\",\"n\":-1.25}\n"
+                         "{\"_id\":\"b\",\"l\":[true,false,null,123456789012345678901],"
+                         "\"t\":\"~t2015-12-31\"}\n42\n\"x\"\n";
+
+  for (size_t chunk = 1; chunk <= strlen (in); chunk++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *out = stream (in, strlen (in), chunk, &error);
+
+      if (out == NULL)
+        fail_msg ("chunk %zu: %s", chunk, error->message);
+      assert_string_equal (out, expected);
+    }
+}
+
+static void
+test_stream_json_lines (void **state)
+{
+  const char *in = "{\"a\":1}\n{\"a\":2}\n3\n\"s\"\n[1,2]\n[]\ntrue\n12";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = stream (in, strlen (in), 1, &error);
+
+  /* A top-level array hands out its elements; other top-level values come as they are. */
+  assert_string_equal (out, "{\"a\":1}\n{\"a\":2}\n3\n\"s\"\n1\n2\ntrue\n12\n");
+}
+
+static void
+test_stream_pops_each_element_when_complete (void **state)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceValue) first = NULL;
+
+  assert_true (sluice_json_reader_feed (reader, "[{\"_id\":\"a\"},{\"_id\":", 20, &error));
+  first = sluice_json_reader_pop (reader);
+  assert_non_null (first);
+  assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (first, "_id"), NULL), "a");
+  assert_null (sluice_json_reader_pop (reader));
+  assert_int_equal (sluice_json_reader_get_offset (reader), 20);
+}
+
+/* A million entities through the reader, popped as they complete: the reader's own buffer never
+ * holds more than one chunk plus one entity. */
+static void
+test_stream_million_entities (void **state)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) chunk = g_string_new (NULL);
+  guint n = 0, total = 1000000;
+
+  assert_true (sluice_json_reader_feed (reader, "[", 1, &error));
+  for (guint i = 0; i < total; i++)
+    {
+      g_string_append_printf (chunk, "%s{\"_id\":\"person-%u\",\"age\":%u,\"tags\":[\"a\",\"b\"]}",
+                              i ? "," : "", i, i % 90);
+      if (chunk->len > 60000 || i == total - 1)
+        {
+          SluiceValue *v;
+
+          assert_true (sluice_json_reader_feed (reader, chunk->str, chunk->len, &error));
+          g_string_truncate (chunk, 0);
+          while ((v = sluice_json_reader_pop (reader)) != NULL)
+            {
+              n++;
+              sluice_value_unref (v);
+            }
+        }
+    }
+  assert_true (sluice_json_reader_feed (reader, "]", 1, &error));
+  assert_true (sluice_json_reader_finish (reader, &error));
+  assert_int_equal (n, total);
+}
+
+static void
+test_invalid_inputs (void **state)
+{
+  assert_parse_error ("", -1, "byte 0: truncated input: expected a value");
+  assert_parse_error ("   ", -1, "byte 3: truncated input: expected a value");
+  assert_parse_error ("[1,2", -1, "byte 4: truncated input: unterminated array starting at byte 0");
+  assert_parse_error ("{\"a\":[1,{\"b\":2}", -1,
+                      "byte 15: truncated input: unterminated array starting at byte 5");
+  assert_parse_error ("{\"a\":", -1, "byte 5: truncated input: unterminated object starting at byte 0");
+  assert_parse_error ("[\"abc", -1, "byte 5: truncated input: unterminated string starting at byte 1");
+  assert_parse_error ("tru", -1, "byte 3: truncated input: incomplete literal true starting at byte 0");
+  assert_parse_error ("[1 2]", -1, "byte 3: expected ',' or ']' after array element, got '2'");
+  assert_parse_error ("[1,]", -1, "byte 3: expected a value, got ']'");
+  assert_parse_error ("{\"a\" 1}", -1, "byte 5: expected ':' after object key, got '1'");
+  assert_parse_error ("{\"a\":1 \"b\":2}", -1, "byte 7: expected ',' or '}' after object member, got '\"'");
+  assert_parse_error ("{1:2}", -1, "byte 1: expected a string key or '}', got '1'");
+  assert_parse_error ("{\"a\":1,}", -1, "byte 7: expected a string key after ',', got '}'");
+  assert_parse_error ("{\"a\":1}}", -1, "byte 7: expected end of input after the value, got '}'");
+  assert_parse_error ("nul", -1, "byte 3: truncated input: incomplete literal null starting at byte 0");
+  assert_parse_error ("[trUe]", -1, "byte 3: invalid literal: expected true, got 'U'");
+  assert_parse_error ("'a'", -1, "byte 0: expected a value, got '''");
+  assert_parse_error ("[\x01]", 3, "byte 1: expected a value, got byte 0x01");
+}
+
+static void
+test_invalid_numbers (void **state)
+{
+  assert_parse_error ("1e400", -1,
+                      "byte 0: number out of range: 1e400 is beyond the largest binary64 float "
+                      "(about 1.8e308)");
+  assert_parse_error ("[0, -2e999]", -1,
+                      "byte 4: number out of range: -2e999 is beyond the largest binary64 float "
+                      "(about 1.8e308)");
+  assert_parse_error ("01", -1, "byte 0: invalid number: a leading zero must not be followed by digits");
+  assert_parse_error ("[-]", -1, "byte 2: invalid number: expected a digit after '-', got ']'");
+  assert_parse_error ("-", -1, "byte 1: invalid number: expected a digit after '-', got end of input");
+  assert_parse_error ("1.", -1, "byte 2: invalid number: expected a digit after '.', got end of input");
+  assert_parse_error ("[1.e5]", -1, "byte 3: invalid number: expected a digit after '.', got 'e'");
+  assert_parse_error ("1e+", -1, "byte 3: invalid number: expected a digit in the exponent, got end of input");
+  assert_parse_error ("1.2.3", -1, "byte 3: invalid number: unexpected '.'");
+  assert_parse_error ("[1-2]", -1, "byte 2: invalid number: unexpected '-'");
+  assert_parse_error ("+1", -1, "byte 0: expected a value, got '+'");
+}
+
+static void
+test_invalid_strings (void **state)
+{
+  assert_parse_error ("\"\xc3\x28\"", -1, "byte 1: invalid UTF-8 in string");
+  assert_parse_error ("[\"ok\",\"ab\xff\"]", -1, "byte 9: invalid UTF-8 in string");
+  /* Overlong encodings and UTF-8-encoded surrogates are not UTF-8 either. */
+  assert_parse_error ("\"\xc0\xaf\"", -1, "byte 1: invalid UTF-8 in string");
+  assert_parse_error ("\"\xed\xa0\x80\"", -1, "byte 1: invalid UTF-8 in string");
+  assert_parse_error ("\"a\nb\"", -1,
+                      "byte 2: control character U+000A in string: expected it escaped, as \\u000a");
+  assert_parse_error ("\"\\q\"", -1,
+                      "byte 1: invalid escape in string: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r "
+                      "\\t \\u after the backslash, got 'q'");
+  assert_parse_error ("\"\\u12G4\"", -1,
+                      "byte 1: invalid \\u escape in string: expected 4 hexadecimal digits");
+  assert_parse_error ("\"ab\\u12\"", -1,
+                      "byte 3: invalid \\u escape in string: expected 4 hexadecimal digits");
+  assert_parse_error ("\"\\ud800\"", -1,
+                      "byte 1: invalid \\u escape in string: high surrogate \\ud800 not followed by a "
+                      "low surrogate");
+  assert_parse_error ("\"\\ud800\\u0041\"", -1,
+                      "byte 1: invalid \\u escape in string: high surrogate \\ud800 not followed by a "
+                      "low surrogate");
+  assert_parse_error ("\"x\\udc00\"", -1,
+                      "byte 2: invalid \\u escape in string: low surrogate \\udc00 without a high "
+                      "surrogate before it");
+}
+
+/* The string scan reads words of eight bytes: put the interesting byte at every position. */
+static void
+test_special_byte_at_every_position (void **state)
+{
+  for (int p = 0; p < 24; p++)
+    {
+      g_autofree char *raw_newline = g_strdup_printf ("\"%.*s\n%.*s\"", p, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                                                      23 - p, "bbbbbbbbbbbbbbbbbbbbbbbb");
+      g_autofree char *bad_utf8 = g_strdup_printf ("\"%.*s\xff%.*s\"", p, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                                                   23 - p, "bbbbbbbbbbbbbbbbbbbbbbbb");
+      g_autofree char *escaped = g_strdup_printf ("\"%.*s\\\"\xc3\xa6%.*s\"", p,
+                                                  "aaaaaaaaaaaaaaaaaaaaaaaa", 23 - p,
+                                                  "bbbbbbbbbbbbbbbbbbbbbbbb");
+      g_autofree char *expected_newline = g_strdup_printf (
+        "byte %d: control character U+000A in string: expected it escaped, as \\u000a", p + 1);
+      g_autofree char *expected_utf8 = g_strdup_printf ("byte %d: invalid UTF-8 in string", p + 1);
+      g_autoptr (SluiceValue) v = NULL;
+      g_autofree char *want = g_strdup_printf ("%.*s\"\xc3\xa6%.*s", p, "aaaaaaaaaaaaaaaaaaaaaaaa",
+                                               23 - p, "bbbbbbbbbbbbbbbbbbbbbbbb");
+
+      assert_parse_error (raw_newline, -1, expected_newline);
+      assert_parse_error (bad_utf8, -1, expected_utf8);
+      v = parse (escaped);
+      assert_string_equal (sluice_value_get_string (v, NULL), want);
+    }
+}
+
+/* Any single-byte change of valid input parses or fails with an error: never a crash, never both. */
+static void
+test_mutations_never_crash (void **state)
+{
+  const char *in = "[{\"_id\":\"a\",\"s\":\"x\\u00e6\\n\xc3\xa6\",\"n\":-1.5e3,\"l\":[true,null,\"~t2015-12-31\"]}]";
+  size_t len = strlen (in);
+  g_autofree char *copy = g_strdup (in);
+
+  for (size_t i = 0; i < len; i++)
+    for (int b = 0; b < 256; b += 3)
+      {
+        g_autoptr (GError) error = NULL;
+        SluiceValue *v;
+
+        copy[i] = (char) b;
+        v = sluice_value_from_json (copy, (gssize) len, &error);
+        assert_true ((v == NULL) != (error == NULL));
+        g_clear_pointer (&v, sluice_value_unref);
+        copy[i] = in[i];
+      }
+}
+
+static void
+test_errors_when_streaming (void **state)
+{
+  const char *in = "[{\"_id\":\"a\"},\n{\"_id\":\"b\" x}]";
+  g_autoptr (SluiceJsonReader) reader = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* Offsets count from the start of the stream, whatever the chunking. */
+  for (size_t chunk = 1; chunk < 8; chunk++)
+    {
+      g_autofree char *out = stream (in, strlen (in), chunk, &error);
+
+      assert_null (out);
+      assert_string_equal (error->message, "byte 25: expected ',' or '}' after object member, got 'x'");
+      g_clear_error (&error);
+    }
+  g_free (stream ("[1,2", 4, 1, &error));
+  assert_string_equal (error->message, "byte 4: truncated input: unterminated array starting at byte 0");
+  g_clear_error (&error);
+
+  /* A failed reader stays failed. */
+  reader = sluice_json_reader_new (0);
+  assert_false (sluice_json_reader_feed (reader, "[}", 2, &error));
+  g_clear_error (&error);
+  assert_false (sluice_json_reader_feed (reader, "1", 1, &error));
+  assert_string_equal (error->message, "byte 1: expected a value, got '}'");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_round_trip_scalars),
+    cmocka_unit_test (test_big_integers_stay_exact),
+    cmocka_unit_test (test_strings_and_escapes),
+    cmocka_unit_test (test_containers),
+    cmocka_unit_test (test_deep_nesting),
+    cmocka_unit_test (test_transit_values),
+    cmocka_unit_test (test_malformed_transit_stays_string),
+    cmocka_unit_test (test_reader_flags),
+    cmocka_unit_test (test_stream_any_chunking),
+    cmocka_unit_test (test_stream_json_lines),
+    cmocka_unit_test (test_stream_pops_each_element_when_complete),
+    cmocka_unit_test (test_stream_million_entities),
+    cmocka_unit_test (test_invalid_inputs),
+    cmocka_unit_test (test_invalid_numbers),
+    cmocka_unit_test (test_invalid_strings),
+    cmocka_unit_test (test_special_byte_at_every_position),
+    cmocka_unit_test (test_mutations_never_crash),
+    cmocka_unit_test (test_errors_when_streaming),
+  };
+
+  return cmocka_run_group_tests_name ("json", tests, NULL, NULL);
+}
