@@ -7,10 +7,16 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <json-glib/json-glib.h>
 #include <sluice-plugin-sdk.h>
 
 G_BEGIN_DECLS
+
+/* The size of SluiceOptionSpec in ABI 1.0: the smallest stride a plugin may declare.  Fixed forever,
+ * whatever fields later minor versions append. */
+#define SLUICE_OPTION_SPEC_SIZE_1_0 \
+  (offsetof (SluiceOptionSpec, properties) + sizeof (const SluiceOptionSpec *))
 
 typedef struct
 {
@@ -33,6 +39,10 @@ SluiceOptionTable sluice_option_table_nested (const SluiceOptionTable *table,
 /* The known key closest to @key (Damerau–Levenshtein, at most a third of the key's length away), or
  * NULL; borrowed from the table. */
 const char *sluice_option_table_suggest (const SluiceOptionTable *table, const char *key);
+
+/* The Damerau–Levenshtein (optimal string alignment) distance between two strings, in bytes; also
+ * used to suggest element type names. */
+size_t sluice_option_table_key_distance (const char *a, const char *b);
 
 /* Checks that the table is well formed: keys present and unique, types non-empty and known, flags
  * known, defaults parse as JSON of an accepted type, choices only on strings, nested tables well

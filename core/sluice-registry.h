@@ -41,7 +41,10 @@ GQuark sluice_registry_error_quark (void);
 #define SLUICE_TYPE_REGISTRY (sluice_registry_get_type ())
 G_DECLARE_FINAL_TYPE (SluiceRegistry, sluice_registry, SLUICE, REGISTRY, GObject)
 
-/* A loaded plugin. Borrowed from the registry; valid as long as it. */
+/* A loaded plugin. Borrowed from the registry; valid as long as it.  @descriptor, its elements and
+ * their callback tables are the registry's zero-extended copies of what the plugin declared (fields
+ * beyond the plugin's struct_size read as NULL/0); strings and option tables point into the
+ * module. */
 typedef struct
 {
   const SluicePluginDescriptor *descriptor;
@@ -58,6 +61,12 @@ typedef struct
 } SluicePluginProblem;
 
 SluiceRegistry *sluice_registry_new (void);
+
+/* The installed plugin directory (default: the build's SLUICE_PLUGINDIR).  Files there, and the
+ * directory itself, are refused when group or others may write them.  Tests and relocated installs
+ * point it elsewhere. */
+void sluice_registry_set_installed_dir (SluiceRegistry *registry, const char *dir);
+const char *sluice_registry_get_installed_dir (SluiceRegistry *registry);
 
 /* Scans SLUICE_PLUGIN_PATH, then @extra_dirs (NULL-terminated, may be NULL), then, when
  * @use_installed_dir, the installed plugin directory.  Problems are recorded, never returned;
