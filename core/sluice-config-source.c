@@ -1,0 +1,584 @@
+/* sluice-config-source.c — a strict JSON parser that records where every value is.
+ * See sluice-config-source.h for why the core does not use JsonParser for configuration files. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice-config-source.h"
+#include "sluice-config.h"
+
+/* Deeper documents are refused rather than risk the stack; configuration never comes close. */
+#define MAX_DEPTH 512
+
+typedef struct
+{
+  guint line;
+  guint column;
+} Position;
+
+struct _SluiceConfigSource
+{
+  char *path;
+  JsonNode *root;
+  GHashTable *values; /* JSON pointer -> Position * */
+  GHashTable *keys;   /* JSON pointer -> Position * (the key of an object member) */
+};
+
+typedef struct
+{
+  const char *text;
+  const char *end;
+  const char *p;
+  guint line;
+  const char *line_start;
+  GString *pointer;
+  GHashTable *values;
+  GHashTable *keys;
+  const char *error_at;
+  char *error_message;
+} Parser;
+
+void
+sluice_json_pointer_append (GString *pointer, const char *token)
+{
+  g_string_append_c (pointer, '/');
+  for (const char *c = token; *c != '\0'; c++)
+    {
+      if (*c == '~')
+        g_string_append (pointer, "~0");
+      else if (*c == '/')
+        g_string_append (pointer, "~1");
+      else
+        g_string_append_c (pointer, *c);
+    }
+}
+
+void
+sluice_json_pointer_append_index (GString *pointer, guint index)
+{
+  g_string_append_printf (pointer, "/%u", index);
+}
+
+static Position
+position_at (Parser *parser, const char *at)
+{
+  Position position;
+
+  /* The line is tracked while skipping whitespace, the only place a raw newline may appear, so
+   * @at is always on the current line. */
+  position.line = parser->line;
+  position.column = (guint) g_utf8_strlen (parser->line_start, at - parser->line_start) + 1;
+  return position;
+}
+
+static void
+record (Parser *parser, GHashTable *table, const char *at)
+{
+  Position *position = g_new (Position, 1);
+
+  *position = position_at (parser, at);
+  g_hash_table_replace (table, g_strdup (parser->pointer->str), position);
+}
+
+static gboolean
+fail (Parser *parser, const char *at, const char *message)
+{
+  if (parser->error_message == NULL)
+    {
+      parser->error_at = at;
+      parser->error_message = g_strdup (message);
+    }
+  return FALSE;
+}
+
+static void
+skip_whitespace (Parser *parser)
+{
+  while (parser->p < parser->end)
+    {
+      char c = *parser->p;
+
+      if (c == '\n')
+        {
+          parser->line++;
+          parser->line_start = parser->p + 1;
+        }
+      else if (c != ' ' && c != '\t' && c != '\r')
+        break;
+      parser->p++;
+    }
+}
+
+static int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static gboolean
+read_hex4 (Parser *parser, const char *at, gunichar *ret)
+{
+  gunichar value = 0;
+
+  if (parser->end - at < 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    {
+      int digit = hex_value (at[i]);
+
+      if (digit < 0)
+        return FALSE;
+      value = value * 16 + (gunichar) digit;
+    }
+  *ret = value;
+  return TRUE;
+}
+
+/* Parses a string starting at the opening quote into @out. */
+static gboolean
+parse_string (Parser *parser, GString *out)
+{
+  const char *start = parser->p;
+
+  parser->p++;
+  while (parser->p < parser->end)
+    {
+      unsigned char c = (unsigned char) *parser->p;
+
+      if (c == '"')
+        {
+          parser->p++;
+          return TRUE;
+        }
+      if (c == '\n')
+        return fail (parser, start, "unterminated string: expected '\"' before the end of the line");
+      if (c < 0x20)
+        return fail (parser, parser->p,
+                     "control character in a string (write it as an escape such as \\n)");
+      if (c != '\\')
+        {
+          g_string_append_c (out, (char) c);
+          parser->p++;
+          continue;
+        }
+      if (parser->end - parser->p < 2)
+        break;
+      switch (parser->p[1])
+        {
+        case '"': g_string_append_c (out, '"'); break;
+        case '\\': g_string_append_c (out, '\\'); break;
+        case '/': g_string_append_c (out, '/'); break;
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          {
+            gunichar unit, low;
+            const char *escape = parser->p;
+
+            if (!read_hex4 (parser, parser->p + 2, &unit))
+              return fail (parser, escape, "invalid \\u escape: expected four hexadecimal digits");
+            parser->p += 4;
+            if (unit >= 0xDC00 && unit <= 0xDFFF)
+              return fail (parser, escape, "invalid \\u escape: unpaired low surrogate");
+            if (unit >= 0xD800 && unit <= 0xDBFF)
+              {
+                if (parser->end - parser->p < 8 || parser->p[2] != '\\' || parser->p[3] != 'u'
+                    || !read_hex4 (parser, parser->p + 4, &low) || low < 0xDC00 || low > 0xDFFF)
+                  return fail (parser, escape, "invalid \\u escape: unpaired high surrogate");
+                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                parser->p += 6;
+              }
+            if (unit == 0)
+              return fail (parser, escape, "invalid \\u escape: NUL characters are not allowed");
+            g_string_append_unichar (out, unit);
+            break;
+          }
+        default:
+          return fail (parser, parser->p, "invalid escape in a string: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u");
+        }
+      parser->p += 2;
+    }
+  return fail (parser, start, "unterminated string");
+}
+
+static gboolean
+is_digit (const char *p, const char *end)
+{
+  return p < end && *p >= '0' && *p <= '9';
+}
+
+static JsonNode *
+parse_number (Parser *parser)
+{
+  const char *start = parser->p;
+  const char *p = start;
+  gboolean is_integer = TRUE;
+  g_autofree char *copy = NULL;
+
+  if (p < parser->end && *p == '-')
+    p++;
+  if (!is_digit (p, parser->end))
+    {
+      fail (parser, start, "invalid number: expected a digit");
+      return NULL;
+    }
+  if (*p == '0')
+    p++;
+  else
+    while (is_digit (p, parser->end))
+      p++;
+  if (p < parser->end && *p == '.')
+    {
+      is_integer = FALSE;
+      p++;
+      if (!is_digit (p, parser->end))
+        {
+          fail (parser, start, "invalid number: expected a digit after '.'");
+          return NULL;
+        }
+      while (is_digit (p, parser->end))
+        p++;
+    }
+  if (p < parser->end && (*p == 'e' || *p == 'E'))
+    {
+      is_integer = FALSE;
+      p++;
+      if (p < parser->end && (*p == '+' || *p == '-'))
+        p++;
+      if (!is_digit (p, parser->end))
+        {
+          fail (parser, start, "invalid number: expected a digit in the exponent");
+          return NULL;
+        }
+      while (is_digit (p, parser->end))
+        p++;
+    }
+  parser->p = p;
+  copy = g_strndup (start, p - start);
+  errno = 0;
+  if (is_integer)
+    {
+      gint64 value = g_ascii_strtoll (copy, NULL, 10);
+
+      if (errno == ERANGE)
+        {
+          fail (parser, start, "integer out of range: expected a value between -2^63 and 2^63-1");
+          return NULL;
+        }
+      return json_node_init_int (json_node_alloc (), value);
+    }
+  else
+    {
+      double value = g_ascii_strtod (copy, NULL);
+
+      if (errno == ERANGE && (value > 1.0 || value < -1.0))
+        {
+          fail (parser, start, "number out of range");
+          return NULL;
+        }
+      return json_node_init_double (json_node_alloc (), value);
+    }
+}
+
+static JsonNode *parse_value (Parser *parser, guint depth);
+
+static JsonNode *
+parse_object (Parser *parser, guint depth)
+{
+  g_autoptr (JsonObject) object = json_object_new ();
+  gsize pointer_length = parser->pointer->len;
+
+  parser->p++;
+  skip_whitespace (parser);
+  if (parser->p < parser->end && *parser->p == '}')
+    {
+      parser->p++;
+      return json_node_init_object (json_node_alloc (), object);
+    }
+  for (;;)
+    {
+      g_autoptr (GString) key = g_string_new (NULL);
+      const char *key_at;
+      JsonNode *member;
+
+      skip_whitespace (parser);
+      key_at = parser->p;
+      if (parser->p >= parser->end || *parser->p != '"')
+        {
+          fail (parser, parser->p, "expected a string key");
+          return NULL;
+        }
+      if (!parse_string (parser, key))
+        return NULL;
+      if (json_object_has_member (object, key->str))
+        {
+          g_autofree char *message = g_strdup_printf ("duplicate key '%s' in an object", key->str);
+
+          fail (parser, key_at, message);
+          return NULL;
+        }
+      sluice_json_pointer_append (parser->pointer, key->str);
+      record (parser, parser->keys, key_at);
+      skip_whitespace (parser);
+      if (parser->p >= parser->end || *parser->p != ':')
+        {
+          fail (parser, parser->p, "expected ':' after an object key");
+          return NULL;
+        }
+      parser->p++;
+      member = parse_value (parser, depth + 1);
+      if (member == NULL)
+        return NULL;
+      json_object_set_member (object, key->str, member);
+      g_string_truncate (parser->pointer, pointer_length);
+      skip_whitespace (parser);
+      if (parser->p < parser->end && *parser->p == ',')
+        {
+          parser->p++;
+          continue;
+        }
+      if (parser->p < parser->end && *parser->p == '}')
+        {
+          parser->p++;
+          return json_node_init_object (json_node_alloc (), object);
+        }
+      fail (parser, parser->p, "expected ',' or '}' after an object member");
+      return NULL;
+    }
+}
+
+static JsonNode *
+parse_array (Parser *parser, guint depth)
+{
+  g_autoptr (JsonArray) array = json_array_new ();
+  gsize pointer_length = parser->pointer->len;
+
+  parser->p++;
+  skip_whitespace (parser);
+  if (parser->p < parser->end && *parser->p == ']')
+    {
+      parser->p++;
+      return json_node_init_array (json_node_alloc (), array);
+    }
+  for (guint index = 0;; index++)
+    {
+      JsonNode *element;
+
+      sluice_json_pointer_append_index (parser->pointer, index);
+      element = parse_value (parser, depth + 1);
+      if (element == NULL)
+        return NULL;
+      json_array_add_element (array, element);
+      g_string_truncate (parser->pointer, pointer_length);
+      skip_whitespace (parser);
+      if (parser->p < parser->end && *parser->p == ',')
+        {
+          parser->p++;
+          continue;
+        }
+      if (parser->p < parser->end && *parser->p == ']')
+        {
+          parser->p++;
+          return json_node_init_array (json_node_alloc (), array);
+        }
+      fail (parser, parser->p, "expected ',' or ']' after an array element");
+      return NULL;
+    }
+}
+
+static gboolean
+match_literal (Parser *parser, const char *literal)
+{
+  gsize length = strlen (literal);
+
+  if ((gsize) (parser->end - parser->p) < length || memcmp (parser->p, literal, length) != 0)
+    return FALSE;
+  parser->p += length;
+  return TRUE;
+}
+
+static JsonNode *
+parse_value (Parser *parser, guint depth)
+{
+  skip_whitespace (parser);
+  if (depth > MAX_DEPTH)
+    {
+      fail (parser, parser->p, "nesting deeper than 512 levels");
+      return NULL;
+    }
+  if (parser->p >= parser->end)
+    {
+      fail (parser, parser->p, "unexpected end of file: expected a value");
+      return NULL;
+    }
+  record (parser, parser->values, parser->p);
+  switch (*parser->p)
+    {
+    case '{':
+      return parse_object (parser, depth);
+    case '[':
+      return parse_array (parser, depth);
+    case '"':
+      {
+        g_autoptr (GString) text = g_string_new (NULL);
+
+        if (!parse_string (parser, text))
+          return NULL;
+        return json_node_init_string (json_node_alloc (), text->str);
+      }
+    case 't':
+      if (match_literal (parser, "true"))
+        return json_node_init_boolean (json_node_alloc (), TRUE);
+      break;
+    case 'f':
+      if (match_literal (parser, "false"))
+        return json_node_init_boolean (json_node_alloc (), FALSE);
+      break;
+    case 'n':
+      if (match_literal (parser, "null"))
+        return json_node_init_null (json_node_alloc ());
+      break;
+    default:
+      if (*parser->p == '-' || (*parser->p >= '0' && *parser->p <= '9'))
+        return parse_number (parser);
+      break;
+    }
+  fail (parser, parser->p,
+        "expected a value (an object, array, string, number, true, false or null)");
+  return NULL;
+}
+
+SluiceConfigSource *
+sluice_config_source_parse (const char *path, const char *text, gssize length, guint *ret_line,
+                            guint *ret_column, GError **error)
+{
+  Parser parser = { 0 };
+  g_autoptr (JsonNode) root = NULL;
+  SluiceConfigSource *source;
+  const char *invalid = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  if (length < 0)
+    length = (gssize) strlen (text);
+  parser.text = parser.p = parser.line_start = text;
+  parser.end = text + length;
+  parser.line = 1;
+  parser.pointer = g_string_new (NULL);
+  parser.values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  parser.keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (!g_utf8_validate (text, length, &invalid))
+    {
+      /* Position the error by scanning the valid prefix. */
+      for (const char *c = text; c < invalid; c++)
+        if (*c == '\n')
+          {
+            parser.line++;
+            parser.line_start = c + 1;
+          }
+      fail (&parser, invalid, "invalid UTF-8");
+    }
+  else
+    {
+      /* A UTF-8 byte order mark is tolerated: some editors write one. */
+      if (length >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
+        parser.p = parser.line_start = text + 3;
+      root = parse_value (&parser, 0);
+      if (root != NULL)
+        {
+          skip_whitespace (&parser);
+          if (parser.p < parser.end)
+            {
+              fail (&parser, parser.p, "unexpected text after the end of the JSON value");
+              g_clear_pointer (&root, json_node_unref);
+            }
+        }
+    }
+
+  g_string_free (parser.pointer, TRUE);
+  if (root == NULL)
+    {
+      Position position = position_at (&parser, parser.error_at);
+
+      if (ret_line != NULL)
+        *ret_line = position.line;
+      if (ret_column != NULL)
+        *ret_column = position.column;
+      g_set_error_literal (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_PARSE,
+                           parser.error_message);
+      g_free (parser.error_message);
+      g_hash_table_unref (parser.values);
+      g_hash_table_unref (parser.keys);
+      return NULL;
+    }
+
+  source = g_new0 (SluiceConfigSource, 1);
+  source->path = g_strdup (path);
+  source->root = g_steal_pointer (&root);
+  source->values = parser.values;
+  source->keys = parser.keys;
+  return source;
+}
+
+void
+sluice_config_source_free (SluiceConfigSource *source)
+{
+  if (source == NULL)
+    return;
+  g_free (source->path);
+  json_node_unref (source->root);
+  g_hash_table_unref (source->values);
+  g_hash_table_unref (source->keys);
+  g_free (source);
+}
+
+const char *
+sluice_config_source_get_path (const SluiceConfigSource *source)
+{
+  return source->path;
+}
+
+JsonNode *
+sluice_config_source_get_root (const SluiceConfigSource *source)
+{
+  return source->root;
+}
+
+gboolean
+sluice_config_source_locate (const SluiceConfigSource *source, const char *pointer, gboolean key,
+                             guint *ret_line, guint *ret_column)
+{
+  g_autofree char *path = g_strdup (pointer != NULL ? pointer : "");
+
+  for (;;)
+    {
+      const Position *position = g_hash_table_lookup (key ? source->keys : source->values, path);
+      char *slash;
+
+      if (position == NULL && key)
+        position = g_hash_table_lookup (source->values, path);
+      if (position != NULL)
+        {
+          *ret_line = position->line;
+          *ret_column = position->column;
+          return TRUE;
+        }
+      /* A missing member: fall back to the value that should have held it. */
+      key = FALSE;
+      slash = strrchr (path, '/');
+      if (slash == NULL)
+        return FALSE;
+      *slash = '\0';
+    }
+}

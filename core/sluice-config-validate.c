@@ -1,0 +1,857 @@
+/* sluice-config-validate.c — component validation against option schemas
+ * (see sluice-config-validate.h for the rules). */
+#include <string.h>
+
+#include "sluice-config-source.h"
+#include "sluice-config-validate.h"
+
+#define T_STRING SLUICE_OPTION_STRING
+#define T_INT SLUICE_OPTION_INTEGER
+#define T_NUMBER SLUICE_OPTION_NUMBER
+#define T_BOOL SLUICE_OPTION_BOOLEAN
+#define T_OBJECT SLUICE_OPTION_OBJECT
+#define T_ARRAY SLUICE_OPTION_ARRAY
+#define T_NULL SLUICE_OPTION_NULL
+#define T_ANY SLUICE_OPTION_ANY
+#define F_REQUIRED SLUICE_OPTION_FLAG_REQUIRED
+#define F_SECRET SLUICE_OPTION_FLAG_SECRET
+#define F_OPEN SLUICE_OPTION_FLAG_OPEN
+
+/* `_id` and `type` accept any JSON type in the tables: they are checked first, with their own
+ * messages, for every kind of component. */
+#define COMMON_COMPONENT_OPTIONS                                                               \
+  { "_id", T_ANY, 0, NULL, "Unique identifier of the component; no '/'.", NULL, NULL },        \
+  { "type", T_ANY, 0, NULL, "The component type.", NULL, NULL },                               \
+  { "name", T_STRING, 0, NULL, "A human-readable name.", NULL, NULL },                         \
+  { "description", T_STRING | T_ARRAY, 0, NULL, "A description (a string or a list of strings).", \
+    NULL, NULL },                                                                              \
+  { "comment", T_STRING | T_ARRAY, 0, NULL, "A comment (a string or a list of strings).", NULL, NULL }
+
+static const char *const reprocessing_choices[] = { "continue", "automatic", NULL };
+static const char *const pump_mode_choices[] = { "scheduled", "manual", "off", NULL };
+static const char *const compaction_type_choices[] = { "sink", "background", NULL };
+static const char *const access_choices[] = { "read", "write", "admin", NULL };
+
+/* Pump keys: digest §3.4 and §15.1. */
+static const SluiceOptionSpec pump_options[] = {
+  { "comment", T_STRING | T_ARRAY, 0, NULL, "A comment.", NULL, NULL },
+  { "schedule_interval", T_NUMBER, 0, NULL,
+    "Seconds between runs (default 30 for dataset-to-dataset pipes, otherwise 900).", NULL, NULL },
+  { "cron_expression", T_STRING, 0, NULL, "Cron schedule (UTC); wins over schedule_interval.", NULL, NULL },
+  { "rescan_run_count", T_INT, 0, NULL, "Every Nth run is a full rescan.", NULL, NULL },
+  { "rescan_cron_expression", T_STRING, 0, NULL, "Cron schedule for full rescans.", NULL, NULL },
+  { "partial_rescan_run_count", T_INT, 0, NULL, "Every Nth run is a partial rescan.", NULL, NULL },
+  { "partial_rescan_delta", T_NUMBER, 0, NULL, "How far a partial rescan rewinds the offset.", NULL, NULL },
+  { "run_at_startup", T_BOOL, 0, "false", "Also run when the service starts.", NULL, NULL },
+  { "run_at_startup_if_not_populated", T_BOOL, 0, "false",
+    "Run at startup if the sink dataset is not populated.", NULL, NULL },
+  { "max_read_retries", T_INT, 0, "0", "Retries of a failing read.", NULL, NULL },
+  { "read_retry_delay", T_NUMBER, 0, "0", "Seconds between read retries.", NULL, NULL },
+  { "write_retry_delay", T_NUMBER, 0, "0", "Seconds before retrying after a write error.", NULL, NULL },
+  { "max_retries_per_entity", T_INT, 0, "5", "Attempts per failing entity before it is dead.", NULL, NULL },
+  { "max_consecutive_write_errors", T_INT, 0, "1",
+    "Consecutive write errors tolerated before the run stops.", NULL, NULL },
+  { "max_write_errors_in_retry_dataset", T_INT, 0, "0",
+    "Retryable failed entities kept; 0 disables write retries.", NULL, NULL },
+  { "fallback_to_single_entities_on_batch_fail", T_BOOL, 0, "true",
+    "After a batch fails, write its entities one at a time.", NULL, NULL },
+  { "dead_letter_dataset", T_STRING, 0, NULL, "Dataset that receives dead entities.", NULL, NULL },
+  { "track_dead_letters", T_BOOL, 0, "false",
+    "Delete a dead letter when a later version is written.", NULL, NULL },
+  { "mode", T_STRING, 0, "\"scheduled\"", "scheduled, manual or off.", pump_mode_choices, NULL },
+  { "log_events_noop_runs", T_BOOL, 0, "false", "Also log runs that changed nothing.", NULL, NULL },
+  { "log_events_noop_runs_changes_only", T_BOOL, 0, "true",
+    "A run is a no-op when the sink reports no changes (true) or the source produced nothing.",
+    NULL, NULL },
+  { "notification_granularity", T_INT, 0, "999999999999999",
+    "Log a completed event at least every N seconds.", NULL, NULL },
+  { "batch_retries", T_INT, 0, "3", "Retries of batched writes.", NULL, NULL },
+  { "max_seconds_per_entity", T_NUMBER, 0, NULL,
+    "Fail the run if transforms average more than N seconds per entity.", NULL, NULL },
+  { "use_dead_letter_dataset", T_BOOL, 0, NULL,
+    "Deprecated: true means dead_letter_dataset system:dead-letter:<pipe _id>.", NULL, NULL },
+  { NULL }
+};
+
+/* Digest §2.5. */
+static const SluiceOptionSpec compaction_options[] = {
+  { "automatic", T_BOOL, 0, "true", "Candidate for background compaction.", NULL, NULL },
+  { "sink", T_BOOL, 0, "true", "The dataset sink compacts while writing.", NULL, NULL },
+  { "keep_versions", T_INT, 0, "2", "Versions kept per entity (>= 0).", NULL, NULL },
+  { "time_threshold_hours", T_NUMBER | T_NULL, 0, "null",
+    "Versions younger than this are never compacted.", NULL, NULL },
+  { "time_threshold_hours_pump", T_NUMBER, 0, "720",
+    "The same for the pump execution dataset (minimum 720).", NULL, NULL },
+  { "growth_threshold", T_NUMBER, 0, "1.0", "Growth factor that triggers compaction.", NULL, NULL },
+  { "compaction_interval", T_NUMBER, 0, "0", "Minimum seconds between sink compactions.", NULL, NULL },
+  { "ttl_deletes_hours", T_NUMBER | T_NULL, 0, "null", "TTL of deleted entities.", NULL, NULL },
+  { "ttl_deletes_timeout_seconds", T_NUMBER, 0, "60", "Time budget per run for TTL deletes.", NULL, NULL },
+  { "retract", T_BOOL, 0, "false", "Honour $retract on output entities.", NULL, NULL },
+  { "retract_timeout_seconds", T_NUMBER, 0, "60", "Time budget per run for retraction.", NULL, NULL },
+  { NULL }
+};
+
+/* Digest §3.2. */
+static const SluiceOptionSpec dependency_tracking_options[] = {
+  { "dependency_warning_threshold", T_INT, 0, "10000",
+    "Tracked entities held in memory before a warning.", NULL, NULL },
+  { "dependency_error_threshold", T_INT, 0, "50000", "…before the pump fails.", NULL, NULL },
+  { "dependency_warning_threshold_total_bytes", T_INT, 0, "33554432",
+    "Byte threshold for the warning.", NULL, NULL },
+  { "dependency_error_threshold_total_bytes", T_INT, 0, "134217728",
+    "Byte threshold for failure.", NULL, NULL },
+  { "enable_hops_thresholds", T_BOOL, 0, "false", "Apply the thresholds to ordinary hops.", NULL, NULL },
+  { NULL }
+};
+
+static const SluiceOptionSpec pipe_namespaces_options[] = {
+  { "identity", T_STRING, 0, NULL, "Namespace put on _id values (default: the pipe _id).", NULL, NULL },
+  { "property", T_STRING, 0, NULL, "Namespace put on property names (default: the pipe _id).", NULL, NULL },
+  { NULL }
+};
+
+static const SluiceOptionSpec pipe_metadata_options[] = {
+  { "durable", T_BOOL, 0, "false",
+    "Flush the pipe's data to disk before acknowledging a commit.", NULL, NULL },
+  { "$config-group", T_STRING, 0, NULL, "The configuration group of the pipe.", NULL, NULL },
+  { NULL }
+};
+
+/* Digest §3.2. */
+static const SluiceOptionSpec pipe_options[] = {
+  COMMON_COMPONENT_OPTIONS,
+  { "permissions", T_ARRAY, 0, NULL, "ACL tuples [allow|deny, roles, permissions].", NULL, NULL },
+  { "source", T_OBJECT, F_REQUIRED, NULL, "The source: an object with a source type.", NULL, NULL },
+  { "transform", T_OBJECT | T_ARRAY, 0, NULL, "A transform or a list of them, chained in order.",
+    NULL, NULL },
+  { "sink", T_OBJECT, 0, NULL, "The sink (default: a dataset sink named after the pipe).", NULL, NULL },
+  { "pump", T_OBJECT, 0, NULL, "Scheduling and retries.", NULL, pump_options },
+  { "metadata", T_OBJECT, F_OPEN, NULL, "Pipe metadata.", NULL, pipe_metadata_options },
+  { "batch_size", T_INT, 0, "100", "Source entities per batch (>= 1).", NULL, NULL },
+  { "checkpoint_interval", T_INT, 0, NULL,
+    "Save the offset every N batches (default 10000/batch_size).", NULL, NULL },
+  { "disable_set_last_seen", T_BOOL, 0, "false", "Forbid resetting the pipe offset.", NULL, NULL },
+  { "enable_background_rescan", T_BOOL, 0, "false", "Allow rescans in the background.", NULL, NULL },
+  { "rescan_when_config_changes", T_BOOL, 0, "false", "Reset or mark out of sync on config changes.",
+    NULL, NULL },
+  { "reprocessing_policy", T_STRING, 0, "\"continue\"", "continue or automatic.",
+    reprocessing_choices, NULL },
+  { "infer_pipe_entity_types", T_BOOL, 0, "true", "Schema inference.", NULL, NULL },
+  { "dependency_tracking", T_OBJECT, 0, NULL, "Dependency tracking thresholds.", NULL,
+    dependency_tracking_options },
+  { "compaction", T_OBJECT, 0, NULL, "Compaction of the sink dataset.", NULL, compaction_options },
+  { "namespaced_identifiers", T_BOOL, 0, NULL, "Namespace-aware behaviour.", NULL, NULL },
+  { "namespaces", T_OBJECT, 0, NULL, "Identity and property namespaces.", NULL,
+    pipe_namespaces_options },
+  { "add_namespaces", T_BOOL, 0, NULL, "Add namespaces before the first transform.", NULL, NULL },
+  { "remove_namespaces", T_BOOL, 0, NULL, "Remove namespaces after the last transform.", NULL, NULL },
+  { "exclude_completeness", T_ARRAY, 0, "[]", "Datasets left out of completeness.", NULL, NULL },
+  { "include_completeness", T_ARRAY, 0, NULL, "Datasets that make up completeness.", NULL, NULL },
+  { NULL }
+};
+
+/* Digest §14.1. */
+static const SluiceOptionSpec system_options[] = {
+  COMMON_COMPONENT_OPTIONS,
+  { "worker_threads", T_INT, 0, "10", "Pipes running against the system at once (>= 1).", NULL, NULL },
+  { "permissions", T_ARRAY, 0, NULL, "ACL tuples [allow|deny, roles, permissions].", NULL, NULL },
+  { "metadata", T_OBJECT, F_OPEN, NULL, "System metadata.", NULL, NULL },
+  { NULL }
+};
+
+static const SluiceOptionSpec pattern_options[] = {
+  COMMON_COMPONENT_OPTIONS,
+  { NULL }
+};
+
+/* Keys every source, sink and transform object accepts besides its element's options. */
+static const SluiceOptionSpec element_options[] = {
+  { "type", T_STRING, F_REQUIRED, NULL, "The element type.", NULL, NULL },
+  { "name", T_STRING, 0, NULL, "A human-readable name.", NULL, NULL },
+  { "description", T_STRING | T_ARRAY, 0, NULL, "A description.", NULL, NULL },
+  { "comment", T_STRING | T_ARRAY, 0, NULL, "A comment.", NULL, NULL },
+  { NULL }
+};
+
+/* Digest §15.6. */
+static const SluiceOptionSpec global_defaults_options[] = {
+  { "use_signalling_internally", T_BOOL, 0, "true", "Signal internal pipes on input changes.", NULL, NULL },
+  { "default_compaction_type", T_STRING, 0, "\"sink\"", "sink or background.", compaction_type_choices,
+    NULL },
+  { "compaction_interval", T_NUMBER, 0, "0", "Minimum seconds between sink compactions.", NULL, NULL },
+  { "compaction_keep_versions", T_INT, 0, NULL, "Default compaction.keep_versions.", NULL, NULL },
+  { "compaction_time_threshold_hours", T_NUMBER | T_NULL, 0, NULL,
+    "Default compaction.time_threshold_hours.", NULL, NULL },
+  { "compaction_time_threshold_hours_pump", T_NUMBER, 0, NULL,
+    "Default compaction.time_threshold_hours_pump.", NULL, NULL },
+  { "compaction_growth_threshold", T_NUMBER, 0, NULL, "Default compaction.growth_threshold.", NULL, NULL },
+  { "max_entity_bytes_size", T_INT, 0, "104857600", "Largest entity accepted, in bytes.", NULL, NULL },
+  { "run_at_startup_if_not_populated", T_BOOL, 0, "false", "Default of the pump key.", NULL, NULL },
+  { "infer_pipe_entity_types", T_BOOL, 0, "true", "Default of the pipe key.", NULL, NULL },
+  { "use_config_circuit_breaker", T_BOOL, 0, "false", "Circuit breakers on every dataset sink.", NULL, NULL },
+  { "reprocessing_policy", T_STRING, 0, "\"continue\"", "Default of the pipe key.", reprocessing_choices,
+    NULL },
+  { "rescan_when_config_changes", T_BOOL, 0, "false", "Default of the pipe key.", NULL, NULL },
+  { "enable_background_rescan", T_BOOL, 0, "false", "Default of the pipe key.", NULL, NULL },
+  { "eager_load_microservices", T_BOOL, 0, "true", "Start microservices at load.", NULL, NULL },
+  { "symmetric_namespace_collapse", T_BOOL, 0, "false", "Namespace collapse in merges.", NULL, NULL },
+  { "max_merged", T_INT, 0, "50000", "Largest merge group.", NULL, NULL },
+  { "always_index_ids", T_BOOL, 0, "false", "Index _id in every dataset.", NULL, NULL },
+  { "if_source_empty", T_ANY, 0, NULL, "What a run does when its source is empty.", NULL, NULL },
+  { "require_populated_input", T_BOOL, 0, "false", "Wait for populated inputs.", NULL, NULL },
+  { "trace", T_OBJECT, F_OPEN, NULL, "Tracing settings.", NULL, NULL },
+  { "verify_ssl", T_BOOL, 0, "false", "Default verify_ssl of URL systems.", NULL, NULL },
+  { NULL }
+};
+
+/* DESIGN.md "Processes and interfaces": the HTTP API tokens; checked item by item. */
+static const SluiceOptionSpec api_token_options[] = {
+  { "name", T_STRING, F_REQUIRED, NULL, "Name of the token, shown in logs.", NULL, NULL },
+  { "token", T_STRING, F_REQUIRED | F_SECRET, NULL, "The bearer token (use $SECRET).", NULL, NULL },
+  { "access", T_STRING, F_REQUIRED, NULL, "read, write or admin.", access_choices, NULL },
+  { "pipes", T_ARRAY, 0, NULL, "Limits the token to these pipes and their datasets.", NULL, NULL },
+  { NULL }
+};
+
+static const SluiceOptionSpec metadata_options[] = {
+  COMMON_COMPONENT_OPTIONS,
+  { "namespaced_identifiers", T_BOOL, 0, "false", "Default of the pipe key.", NULL, NULL },
+  { "namespaces", T_OBJECT, F_OPEN, NULL, "namespaces.default maps namespaces to URI prefixes.", NULL,
+    NULL },
+  { "global_defaults", T_OBJECT, 0, NULL, "Defaults for every pipe and dataset.", NULL,
+    global_defaults_options },
+  { "dependency_tracking", T_OBJECT, 0, NULL, "Dependency tracking thresholds.", NULL,
+    dependency_tracking_options },
+  { "api_tokens", T_ARRAY, 0, NULL,
+    "HTTP API tokens: objects with name, token, access (read, write, admin) and optional pipes.",
+    NULL, NULL },
+  { NULL }
+};
+
+static SluiceOptionTable
+core_table (const SluiceOptionSpec *entries)
+{
+  SluiceOptionTable table = { entries, sizeof (SluiceOptionSpec) };
+
+  return table;
+}
+
+SluiceOptionTable
+sluice_config_get_pipe_options (void)
+{
+  return core_table (pipe_options);
+}
+
+SluiceOptionTable
+sluice_config_get_system_options (void)
+{
+  return core_table (system_options);
+}
+
+SluiceOptionTable
+sluice_config_get_pattern_options (void)
+{
+  return core_table (pattern_options);
+}
+
+SluiceOptionTable
+sluice_config_get_metadata_options (void)
+{
+  return core_table (metadata_options);
+}
+
+static void
+problem (SluiceConfigValidation *validation, const char *pointer, gboolean at_key,
+         const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static void
+problem (SluiceConfigValidation *validation, const char *pointer, gboolean at_key,
+         const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  validation->n_problems++;
+  if (validation->report != NULL)
+    validation->report (pointer, at_key, message, validation->user_data);
+}
+
+static char *
+child_pointer (const char *pointer, const char *key)
+{
+  GString *out = g_string_new (pointer);
+
+  sluice_json_pointer_append (out, key);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+index_pointer (const char *pointer, guint index)
+{
+  return g_strdup_printf ("%s/%u", pointer, index);
+}
+
+static gboolean
+is_secret_pointer (SluiceConfigValidation *validation, const char *pointer)
+{
+  return validation->secret_pointers != NULL
+         && g_hash_table_contains (validation->secret_pointers, pointer);
+}
+
+/* The single SLUICE_OPTION_* type of a JSON value (INTEGER for integers, NUMBER for the others). */
+static guint32
+type_of (JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      return T_OBJECT;
+    case JSON_NODE_ARRAY:
+      return T_ARRAY;
+    case JSON_NODE_NULL:
+      return T_NULL;
+    case JSON_NODE_VALUE:
+    default:
+      break;
+    }
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      return T_INT;
+    case G_TYPE_DOUBLE:
+      return T_NUMBER;
+    case G_TYPE_BOOLEAN:
+      return T_BOOL;
+    default:
+      return T_STRING;
+    }
+}
+
+static gboolean
+type_accepted (guint32 accepted, guint32 actual)
+{
+  if (actual == T_INT)
+    return (accepted & (T_INT | T_NUMBER)) != 0;
+  return (accepted & actual) != 0;
+}
+
+static const char *
+type_name (guint32 type, gboolean actual)
+{
+  switch (type)
+    {
+    case T_STRING: return "a string";
+    case T_INT: return "an integer";
+    case T_NUMBER: return actual ? "a number with a fraction" : "a number";
+    case T_BOOL: return "a boolean";
+    case T_OBJECT: return "an object";
+    case T_ARRAY: return "an array";
+    case T_NULL: return "null";
+    default: return "a value";
+    }
+}
+
+/* "a string, an integer or null" */
+static char *
+describe_types (guint32 types)
+{
+  static const guint32 order[] = { T_STRING, T_INT, T_NUMBER, T_BOOL, T_OBJECT, T_ARRAY, T_NULL };
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  GString *out = g_string_new (NULL);
+
+  /* A number includes the integers: do not list both. */
+  if (types & T_NUMBER)
+    types &= ~T_INT;
+  for (gsize i = 0; i < G_N_ELEMENTS (order); i++)
+    if (types & order[i])
+      g_ptr_array_add (names, (gpointer) type_name (order[i], FALSE));
+  for (guint i = 0; i < names->len; i++)
+    {
+      if (i > 0)
+        g_string_append (out, i + 1 == names->len ? " or " : ", ");
+      g_string_append (out, g_ptr_array_index (names, i));
+    }
+  return g_string_free (out, FALSE);
+}
+
+static char *
+describe_choices (const char *const *choices)
+{
+  GString *out = g_string_new (NULL);
+
+  for (gsize i = 0; choices[i] != NULL; i++)
+    {
+      if (i > 0)
+        g_string_append (out, choices[i + 1] == NULL ? " or " : ", ");
+      g_string_append_printf (out, "'%s'", choices[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+lookup_either (const SluiceOptionTable *table, const SluiceOptionTable *core,
+               const char *key, SluiceOptionSpec *ret_spec, const SluiceOptionTable **ret_table)
+{
+  if (table != NULL && sluice_option_table_lookup (table, key, ret_spec))
+    {
+      *ret_table = table;
+      return TRUE;
+    }
+  if (core != NULL && sluice_option_table_lookup (core, key, ret_spec))
+    {
+      *ret_table = core;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void validate_value (SluiceConfigValidation *validation, JsonNode *value,
+                            const SluiceOptionTable *table, const SluiceOptionSpec *spec,
+                            const char *pointer, const char *what);
+
+gboolean
+sluice_config_validate_object (SluiceConfigValidation *validation, JsonObject *object,
+                               const SluiceOptionTable *table, const SluiceOptionTable *core,
+                               const char *pointer, const char *what)
+{
+  guint before = validation->n_problems;
+  const SluiceOptionTable *tables[2] = { table, core };
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *member;
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &key, &member))
+    {
+      g_autofree char *member_pointer = child_pointer (pointer, key);
+      const SluiceOptionTable *owner = NULL;
+      SluiceOptionSpec spec;
+
+      if (!lookup_either (table, core, key, &spec, &owner))
+        {
+          const char *suggestion = NULL;
+
+          for (gsize i = 0; i < G_N_ELEMENTS (tables) && suggestion == NULL; i++)
+            if (tables[i] != NULL)
+              suggestion = sluice_option_table_suggest (tables[i], key);
+          if (suggestion != NULL)
+            problem (validation, member_pointer, TRUE, "unknown key '%s' in %s; did you mean '%s'?",
+                     key, what, suggestion);
+          else
+            problem (validation, member_pointer, TRUE, "unknown key '%s' in %s", key, what);
+          continue;
+        }
+      validate_value (validation, member, owner, &spec, member_pointer, what);
+    }
+
+  for (gsize t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      SluiceOptionSpec spec;
+
+      if (tables[t] == NULL)
+        continue;
+      for (size_t i = 0; sluice_option_table_get (tables[t], i, &spec); i++)
+        if ((spec.flags & F_REQUIRED) && !json_object_has_member (object, spec.key))
+          problem (validation, pointer, FALSE, "missing required key '%s' in %s", spec.key, what);
+    }
+  return validation->n_problems == before;
+}
+
+static void
+validate_value (SluiceConfigValidation *validation, JsonNode *value, const SluiceOptionTable *table,
+                const SluiceOptionSpec *spec, const char *pointer, const char *what)
+{
+  guint32 actual = type_of (value);
+  gboolean secret = is_secret_pointer (validation, pointer);
+
+  if ((spec->flags & F_SECRET) && validation->secret_pointers != NULL)
+    g_hash_table_add (validation->secret_pointers, g_strdup (pointer));
+
+  if (!type_accepted (spec->types, actual))
+    {
+      g_autofree char *expected = describe_types (spec->types);
+
+      problem (validation, pointer, FALSE, "wrong type for '%s': expected %s, got %s", spec->key,
+               expected, type_name (actual, TRUE));
+      return;
+    }
+  if (actual == T_STRING && spec->choices != NULL)
+    {
+      const char *text = json_node_get_string (value);
+
+      if (!g_strv_contains (spec->choices, text))
+        {
+          g_autofree char *choices = describe_choices (spec->choices);
+
+          if (secret || (spec->flags & F_SECRET))
+            problem (validation, pointer, FALSE, "invalid value for '%s': expected %s", spec->key,
+                     choices);
+          else
+            problem (validation, pointer, FALSE, "invalid value '%s' for '%s': expected %s", text,
+                     spec->key, choices);
+        }
+    }
+  if (actual == T_OBJECT && spec->properties != NULL)
+    {
+      SluiceOptionTable nested = sluice_option_table_nested (table, spec);
+      g_autofree char *nested_what = g_strdup_printf ("'%s' of %s", spec->key, what);
+
+      if ((spec->flags & F_OPEN) == 0)
+        sluice_config_validate_object (validation, json_node_get_object (value), &nested, NULL,
+                                       pointer, nested_what);
+      else
+        {
+          /* An open object: check the keys it knows, accept the others. */
+          JsonObjectIter iter;
+          const char *key;
+          JsonNode *member;
+
+          json_object_iter_init_ordered (&iter, json_node_get_object (value));
+          while (json_object_iter_next_ordered (&iter, &key, &member))
+            {
+              SluiceOptionSpec member_spec;
+              g_autofree char *member_pointer = child_pointer (pointer, key);
+
+              if (sluice_option_table_lookup (&nested, key, &member_spec))
+                validate_value (validation, member, &nested, &member_spec, member_pointer,
+                                nested_what);
+            }
+        }
+    }
+}
+
+/* Reports an integer member below @minimum. */
+static void
+check_minimum (SluiceConfigValidation *validation, JsonObject *object, const char *key,
+               gint64 minimum, const char *pointer)
+{
+  JsonNode *node = json_object_get_member (object, key);
+  gint64 value;
+
+  if (node == NULL || type_of (node) != T_INT)
+    return;
+  value = json_node_get_int (node);
+  if (value < minimum)
+    {
+      g_autofree char *member_pointer = child_pointer (pointer, key);
+
+      problem (validation, member_pointer, FALSE, "'%s' must be at least %" G_GINT64_FORMAT
+               ", got %" G_GINT64_FORMAT, key, minimum, value);
+    }
+}
+
+static JsonObject *
+get_object_member (JsonObject *object, const char *key)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* Looks up @type_name and checks its kind; reports at @type_pointer. */
+static const SluiceElementDescriptor *
+lookup_element (SluiceConfigValidation *validation, const char *type_name, SluiceElementKind kind,
+                const char *position, const char *type_pointer)
+{
+  g_autoptr (GError) error = NULL;
+  const SluiceElementDescriptor *element;
+
+  element = sluice_registry_lookup_element (validation->registry, type_name, NULL, &error);
+  if (element == NULL)
+    {
+      problem (validation, type_pointer, FALSE, "%s", error->message);
+      return NULL;
+    }
+  if (element->kind != kind)
+    {
+      const char *actual = sluice_element_kind_get_name (element->kind);
+
+      problem (validation, type_pointer, FALSE, "'%s' is a %s type, not a %s type: it cannot be used %s",
+               type_name, actual ? actual : "unknown", sluice_element_kind_get_name (kind), position);
+      return NULL;
+    }
+  return element;
+}
+
+/* A source, sink or transform object of a pipe. */
+static void
+validate_element_object (SluiceConfigValidation *validation, JsonNode *node, SluiceElementKind kind,
+                         const char *pointer, const char *position, const char *what)
+{
+  SluiceOptionTable core = core_table (element_options);
+  const SluiceElementDescriptor *element;
+  g_autofree char *type_pointer = child_pointer (pointer, "type");
+  g_autofree char *element_what = NULL;
+  SluiceOptionTable table;
+  JsonObject *object;
+  JsonNode *type_node;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      problem (validation, pointer, FALSE, "wrong type for %s: expected an object, got %s", what,
+               type_name (type_of (node), TRUE));
+      return;
+    }
+  object = json_node_get_object (node);
+  type_node = json_object_get_member (object, "type");
+  if (type_node == NULL)
+    {
+      problem (validation, pointer, FALSE, "missing required key 'type' in %s", what);
+      return;
+    }
+  if (type_of (type_node) != T_STRING)
+    {
+      problem (validation, type_pointer, FALSE, "wrong type for 'type': expected a string, got %s",
+               type_name (type_of (type_node), TRUE));
+      return;
+    }
+  element = lookup_element (validation, json_node_get_string (type_node), kind, position,
+                            type_pointer);
+  if (element == NULL)
+    return;
+  table = sluice_option_table_from_element (element);
+  element_what = g_strdup_printf ("%s type '%s'", sluice_element_kind_get_name (kind),
+                                  element->type_name);
+  sluice_config_validate_object (validation, object, &table, &core, pointer, element_what);
+}
+
+static void
+validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
+{
+  SluiceOptionTable table = core_table (pipe_options);
+  JsonNode *source = json_object_get_member (object, "source");
+  JsonNode *sink = json_object_get_member (object, "sink");
+  JsonNode *transform = json_object_get_member (object, "transform");
+  JsonObject *pump = get_object_member (object, "pump");
+  JsonObject *compaction = get_object_member (object, "compaction");
+
+  sluice_config_validate_object (validation, object, &table, NULL, "", "a pipe");
+  if (source != NULL && JSON_NODE_HOLDS_OBJECT (source))
+    validate_element_object (validation, source, SLUICE_ELEMENT_KIND_SOURCE, "/source",
+                             "as a source", "the source");
+  if (sink != NULL && JSON_NODE_HOLDS_OBJECT (sink))
+    validate_element_object (validation, sink, SLUICE_ELEMENT_KIND_SINK, "/sink", "as a sink",
+                             "the sink");
+  if (transform != NULL && JSON_NODE_HOLDS_OBJECT (transform))
+    validate_element_object (validation, transform, SLUICE_ELEMENT_KIND_TRANSFORM, "/transform",
+                             "as a transform", "the transform");
+  else if (transform != NULL && JSON_NODE_HOLDS_ARRAY (transform))
+    {
+      JsonArray *array = json_node_get_array (transform);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          g_autofree char *pointer = index_pointer ("/transform", i);
+          g_autofree char *what = g_strdup_printf ("transform %u", i);
+
+          validate_element_object (validation, json_array_get_element (array, i),
+                                   SLUICE_ELEMENT_KIND_TRANSFORM, pointer, "as a transform", what);
+        }
+    }
+
+  check_minimum (validation, object, "batch_size", 1, "");
+  check_minimum (validation, object, "checkpoint_interval", 1, "");
+  if (compaction != NULL)
+    check_minimum (validation, compaction, "keep_versions", 0, "/compaction");
+  if (pump != NULL)
+    {
+      if (json_object_has_member (pump, "rescan_run_count")
+          && json_object_has_member (pump, "rescan_cron_expression"))
+        problem (validation, "/pump/rescan_cron_expression", TRUE,
+                 "'rescan_cron_expression' and 'rescan_run_count' cannot both be set: choose one");
+      if (json_object_has_member (pump, "partial_rescan_run_count")
+          && !json_object_has_member (pump, "partial_rescan_delta"))
+        problem (validation, "/pump/partial_rescan_run_count", TRUE,
+                 "'partial_rescan_run_count' requires 'partial_rescan_delta'");
+      check_minimum (validation, pump, "rescan_run_count", 1, "/pump");
+      check_minimum (validation, pump, "partial_rescan_run_count", 1, "/pump");
+    }
+}
+
+static void
+validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
+{
+  SluiceOptionTable table = core_table (metadata_options);
+  SluiceOptionTable token_table = core_table (api_token_options);
+  JsonNode *tokens = json_object_get_member (object, "api_tokens");
+
+  sluice_config_validate_object (validation, object, &table, NULL, "", "the service metadata");
+  if (tokens != NULL && JSON_NODE_HOLDS_ARRAY (tokens))
+    {
+      JsonArray *array = json_node_get_array (tokens);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+          g_autofree char *pointer = index_pointer ("/api_tokens", i);
+
+          if (!JSON_NODE_HOLDS_OBJECT (item))
+            {
+              problem (validation, pointer, FALSE, "wrong type for an API token: expected an object, got %s",
+                       type_name (type_of (item), TRUE));
+              continue;
+            }
+          sluice_config_validate_object (validation, json_node_get_object (item), &token_table, NULL,
+                                         pointer, "an API token");
+        }
+    }
+}
+
+/* A system or pattern: the core keys plus the element's options on the same object. */
+static const SluiceElementDescriptor *
+validate_element_component (SluiceConfigValidation *validation, JsonObject *object,
+                            const char *type_name, SluiceElementKind kind,
+                            const SluiceOptionSpec *core_entries)
+{
+  SluiceOptionTable core = core_table (core_entries);
+  const SluiceElementDescriptor *element;
+  g_autofree char *what = NULL;
+  SluiceOptionTable table;
+
+  element = lookup_element (validation, type_name, kind, "as a component type", "/type");
+  if (element == NULL)
+    return NULL;
+  table = sluice_option_table_from_element (element);
+  what = g_strdup_printf ("%s type '%s'", sluice_element_kind_get_name (kind), type_name);
+  sluice_config_validate_object (validation, object, &table, &core, "", what);
+  if (kind == SLUICE_ELEMENT_KIND_SYSTEM)
+    check_minimum (validation, object, "worker_threads", 1, "");
+  return element;
+}
+
+static const char *const component_types[] = { "pipe", "metadata", NULL };
+
+gboolean
+sluice_config_validate_component (SluiceConfigValidation *validation, JsonNode *component,
+                                  SluiceComponentKind *ret_kind,
+                                  const SluiceElementDescriptor **ret_element)
+{
+  guint before = validation->n_problems;
+  const SluiceElementDescriptor *element = NULL;
+  JsonObject *object;
+  JsonNode *id_node, *type_node;
+  const char *type;
+  const char *id = NULL;
+
+  if (ret_element != NULL)
+    *ret_element = NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (component))
+    {
+      problem (validation, "", FALSE, "expected a component object, got %s",
+               type_name (type_of (component), TRUE));
+      return FALSE;
+    }
+  object = json_node_get_object (component);
+
+  id_node = json_object_get_member (object, "_id");
+  if (id_node == NULL)
+    problem (validation, "", FALSE, "missing required key '_id' in a component");
+  else if (type_of (id_node) != T_STRING)
+    problem (validation, "/_id", FALSE, "wrong type for '_id': expected a string, got %s",
+             type_name (type_of (id_node), TRUE));
+  else
+    {
+      id = json_node_get_string (id_node);
+      if (*id == '\0')
+        problem (validation, "/_id", FALSE, "'_id' must not be empty");
+      else if (strchr (id, '/') != NULL)
+        problem (validation, "/_id", FALSE, "'_id' must not contain '/'");
+    }
+
+  type_node = json_object_get_member (object, "type");
+  if (type_node == NULL)
+    {
+      problem (validation, "", FALSE, "missing required key 'type' in a component");
+      return FALSE;
+    }
+  if (type_of (type_node) != T_STRING)
+    {
+      problem (validation, "/type", FALSE, "wrong type for 'type': expected a string, got %s",
+               type_name (type_of (type_node), TRUE));
+      return FALSE;
+    }
+  type = json_node_get_string (type_node);
+
+  if (g_str_equal (type, "pipe"))
+    {
+      *ret_kind = SLUICE_COMPONENT_PIPE;
+      validate_pipe (validation, object);
+    }
+  else if (g_str_equal (type, "metadata"))
+    {
+      *ret_kind = SLUICE_COMPONENT_METADATA;
+      if (id != NULL && !g_str_equal (id, "node"))
+        problem (validation, "/_id", FALSE,
+                 "the service metadata component must have _id 'node', got '%s'", id);
+      validate_metadata (validation, object);
+    }
+  else if (g_str_has_prefix (type, "system:"))
+    {
+      *ret_kind = SLUICE_COMPONENT_SYSTEM;
+      element = validate_element_component (validation, object, type, SLUICE_ELEMENT_KIND_SYSTEM,
+                                            system_options);
+    }
+  else if (g_str_has_prefix (type, "pattern:"))
+    {
+      *ret_kind = SLUICE_COMPONENT_PATTERN;
+      element = validate_element_component (validation, object, type, SLUICE_ELEMENT_KIND_PATTERN,
+                                            pattern_options);
+    }
+  else
+    {
+      const char *best = NULL;
+      size_t best_distance = G_MAXSIZE;
+
+      for (gsize i = 0; component_types[i] != NULL; i++)
+        {
+          size_t distance = sluice_option_table_key_distance (type, component_types[i]);
+
+          if (distance < best_distance)
+            {
+              best = component_types[i];
+              best_distance = distance;
+            }
+        }
+      if (best_distance * 3 <= strlen (type))
+        problem (validation, "/type", FALSE,
+                 "unknown component type '%s': expected 'pipe', 'metadata', 'system:<kind>' or "
+                 "'pattern:<kind>'; did you mean '%s'?", type, best);
+      else
+        problem (validation, "/type", FALSE,
+                 "unknown component type '%s': expected 'pipe', 'metadata', 'system:<kind>' or "
+                 "'pattern:<kind>'", type);
+      return FALSE;
+    }
+  if (ret_element != NULL)
+    *ret_element = element;
+  return validation->n_problems == before;
+}
+
+void
+sluice_config_fill_defaults (JsonObject *object, const SluiceOptionTable *table)
+{
+  SluiceOptionSpec spec;
+
+  for (size_t i = 0; sluice_option_table_get (table, i, &spec); i++)
+    {
+      JsonNode *member = json_object_get_member (object, spec.key);
+
+      if (member == NULL && spec.default_json != NULL)
+        {
+          JsonNode *value = json_from_string (spec.default_json, NULL);
+
+          /* The registry checked that every default parses. */
+          if (value != NULL)
+            json_object_set_member (object, spec.key, value);
+        }
+      else if (member != NULL && JSON_NODE_HOLDS_OBJECT (member) && spec.properties != NULL)
+        {
+          SluiceOptionTable nested = sluice_option_table_nested (table, &spec);
+
+          sluice_config_fill_defaults (json_node_get_object (member), &nested);
+        }
+    }
+}

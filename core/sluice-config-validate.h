@@ -1,0 +1,71 @@
+/* sluice-config-validate.h — checks one component against its option schemas.
+ *
+ * Every component is an object with `_id` (a non-empty string without '/') and `type`:
+ *  - "pipe": the pipe's own keys come from a core table (digest §3.2, the pump of §3.4 and §15.1,
+ *    compaction §2.5, dependency tracking, namespaces); `source` (required), `sink` and `transform`
+ *    (one object or a list) are each validated against the element whose type name is their `type`
+ *    and whose kind matches the position: a sink type used as a source is an error saying so;
+ *  - "system:<kind>": the common system keys (name, worker_threads, permissions, metadata, …) plus
+ *    the options of the SYSTEM element of that type;
+ *  - "pattern:<kind>": name, description, comment plus the options of the PATTERN element;
+ *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and `api_tokens`.
+ *    Unknown keys are errors here too, with the closest known key suggested: a typo in a global
+ *    default would otherwise silently do nothing.
+ * Checks: required keys present, JSON types accepted, string choices, unknown keys (with a
+ * suggestion), nested option tables, and a few ranges the option table cannot express
+ * (batch_size >= 1, …).  Keys of an element object that every element accepts: type, name,
+ * description, comment.
+ *
+ * Validation does not stop at the first problem: each is reported through the callback with the
+ * pointer of the value inside the component.  It never changes the component; options flagged
+ * SECRET are added to the secret pointer set so that they are redacted when shown.  Messages never
+ * quote a secret value.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "sluice-config-substitute.h"
+#include "sluice-config.h"
+#include "sluice-option-table.h"
+#include "sluice-registry.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  SluiceRegistry *registry;
+  /* char * set of pointers whose values are secret: read (values from $SECRET are not quoted) and
+   * added to (options flagged SECRET).  May be NULL. */
+  GHashTable *secret_pointers;
+  SluiceConfigReportFunc report;
+  gpointer user_data;
+  guint n_problems;
+} SluiceConfigValidation;
+
+/* Validates @component.  Returns TRUE when no problem was found; @ret_kind receives the component
+ * kind when `type` could be classified, and @ret_element the element of a system or pattern. */
+gboolean sluice_config_validate_component (SluiceConfigValidation *validation, JsonNode *component,
+                                           SluiceComponentKind *ret_kind,
+                                           const SluiceElementDescriptor **ret_element);
+
+/* Validates the members of @object against @table (plus, when @core_table is not NULL, the keys of
+ * that table: the keys a core wraps around an element's own).  @pointer: the object's pointer.
+ * @what names the object in messages ("source type 'json'", "the pump").  Returns TRUE when no
+ * problem was found. */
+gboolean sluice_config_validate_object (SluiceConfigValidation *validation, JsonObject *object,
+                                        const SluiceOptionTable *table,
+                                        const SluiceOptionTable *core_table, const char *pointer,
+                                        const char *what);
+
+/* Adds the default of each option of @table missing from @object, recursing into nested tables of
+ * objects present. */
+void sluice_config_fill_defaults (JsonObject *object, const SluiceOptionTable *table);
+
+/* The core option tables, for validation and for documentation. */
+SluiceOptionTable sluice_config_get_pipe_options (void);
+SluiceOptionTable sluice_config_get_system_options (void);
+SluiceOptionTable sluice_config_get_pattern_options (void);
+SluiceOptionTable sluice_config_get_metadata_options (void);
+
+G_END_DECLS

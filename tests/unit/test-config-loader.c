@@ -1,0 +1,470 @@
+/* test-config-loader.c — configuration loading end to end, driven by fixtures.
+ *
+ * tests/fixtures/config/valid/: each NAME.json (or directory NAME/) must load without a problem;
+ * when NAME.print.json exists, the printed configuration (secrets redacted) must equal it.
+ * tests/fixtures/config/invalid/: each NAME.json (or directory NAME/) holds one mistake, and
+ * NAME.expected holds the exact error lines expected (@SECRETS@ stands for the secrets file path).
+ * The fixtures are loaded from inside their directory so that messages name relative paths.
+ *
+ * Every test runs with a fixed environment and a secrets file written with mode 0600 into a
+ * temporary directory.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib/gstdio.h>
+
+#include "config-test-plugin.h"
+#include "sluice-config-loader.h"
+#include "sluice-config.h"
+#include "sluice-registry.h"
+
+#define SECRET_VALUE "s3cr3t-t0ken-value"
+#define SECRET_PASSWORD "hunter2-passw0rd"
+
+static const char *const test_envp[] = {
+  "SLUICE_TEST_HOST=example.org",
+  "SLUICE_TEST_PORT=8080",
+  NULL,
+};
+
+typedef struct
+{
+  SluiceRegistry *registry;
+  char *tmpdir;
+  char *secrets;
+  char *fixtures;
+  char *cwd;
+} Fixture;
+
+static char *
+write_secrets (const char *dir, const char *content, int mode)
+{
+  char *path = g_build_filename (dir, "secrets.json", NULL);
+
+  assert_true (g_file_set_contents (path, content, -1, NULL));
+  assert_int_equal (g_chmod (path, mode), 0);
+  return path;
+}
+
+static int
+setup (void **state)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+  g_autoptr (GError) error = NULL;
+  const char *srcdir = g_getenv ("SLUICE_TEST_SRCDIR");
+
+  assert_non_null (srcdir);
+  f->registry = sluice_registry_new ();
+  assert_true (sluice_registry_add_static (f->registry, sluice_plugin_config_test_get_descriptor (),
+                                           &error));
+  f->tmpdir = g_dir_make_tmp ("sluice-config-XXXXXX", &error);
+  assert_non_null (f->tmpdir);
+  f->secrets = write_secrets (f->tmpdir,
+                              "{\"api-token\": \"" SECRET_VALUE "\", "
+                              "\"db-password\": \"" SECRET_PASSWORD "\"}",
+                              0600);
+  f->fixtures = g_build_filename (srcdir, "tests", "fixtures", "config", NULL);
+  f->cwd = g_get_current_dir ();
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GDir) dir = g_dir_open (f->tmpdir, 0, NULL);
+  const char *name;
+
+  assert_int_equal (chdir (f->cwd), 0);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->tmpdir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        {
+          g_autoptr (GDir) sub = g_dir_open (path, 0, NULL);
+          const char *child;
+
+          while (sub != NULL && (child = g_dir_read_name (sub)) != NULL)
+            {
+              g_autofree char *child_path = g_build_filename (path, child, NULL);
+
+              g_unlink (child_path);
+            }
+          g_rmdir (path);
+        }
+      else
+        g_unlink (path);
+    }
+  g_rmdir (f->tmpdir);
+  g_object_unref (f->registry);
+  g_free (f->tmpdir);
+  g_free (f->secrets);
+  g_free (f->fixtures);
+  g_free (f->cwd);
+  g_free (f);
+  return 0;
+}
+
+/* Fixture names in @dir: NAME for NAME.json files (not NAME.print.json) and NAME/ directories. */
+static GPtrArray *
+list_fixtures (const char *dir)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  assert_non_null (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (names, g_strdup (name));
+      else if (g_str_has_suffix (name, ".json") && !g_str_has_suffix (name, ".print.json"))
+        g_ptr_array_add (names, g_strndup (name, strlen (name) - strlen (".json")));
+    }
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  return names;
+}
+
+static char *
+fixture_path (const char *dir, const char *name)
+{
+  g_autofree char *json = g_strconcat (name, ".json", NULL);
+  g_autofree char *as_file = g_build_filename (dir, json, NULL);
+
+  return g_file_test (as_file, G_FILE_TEST_EXISTS) ? g_strdup (json) : g_strdup (name);
+}
+
+static SluiceConfig *
+load (Fixture *f, const char *path, SluiceConfigDiagnostics *diagnostics, GError **error)
+{
+  const char *paths[] = { path, NULL };
+
+  return sluice_config_load (f->registry, paths, f->secrets, test_envp, diagnostics, error);
+}
+
+static char *
+replace_all (const char *text, const char *from, const char *to)
+{
+  g_auto (GStrv) parts = g_strsplit (text, from, -1);
+
+  return g_strjoinv (to, parts);
+}
+
+static void
+test_valid_fixtures (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *dir = g_build_filename (f->fixtures, "valid", NULL);
+  g_autoptr (GPtrArray) names = list_fixtures (dir);
+
+  /* Guards against a test that passes because it found nothing. */
+  assert_true (names->len >= 5);
+  assert_int_equal (chdir (dir), 0);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *path = fixture_path (dir, name);
+      g_autofree char *print_name = g_strconcat (name, ".print.json", NULL);
+      g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceConfig) config = load (f, path, diagnostics, &error);
+      g_autofree char *problems = sluice_config_diagnostics_format (diagnostics);
+      g_autofree char *printed = NULL;
+      g_autofree char *expected = NULL;
+
+      if (config == NULL)
+        fail_msg ("valid fixture %s did not load:\n%s", name, problems);
+      assert_int_equal (sluice_config_diagnostics_get_length (diagnostics), 0);
+      printed = sluice_config_to_json (config, TRUE);
+      assert_null (strstr (printed, SECRET_VALUE));
+      assert_null (strstr (printed, SECRET_PASSWORD));
+      if (g_file_get_contents (print_name, &expected, NULL, NULL))
+        {
+          g_strchomp (expected);
+          if (!g_str_equal (printed, expected))
+            fail_msg ("fixture %s printed:\n%s\nexpected:\n%s", name, printed, expected);
+        }
+    }
+}
+
+static void
+test_invalid_fixtures (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *dir = g_build_filename (f->fixtures, "invalid", NULL);
+  g_autoptr (GPtrArray) names = list_fixtures (dir);
+  g_autoptr (GDir) d = NULL;
+  const char *entry;
+
+  assert_true (names->len >= 25);
+  assert_int_equal (chdir (dir), 0);
+
+  /* Every expectation belongs to a fixture. */
+  d = g_dir_open (dir, 0, NULL);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (entry, ".expected"))
+      {
+        g_autofree char *name = g_strndup (entry, strlen (entry) - strlen (".expected"));
+
+        if (!g_ptr_array_find_with_equal_func (names, name, g_str_equal, NULL))
+          fail_msg ("%s has no fixture", entry);
+      }
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *path = fixture_path (dir, name);
+      g_autofree char *expected_name = g_strconcat (name, ".expected", NULL);
+      g_autofree char *raw_expected = NULL;
+      g_autofree char *expected = NULL;
+      g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceConfig) config = NULL;
+      g_autofree char *produced = NULL;
+
+      if (!g_file_get_contents (expected_name, &raw_expected, NULL, NULL))
+        fail_msg ("invalid fixture %s has no %s", name, expected_name);
+      expected = replace_all (raw_expected, "@SECRETS@", f->secrets);
+      config = load (f, path, diagnostics, &error);
+      produced = sluice_config_diagnostics_format (diagnostics);
+      if (config != NULL)
+        fail_msg ("invalid fixture %s loaded without an error", name);
+      assert_true (g_error_matches (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_INVALID));
+      if (!g_str_equal (produced, expected))
+        fail_msg ("fixture %s produced:\n%s\nexpected:\n%s", name, produced, expected);
+      /* One mistake per fixture. */
+      assert_int_equal (sluice_config_diagnostics_get_length (diagnostics), 1);
+      assert_null (strstr (produced, SECRET_VALUE));
+      assert_null (strstr (produced, SECRET_PASSWORD));
+    }
+}
+
+/* A component with many mistakes reports all of them, and the summary counts errors and files. */
+static void
+test_all_errors_reported (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *conf = g_build_filename (f->tmpdir, "conf", NULL);
+  g_autofree char *a = g_build_filename (conf, "a.json", NULL);
+  g_autofree char *b = g_build_filename (conf, "b.json", NULL);
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+
+  assert_int_equal (g_mkdir (conf, 0700), 0);
+  assert_true (g_file_set_contents (a,
+    "[{\"_id\": \"p1\", \"type\": \"pipe\", \"batchsize\": 1,\n"
+    "  \"source\": {\"type\": \"test-json\"}},\n"
+    " {\"_id\": \"p2\", \"type\": \"pipe\", \"source\": {\"type\": \"test-json\", \"url\": \"$ENV(NOPE)\"}}]\n",
+    -1, NULL));
+  assert_true (g_file_set_contents (b, "{\"_id\": \"p1\", \"type\": \"pipe\", \"pump\": 3,\n"
+                                       " \"source\": {\"type\": \"dataset-source\"}}", -1, NULL));
+  assert_int_equal (chdir (conf), 0);
+  {
+    const char *paths[] = { ".", NULL };
+
+    config = sluice_config_load (f->registry, paths, NULL, test_envp, diagnostics, &error);
+  }
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  assert_string_equal (produced,
+    "./a.json:1:32: p1: /batchsize: unknown key 'batchsize' in a pipe; did you mean 'batch_size'?\n"
+    "./a.json:2:13: p1: /source: missing required key 'url' in source type 'test-json'\n"
+    "./a.json:3:71: p2: /source/url: environment variable 'NOPE' in $ENV(NOPE) is not set\n"
+    "./b.json:1:9: p1: /_id: duplicate _id 'p1': already defined at ./a.json:1:10\n"
+    "./b.json:1:39: p1: /pump: wrong type for 'pump': expected an object, got an integer\n");
+  assert_string_equal (error->message, "5 errors in 2 files");
+}
+
+static void
+test_directory_order_and_counts (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *dir = g_build_filename (f->fixtures, "valid", "directory", NULL);
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load (f, dir, diagnostics, &error);
+  const GPtrArray *components;
+
+  assert_non_null (config);
+  components = sluice_config_get_components (config);
+  /* 10-systems.json before 20-pipes.json; notes.txt and .hidden.json are ignored. */
+  assert_int_equal (components->len, 3);
+  assert_string_equal (sluice_config_component_get_id (g_ptr_array_index (components, 0)), "crm");
+  assert_string_equal (sluice_config_component_get_id (g_ptr_array_index (components, 1)), "crm-person");
+  assert_string_equal (sluice_config_component_get_id (g_ptr_array_index (components, 2)), "crm-order");
+  assert_int_equal (sluice_config_count (config, SLUICE_COMPONENT_PIPE), 2);
+  assert_int_equal (sluice_config_count (config, SLUICE_COMPONENT_SYSTEM), 1);
+  assert_int_equal (sluice_config_get_n_files (config), 2);
+}
+
+/* $ENV is substituted; $SECRET values are usable by the engine but redacted when printed. */
+static void
+test_substitution_and_redaction (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "secrets-and-env.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load (f, path, NULL, &error);
+  SluiceConfigComponent *system, *pipe;
+  JsonObject *object;
+  g_autoptr (JsonNode) redacted = NULL;
+
+  assert_non_null (config);
+  system = sluice_config_lookup (config, "crm");
+  assert_non_null (system);
+  object = json_node_get_object (sluice_config_component_get_node (system));
+  assert_string_equal (json_object_get_string_member (object, "url_pattern"),
+                       "http://example.org:8080/api/%s");
+  assert_string_equal (json_object_get_string_member (object, "password"), SECRET_PASSWORD);
+  assert_true (sluice_config_component_is_secret (system, "/password"));
+  assert_true (sluice_config_component_is_secret (system, "/headers/Authorization"));
+  assert_false (sluice_config_component_is_secret (system, "/url_pattern"));
+  redacted = sluice_config_component_dup_redacted (system);
+  object = json_node_get_object (redacted);
+  assert_string_equal (json_object_get_string_member (object, "password"), SLUICE_CONFIG_REDACTED);
+
+  pipe = sluice_config_lookup (config, "crm-person");
+  object = json_node_get_object (sluice_config_component_get_node (pipe));
+  /* The default sink, made explicit. */
+  assert_string_equal (
+    json_object_get_string_member (json_object_get_object_member (object, "sink"), "dataset"),
+    "crm-person");
+  /* An option flagged SECRET is redacted even when written in clear. */
+  assert_true (sluice_config_component_is_secret (pipe, "/source/auth/password"));
+}
+
+static void
+test_pattern_expansion (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "pattern.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load (f, path, NULL, &error);
+  SluiceConfigComponent *in;
+
+  assert_non_null (config);
+  /* The pattern itself is replaced by what it generated. */
+  assert_null (sluice_config_lookup (config, "orders"));
+  in = sluice_config_lookup (config, "split-orders-in");
+  assert_non_null (in);
+  assert_string_equal (sluice_config_component_get_generated_by (in), "orders");
+  assert_non_null (sluice_config_lookup (config, "split-orders-out"));
+  assert_int_equal (sluice_config_count (config, SLUICE_COMPONENT_PIPE), 3);
+  assert_int_equal (sluice_config_count (config, SLUICE_COMPONENT_PATTERN), 0);
+}
+
+static void
+test_secrets_file_permissions (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "secrets-and-env.json", NULL);
+  const char *paths[] = { path, NULL };
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+  g_autofree char *expected = NULL;
+
+  assert_int_equal (g_chmod (f->secrets, 0640), 0);
+  config = sluice_config_load (f->registry, paths, f->secrets, test_envp, diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  /* The refusal, then each use of a secret says why it is unavailable; nothing else. */
+  expected = g_strdup_printf (
+    "%s: the secrets file is accessible by group or others (mode 0640); it must be private to its "
+    "owner: chmod 600 %s\n",
+    f->secrets, f->secrets);
+  assert_true (g_str_has_prefix (produced, expected));
+  assert_non_null (strstr (produced, "crm: /password: secret 'db-password' in $SECRET(db-password) "
+                                     "is unavailable: the secrets file "));
+  assert_null (strstr (produced, SECRET_VALUE));
+  assert_null (strstr (produced, SECRET_PASSWORD));
+}
+
+static void
+test_secrets_file_malformed (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *secrets = write_secrets (f->tmpdir, "{\"a\": \"x\",\n \"b\": 42}", 0600);
+  const char *paths[] = { NULL };
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+  g_autofree char *expected = NULL;
+
+  config = sluice_config_load (f->registry, paths, secrets, test_envp, diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  expected = g_strdup_printf ("%s:2:7: secret 'b': expected a string value\n", secrets);
+  assert_string_equal (produced, expected);
+}
+
+static void
+test_missing_path (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+
+  assert_int_equal (chdir (f->tmpdir), 0);
+  config = load (f, "does-not-exist.json", diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  assert_string_equal (produced, "does-not-exist.json: cannot read the configuration file: No such "
+                                 "file or directory\n");
+  assert_string_equal (error->message, "1 error in 1 file");
+}
+
+/* Loading is a pure function: the same inputs give an equal, independent configuration. */
+static void
+test_load_is_repeatable (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "pattern.json", NULL);
+  g_autoptr (SluiceConfig) first = load (f, path, NULL, NULL);
+  g_autoptr (SluiceConfig) second = load (f, path, NULL, NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+
+  assert_non_null (first);
+  assert_non_null (second);
+  assert_ptr_not_equal (first, second);
+  a = sluice_config_to_json (first, FALSE);
+  b = sluice_config_to_json (second, FALSE);
+  assert_string_equal (a, b);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_valid_fixtures, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_invalid_fixtures, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_all_errors_reported, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_directory_order_and_counts, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_substitution_and_redaction, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_pattern_expansion, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_secrets_file_permissions, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_secrets_file_malformed, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_missing_path, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_load_is_repeatable, setup, teardown),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}

@@ -1,0 +1,157 @@
+/* test-config-source.c — the configuration JSON parser: values, positions, strictness, errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sluice-config-source.h"
+#include "sluice-config.h"
+
+static void
+assert_position (SluiceConfigSource *source, const char *pointer, gboolean key, guint line,
+                 guint column)
+{
+  guint l = 0, c = 0;
+
+  assert_true (sluice_config_source_locate (source, pointer, key, &l, &c));
+  if (l != line || c != column)
+    fail_msg ("%s%s at %u:%u, expected %u:%u", pointer, key ? " (key)" : "", l, c, line, column);
+}
+
+static void
+test_values_and_positions (void **state)
+{
+  const char *text = "[\n"
+                     "  {\"a\": 1, \"b/c\": [true, null, -2.5e1],\n"
+                     "\t\"é~\": \"x\\u00e9\\ud83d\\ude00\"}\n"
+                     "]";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfigSource) source = sluice_config_source_parse ("t.json", text, -1, NULL,
+                                                                      NULL, &error);
+  JsonObject *object;
+  JsonArray *array;
+
+  assert_non_null (source);
+  assert_string_equal (sluice_config_source_get_path (source), "t.json");
+  object = json_array_get_object_element (json_node_get_array (sluice_config_source_get_root (source)), 0);
+  assert_int_equal (json_object_get_int_member (object, "a"), 1);
+  array = json_object_get_array_member (object, "b/c");
+  assert_true (json_array_get_boolean_element (array, 0));
+  assert_true (json_array_get_null_element (array, 1));
+  assert_true (json_array_get_double_element (array, 2) == -25.0);
+  assert_string_equal (json_object_get_string_member (object, "é~"), "xé\xF0\x9F\x98\x80");
+
+  assert_position (source, "", FALSE, 1, 1);
+  assert_position (source, "/0", FALSE, 2, 3);
+  assert_position (source, "/0/a", FALSE, 2, 9);
+  assert_position (source, "/0/a", TRUE, 2, 4);
+  /* '/' and '~' are escaped in pointers. */
+  assert_position (source, "/0/b~1c/2", FALSE, 2, 32);
+  /* Columns count characters: the tab is one, 'é' is one. */
+  assert_position (source, "/0/é~0", TRUE, 3, 2);
+  assert_position (source, "/0/é~0", FALSE, 3, 8);
+  /* A missing member falls back to the object that should hold it. */
+  assert_position (source, "/0/missing", TRUE, 2, 3);
+}
+
+typedef struct
+{
+  const char *text;
+  guint line;
+  guint column;
+  const char *message;
+} ParseError;
+
+static const ParseError parse_errors[] = {
+  { "", 1, 1, "unexpected end of file: expected a value" },
+  { "{\"a\": 1,}", 1, 9, "expected a string key" },
+  { "[1 2]", 1, 4, "expected ',' or ']' after an array element" },
+  { "{\"a\" 1}", 1, 6, "expected ':' after an object key" },
+  { "{\"a\": 1\n \"b\": 2}", 2, 2, "expected ',' or '}' after an object member" },
+  { "{\"a\": 1, \"a\": 2}", 1, 10, "duplicate key 'a' in an object" },
+  { "{\"a\": tru}", 1, 7, "expected a value (an object, array, string, number, true, false or null)" },
+  { "// comment\n{}", 1, 1, "expected a value (an object, array, string, number, true, false or null)" },
+  { "[01]", 1, 3, "expected ',' or ']' after an array element" },
+  { "[1.]", 1, 2, "invalid number: expected a digit after '.'" },
+  { "[1e]", 1, 2, "invalid number: expected a digit in the exponent" },
+  { "[99999999999999999999]", 1, 2, "integer out of range: expected a value between -2^63 and 2^63-1" },
+  { "\"abc", 1, 1, "unterminated string" },
+  { "[\"a\nb\"]", 1, 2, "unterminated string: expected '\"' before the end of the line" },
+  { "[\"a\\x\"]", 1, 4, "invalid escape in a string: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u" },
+  { "[\"\\u12\"]", 1, 3, "invalid \\u escape: expected four hexadecimal digits" },
+  { "[\"\\ud800x\"]", 1, 3, "invalid \\u escape: unpaired high surrogate" },
+  { "[\"\\udc00\"]", 1, 3, "invalid \\u escape: unpaired low surrogate" },
+  { "[\"\\u0000\"]", 1, 3, "invalid \\u escape: NUL characters are not allowed" },
+  { "{} {}", 1, 4, "unexpected text after the end of the JSON value" },
+  { "[\"a\",\n \"\xff\"]", 2, 3, "invalid UTF-8" },
+};
+
+static void
+test_parse_errors (void **state)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (parse_errors); i++)
+    {
+      const ParseError *e = &parse_errors[i];
+      g_autoptr (GError) error = NULL;
+      guint line = 0, column = 0;
+      g_autoptr (SluiceConfigSource) source = sluice_config_source_parse ("t.json", e->text, -1,
+                                                                          &line, &column, &error);
+
+      if (source != NULL)
+        fail_msg ("case %zu parsed: %s", i, e->text);
+      assert_true (g_error_matches (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_PARSE));
+      if (!g_str_equal (error->message, e->message) || line != e->line || column != e->column)
+        fail_msg ("case %zu: %u:%u %s, expected %u:%u %s", i, line, column, error->message,
+                  e->line, e->column, e->message);
+    }
+}
+
+static void
+test_depth_limit (void **state)
+{
+  g_autoptr (GString) deep = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfigSource) source = NULL;
+
+  for (int i = 0; i < 600; i++)
+    g_string_append_c (deep, '[');
+  source = sluice_config_source_parse ("t.json", deep->str, -1, NULL, NULL, &error);
+  assert_null (source);
+  assert_string_equal (error->message, "nesting deeper than 512 levels");
+}
+
+static void
+test_byte_order_mark (void **state)
+{
+  g_autoptr (SluiceConfigSource) source =
+    sluice_config_source_parse ("t.json", "\xEF\xBB\xBF{\"a\": 1}", -1, NULL, NULL, NULL);
+
+  assert_non_null (source);
+  assert_position (source, "/a", FALSE, 1, 7);
+}
+
+static void
+test_pointer_escaping (void **state)
+{
+  g_autoptr (GString) pointer = g_string_new (NULL);
+
+  sluice_json_pointer_append (pointer, "a/b~c");
+  sluice_json_pointer_append_index (pointer, 3);
+  assert_string_equal (pointer->str, "/a~1b~0c/3");
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_values_and_positions),
+    cmocka_unit_test (test_parse_errors),
+    cmocka_unit_test (test_depth_limit),
+    cmocka_unit_test (test_byte_order_mark),
+    cmocka_unit_test (test_pointer_escaping),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
