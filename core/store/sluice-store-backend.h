@@ -1,0 +1,281 @@
+/* sluice-store-backend.h — the internal interface every dataset store backend implements.
+ *
+ * The store keeps datasets (append-only, versioned, change-tracked logs of entity versions, digest
+ * §1.7 and §2) and pipe state (the since offset and run counters, §3.6).  This interface works at
+ * the *record* level: a record is an id, a 128-bit content hash, a deleted flag and an opaque body
+ * blob.  What the body holds (the SDK's binary entity encoding) is the business of the layer above
+ * (core/sluice-store.h); a backend only stores it.
+ *
+ * The LMDB backend (sluice-store-lmdb.h) is the embedded one.  A PostgreSQL backend can implement
+ * the same vtable later, so nothing here assumes that one process owns the data: every count and
+ * offset is read inside the transaction that uses it, dataset numbers are never reused, and a
+ * reader that streams a dataset holds no transaction between chunks.
+ *
+ * Threading: a backend may be used from several threads.  A transaction or a cursor belongs to the
+ * thread that created it.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SLUICE_STORE_ERROR (sluice_store_error_quark ())
+
+typedef enum
+{
+  SLUICE_STORE_ERROR_FAILED,    /* anything not covered below */
+  SLUICE_STORE_ERROR_NOT_FOUND, /* no such dataset */
+  SLUICE_STORE_ERROR_EXISTS,    /* the dataset exists already */
+  SLUICE_STORE_ERROR_INVALID,   /* a bad argument: dataset name, compaction options, … */
+  SLUICE_STORE_ERROR_DISK_FULL, /* the file system is full; nothing of the transaction is stored */
+  SLUICE_STORE_ERROR_MAP_FULL,  /* the store reached its maximum size; nothing is stored */
+  SLUICE_STORE_ERROR_CORRUPT,   /* a stored record could not be decoded */
+  SLUICE_STORE_ERROR_IO,        /* any other failure of the underlying storage */
+  SLUICE_STORE_ERROR_BUSY,      /* the store could not grow while other transactions were open */
+} SluiceStoreError;
+
+GQuark sluice_store_error_quark (void);
+
+#define SLUICE_STORE_HASH_SIZE 16
+#define SLUICE_STORE_NO_OFFSET (-1)
+/* The largest _id the store accepts (bytes). */
+#define SLUICE_STORE_MAX_ID_SIZE (1u << 20)
+
+/* A record to append.  Everything is borrowed for the call. */
+typedef struct
+{
+  const char *id; /* UTF-8, not necessarily NUL-terminated */
+  size_t id_len;
+  uint8_t hash[SLUICE_STORE_HASH_SIZE];
+  gboolean deleted;
+  const void *body; /* opaque; may be NULL when body_len is 0 */
+  size_t body_len;
+} SluiceStoreRecord;
+
+/* A stored version: the record plus what the dataset assigned when it was appended. */
+typedef struct
+{
+  SluiceStoreRecord record;
+  int64_t offset;   /* `_updated`: dense from 0 within one generation of a dataset */
+  int64_t previous; /* `_previous`, or SLUICE_STORE_NO_OFFSET */
+  int64_t ts;       /* `_ts`: µs since the Unix epoch */
+} SluiceStoreVersion;
+
+/* A version that owns its id and body (one allocation); free with g_free. */
+typedef SluiceStoreVersion SluiceStoreOwnedVersion;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreOwnedVersion, g_free)
+
+typedef struct
+{
+  char *name;
+  char *generation;       /* UUID assigned at creation; a recreated dataset gets a new one */
+  int64_t created;        /* µs since the Unix epoch */
+  int64_t next_offset;    /* the offset the next appended version gets */
+  uint64_t entity_count;  /* ids whose latest version is not deleted */
+  uint64_t id_count;      /* ids, deleted ones included */
+  uint64_t version_count; /* stored versions (compaction lowers it) */
+  gboolean populated;
+} SluiceDatasetInfo;
+
+void sluice_dataset_info_free (SluiceDatasetInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDatasetInfo, sluice_dataset_info_free)
+
+/* Pipe state: the since offset as the pipe's source formats it (opaque here), and run counters.
+ * New counters are only ever appended; a backend stores and returns all of them. */
+typedef struct
+{
+  char *since; /* NULL: no offset yet (a full run is due) */
+  uint64_t runs;
+  uint64_t entities_read;
+  uint64_t entities_written;
+  uint64_t entities_deleted;
+  int64_t last_run_started;  /* µs since the epoch, 0: never */
+  int64_t last_run_finished; /* µs since the epoch, 0: never */
+} SluicePipeState;
+
+void sluice_pipe_state_clear (SluicePipeState *state);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluicePipeState, sluice_pipe_state_clear)
+
+/* A streaming read of one dataset: versions with offset strictly after @since, in offset order. */
+typedef struct
+{
+  const char *dataset;
+  int64_t since;    /* SLUICE_STORE_NO_OFFSET: from the beginning */
+  uint64_t limit;   /* 0: unlimited */
+  gboolean history; /* TRUE: every version; FALSE: only versions that are still the latest */
+  gboolean deleted; /* FALSE: skip deleted versions */
+} SluiceStoreQuery;
+
+typedef struct
+{
+  int keep_versions;            /* ≥ 0; 0 only with a time threshold */
+  int64_t time_threshold_hours; /* < 0: none; versions younger than this are never removed */
+} SluiceCompactOptions;
+
+typedef struct
+{
+  uint64_t ids_visited;
+  uint64_t versions_removed;
+} SluiceCompactStats;
+
+/* Append flags. */
+#define SLUICE_STORE_APPEND_FORCE (1u << 0) /* append even when nothing changed (`force=true`) */
+
+/* Commit flags. */
+#define SLUICE_STORE_COMMIT_DURABLE (1u << 0) /* flush to disk before returning */
+
+/* Append result for one record. */
+#define SLUICE_STORE_UNCHANGED (-1) /* change tracking dropped the record */
+
+typedef struct _SluiceStoreBackend SluiceStoreBackend;
+typedef struct _SluiceStoreTxn SluiceStoreTxn;
+typedef struct _SluiceStoreCursor SluiceStoreCursor;
+
+/* What a backend implements.  Append-only: a backend built against an older version has a smaller
+ * struct_size, and the wrappers below treat a missing entry as "not supported". */
+typedef struct
+{
+  size_t struct_size;
+  const char *name; /* "lmdb", "postgresql" */
+
+  void (*free) (SluiceStoreBackend *backend);
+  /* A description of where the data is, for messages: "store at /var/lib/sluice". */
+  const char *(*describe) (SluiceStoreBackend *backend);
+
+  GPtrArray *(*list_datasets) (SluiceStoreBackend *backend, GError **error);
+  SluiceDatasetInfo *(*get_dataset_info) (SluiceStoreBackend *backend, const char *dataset,
+                                          GError **error);
+
+  SluiceStoreTxn *(*begin) (SluiceStoreBackend *backend, GError **error);
+  SluiceDatasetInfo *(*txn_create_dataset) (SluiceStoreTxn *txn, const char *dataset,
+                                            gboolean exist_ok, GError **error);
+  gboolean (*txn_delete_dataset) (SluiceStoreTxn *txn, const char *dataset, GError **error);
+  gboolean (*txn_append) (SluiceStoreTxn *txn, const char *dataset,
+                          const SluiceStoreRecord *records, size_t n_records, uint32_t flags,
+                          int64_t *ret_offsets, size_t *ret_n_appended, GError **error);
+  gboolean (*txn_set_populated) (SluiceStoreTxn *txn, const char *dataset, gboolean populated,
+                                 GError **error);
+  gboolean (*txn_set_pipe_state) (SluiceStoreTxn *txn, const char *pipe,
+                                  const SluicePipeState *state, GError **error);
+  gboolean (*txn_delete_pipe_state) (SluiceStoreTxn *txn, const char *pipe, GError **error);
+  gboolean (*txn_commit) (SluiceStoreTxn *txn, uint32_t flags, GError **error);
+  void (*txn_abort) (SluiceStoreTxn *txn);
+
+  SluiceStoreOwnedVersion *(*get_latest) (SluiceStoreBackend *backend, const char *dataset,
+                                          const char *id, size_t id_len, GError **error);
+  SluiceStoreOwnedVersion *(*get_version) (SluiceStoreBackend *backend, const char *dataset,
+                                           int64_t offset, GError **error);
+
+  SluiceStoreCursor *(*read) (SluiceStoreBackend *backend, const SluiceStoreQuery *query,
+                              GError **error);
+  const SluiceStoreVersion *(*cursor_next) (SluiceStoreCursor *cursor, GError **error);
+  void (*cursor_free) (SluiceStoreCursor *cursor);
+
+  gboolean (*get_pipe_state) (SluiceStoreBackend *backend, const char *pipe,
+                              SluicePipeState *ret_state, GError **error);
+
+  gboolean (*compact) (SluiceStoreBackend *backend, const char *dataset,
+                       const SluiceCompactOptions *options, SluiceCompactStats *ret_stats,
+                       GError **error);
+  gboolean (*sync) (SluiceStoreBackend *backend, GError **error);
+} SluiceStoreBackendVTable;
+
+/* The first member of every backend instance, transaction and cursor. */
+struct _SluiceStoreBackend
+{
+  const SluiceStoreBackendVTable *vtable;
+};
+
+struct _SluiceStoreTxn
+{
+  SluiceStoreBackend *backend;
+};
+
+struct _SluiceStoreCursor
+{
+  SluiceStoreBackend *backend;
+};
+
+/* Dataset ids: non-empty UTF-8 without '/', at most 255 bytes.  Used by every backend. */
+gboolean sluice_store_check_dataset_name (const char *dataset, GError **error);
+
+void sluice_store_backend_free (SluiceStoreBackend *backend);
+const char *sluice_store_backend_describe (SluiceStoreBackend *backend);
+
+/* (element-type SluiceDatasetInfo) (transfer full): every dataset, sorted by name. */
+GPtrArray *sluice_store_backend_list_datasets (SluiceStoreBackend *backend, GError **error);
+/* NULL with SLUICE_STORE_ERROR_NOT_FOUND when there is no such dataset. */
+SluiceDatasetInfo *sluice_store_backend_get_dataset_info (SluiceStoreBackend *backend,
+                                                          const char *dataset, GError **error);
+
+/* Each in a transaction of its own. */
+SluiceDatasetInfo *sluice_store_backend_create_dataset (SluiceStoreBackend *backend,
+                                                        const char *dataset, gboolean exist_ok,
+                                                        GError **error);
+gboolean sluice_store_backend_delete_dataset (SluiceStoreBackend *backend, const char *dataset,
+                                              GError **error);
+
+/* A write transaction.  Everything done in it becomes visible at once on commit, or not at all.
+ * Commit and abort free the transaction. */
+SluiceStoreTxn *sluice_store_backend_begin (SluiceStoreBackend *backend, GError **error);
+/* Creates @dataset with a new generation; with @exist_ok an existing one is returned instead of
+ * failing with SLUICE_STORE_ERROR_EXISTS. */
+SluiceDatasetInfo *sluice_store_txn_create_dataset (SluiceStoreTxn *txn, const char *dataset,
+                                                    gboolean exist_ok, GError **error);
+gboolean sluice_store_txn_delete_dataset (SluiceStoreTxn *txn, const char *dataset, GError **error);
+/* Appends with change tracking: a record becomes a new version only when its id is new to the
+ * dataset, its hash differs from the latest version's, or its deleted flag differs (or with
+ * SLUICE_STORE_APPEND_FORCE).  Records later in @records see the versions appended by earlier ones.
+ * @ret_offsets (nullable, @n_records entries) receives each record's new offset or
+ * SLUICE_STORE_UNCHANGED. */
+gboolean sluice_store_txn_append (SluiceStoreTxn *txn, const char *dataset,
+                                  const SluiceStoreRecord *records, size_t n_records,
+                                  uint32_t flags, int64_t *ret_offsets, size_t *ret_n_appended,
+                                  GError **error);
+gboolean sluice_store_txn_set_populated (SluiceStoreTxn *txn, const char *dataset,
+                                         gboolean populated, GError **error);
+gboolean sluice_store_txn_set_pipe_state (SluiceStoreTxn *txn, const char *pipe,
+                                          const SluicePipeState *state, GError **error);
+gboolean sluice_store_txn_delete_pipe_state (SluiceStoreTxn *txn, const char *pipe, GError **error);
+gboolean sluice_store_txn_commit (SluiceStoreTxn *txn, uint32_t flags, GError **error);
+void sluice_store_txn_abort (SluiceStoreTxn *txn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreTxn, sluice_store_txn_abort)
+
+/* (transfer full) The latest version of @id (deleted or not); NULL without an error when the
+ * dataset has no such id. */
+SluiceStoreOwnedVersion *sluice_store_backend_get_latest (SluiceStoreBackend *backend,
+                                                          const char *dataset, const char *id,
+                                                          size_t id_len, GError **error);
+/* (transfer full) The version at @offset; NULL without an error when there is none (never written,
+ * or compacted away). */
+SluiceStoreOwnedVersion *sluice_store_backend_get_version (SluiceStoreBackend *backend,
+                                                           const char *dataset, int64_t offset,
+                                                           GError **error);
+
+/* A streaming reader.  Memory use does not depend on the size of the dataset, and the reader holds
+ * no transaction for longer than one chunk, so it never blocks writers or growth for long. */
+SluiceStoreCursor *sluice_store_backend_read (SluiceStoreBackend *backend,
+                                              const SluiceStoreQuery *query, GError **error);
+/* The next version, borrowed until the next call or the cursor is freed; NULL at the end (no
+ * error) or on failure (error set). */
+const SluiceStoreVersion *sluice_store_cursor_next (SluiceStoreCursor *cursor, GError **error);
+void sluice_store_cursor_free (SluiceStoreCursor *cursor);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreCursor, sluice_store_cursor_free)
+
+/* FALSE without an error when the pipe has no stored state (@ret_state is then zeroed). */
+gboolean sluice_store_backend_get_pipe_state (SluiceStoreBackend *backend, const char *pipe,
+                                              SluicePipeState *ret_state, GError **error);
+
+/* Removes old versions: of each id the newest keep_versions versions stay (a deleted version counts
+ * as one), versions younger than time_threshold_hours stay, and the latest version always stays. */
+gboolean sluice_store_backend_compact (SluiceStoreBackend *backend, const char *dataset,
+                                       const SluiceCompactOptions *options,
+                                       SluiceCompactStats *ret_stats, GError **error);
+/* Flushes everything committed so far to disk. */
+gboolean sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreBackend, sluice_store_backend_free)
+
+G_END_DECLS

@@ -1,0 +1,1945 @@
+/* sluice-store-lmdb.c — the LMDB implementation of the store backend interface.
+ *
+ * Five named databases hold every dataset, so the number of datasets is not bounded by maxdbs:
+ *
+ *   datasets  name                          -> dataset number (u32, big-endian; never reused)
+ *   meta      dataset number                -> Meta (generation, counts, next offset, populated)
+ *             0x00000000                    -> StoreHeader (format version, next dataset number)
+ *             0x00000000 'D' number         -> ""  (a deleted dataset whose records await purging)
+ *   log       number + offset (u64 BE)      -> LogHeader + id + body
+ *   ids       number + id key               -> IdEntry (latest offset, its hash, its deleted flag)
+ *   pipes     pipe id                       -> encoded SluicePipeState
+ *
+ * Big-endian numbers make LMDB's byte order the numeric order, so a cursor walks one dataset's log
+ * in offset order.  An id key is the raw id up to 400 bytes, else its first 400 bytes plus its
+ * SHA-256 (LMDB keys are at most 511 bytes); the two forms differ in length, so they never collide.
+ *
+ * Every write goes through a transaction that journals its operations: when LMDB reports a full
+ * map, the transaction is aborted, the map grows (which LMDB allows only while this process has no
+ * transaction open, hence the active-transaction count below), and the journal is replayed.
+ */
+#include "store/sluice-store-lmdb.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#define FORMAT_VERSION 1
+#define ID_KEY_RAW_MAX 400
+#define ID_KEY_HASHED_LEN (ID_KEY_RAW_MAX + 32)
+#define DEFAULT_INITIAL_MAP ((uint64_t)256 << 20)
+#define DEFAULT_MAX_MAP ((uint64_t)1 << 40)
+#define READ_CHUNK 4096    /* versions a streaming reader visits per read transaction */
+#define COMPACT_CHUNK 2000 /* ids compaction handles per write transaction */
+#define PURGE_CHUNK 20000  /* records of a deleted dataset removed per write transaction */
+#define GROW_TIMEOUT_S 30
+#define MAX_GROW_ATTEMPTS 24
+
+/* Not an LMDB code: an error was set in the GError. */
+#define RC_ERROR (-1)
+
+typedef struct
+{
+  uint32_t format;
+  uint32_t next_dataset;
+} StoreHeader;
+
+#define META_POPULATED (1u << 0)
+
+typedef struct
+{
+  uint32_t format;
+  uint32_t flags;
+  char generation[36];
+  int64_t created;
+  int64_t next_offset;
+  uint64_t entity_count;
+  uint64_t id_count;
+  uint64_t version_count;
+} Meta;
+
+#define REC_DELETED (1u << 0)
+
+/* The fixed part of a log value; the id and the body follow it. */
+#define LOG_HEADER_SIZE (8 + 8 + 1 + SLUICE_STORE_HASH_SIZE + 4)
+#define ID_ENTRY_SIZE (8 + SLUICE_STORE_HASH_SIZE + 1)
+
+typedef struct
+{
+  SluiceStoreBackend parent;
+  char *dir;
+  char *description;
+  MDB_env *env;
+  MDB_dbi db_datasets, db_meta, db_log, db_ids, db_pipes;
+  uint64_t max_map_size;
+  int64_t sync_interval_us;
+  gint64 last_sync; /* read and written with __atomic builtins */
+
+  /* LMDB may be resized only while this process has no transaction open. */
+  GMutex lock;
+  GCond cond;
+  guint active_txns;
+  gboolean growing;
+} LmdbBackend;
+
+typedef enum
+{
+  OP_CREATE,
+  OP_DELETE,
+  OP_APPEND,
+  OP_POPULATED,
+  OP_PIPE_STATE,
+  OP_DELETE_PIPE,
+} OpKind;
+
+typedef struct
+{
+  OpKind kind;
+  char *name;
+  uint32_t flags;
+  gboolean flag;
+  size_t n_records;
+  GBytes *data; /* the records of an append, or an encoded pipe state */
+} Op;
+
+typedef struct
+{
+  SluiceStoreTxn parent;
+  LmdbBackend *self;
+  MDB_txn *txn;
+  GArray *journal; /* of Op */
+  char *last_dataset;
+  gboolean dropped; /* a dataset was deleted: purge its records after commit */
+  gboolean poisoned;
+  GByteArray *scratch;
+} LmdbTxn;
+
+typedef struct
+{
+  SluiceStoreCursor parent;
+  LmdbBackend *self;
+  char *dataset;
+  uint32_t dsid;
+  int64_t next;
+  uint64_t remaining;
+  gboolean history, deleted, done;
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  guint in_chunk;
+  SluiceStoreVersion version;
+  GByteArray *scratch;
+} LmdbCursor;
+
+static const SluiceStoreBackendVTable lmdb_vtable;
+
+/* Encoding. */
+
+static inline void
+put_be32 (uint8_t *p, uint32_t v)
+{
+  p[0] = v >> 24;
+  p[1] = v >> 16;
+  p[2] = v >> 8;
+  p[3] = v;
+}
+
+static inline uint32_t
+get_be32 (const uint8_t *p)
+{
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void
+put_be64 (uint8_t *p, uint64_t v)
+{
+  put_be32 (p, v >> 32);
+  put_be32 (p + 4, (uint32_t)v);
+}
+
+static inline uint64_t
+get_be64 (const uint8_t *p)
+{
+  return ((uint64_t)get_be32 (p) << 32) | get_be32 (p + 4);
+}
+
+static inline int64_t
+get_i64 (const uint8_t *p)
+{
+  int64_t v;
+  memcpy (&v, p, 8);
+  return v;
+}
+
+static void
+log_key (uint8_t key[12], uint32_t dsid, int64_t offset)
+{
+  put_be32 (key, dsid);
+  put_be64 (key + 4, (uint64_t)offset);
+}
+
+/* Fills @buf with the ids key of @id; returns the key length. */
+static size_t
+id_key (GByteArray *buf, uint32_t dsid, const char *id, size_t id_len)
+{
+  size_t part = id_len <= ID_KEY_RAW_MAX ? id_len : ID_KEY_HASHED_LEN;
+
+  g_byte_array_set_size (buf, 4 + part);
+  put_be32 (buf->data, dsid);
+  if (id_len <= ID_KEY_RAW_MAX)
+    {
+      memcpy (buf->data + 4, id, id_len);
+    }
+  else
+    {
+      g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      gsize digest_len = 32;
+
+      memcpy (buf->data + 4, id, ID_KEY_RAW_MAX);
+      g_checksum_update (sum, (const guchar *)id, id_len);
+      g_checksum_get_digest (sum, buf->data + 4 + ID_KEY_RAW_MAX, &digest_len);
+    }
+  return 4 + part;
+}
+
+static gboolean
+decode_version (LmdbBackend *self, const char *dataset, const MDB_val *key, const MDB_val *val,
+                SluiceStoreVersion *ret, GError **error)
+{
+  const uint8_t *p = val->mv_data;
+  uint32_t id_len;
+
+  if (key->mv_size != 12 || val->mv_size < LOG_HEADER_SIZE)
+    goto corrupt;
+  memcpy (&id_len, p + 8 + 8 + 1 + SLUICE_STORE_HASH_SIZE, 4);
+  if (id_len > val->mv_size - LOG_HEADER_SIZE)
+    goto corrupt;
+  ret->offset = (int64_t)get_be64 ((const uint8_t *)key->mv_data + 4);
+  ret->ts = get_i64 (p);
+  ret->previous = get_i64 (p + 8);
+  ret->record.deleted = (p[16] & REC_DELETED) != 0;
+  memcpy (ret->record.hash, p + 17, SLUICE_STORE_HASH_SIZE);
+  ret->record.id = (const char *)p + LOG_HEADER_SIZE;
+  ret->record.id_len = id_len;
+  ret->record.body = p + LOG_HEADER_SIZE + id_len;
+  ret->record.body_len = val->mv_size - LOG_HEADER_SIZE - id_len;
+  return TRUE;
+
+corrupt:
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
+               "%s: dataset '%s': the log record at offset %" G_GUINT64_FORMAT
+               " is malformed (%zu bytes)",
+               self->description, dataset,
+               key->mv_size == 12 ? get_be64 ((const uint8_t *)key->mv_data + 4) : 0, val->mv_size);
+  return FALSE;
+}
+
+static GBytes *
+encode_pipe_state (const SluicePipeState *state)
+{
+  GByteArray *buf = g_byte_array_new ();
+  uint8_t head[2] = { 1, state->since != NULL };
+  uint32_t since_len = state->since != NULL ? strlen (state->since) : 0;
+  uint32_t n = 6;
+  uint64_t counters[6] = { state->runs,
+                           state->entities_read,
+                           state->entities_written,
+                           state->entities_deleted,
+                           (uint64_t)state->last_run_started,
+                           (uint64_t)state->last_run_finished };
+
+  g_byte_array_append (buf, head, 2);
+  g_byte_array_append (buf, (const guint8 *)&since_len, 4);
+  if (since_len > 0)
+    g_byte_array_append (buf, (const guint8 *)state->since, since_len);
+  g_byte_array_append (buf, (const guint8 *)&n, 4);
+  g_byte_array_append (buf, (const guint8 *)counters, sizeof (counters));
+  return g_byte_array_free_to_bytes (buf);
+}
+
+static gboolean
+decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
+{
+  uint32_t since_len, n;
+  uint64_t counters[6] = { 0 };
+
+  memset (ret, 0, sizeof (*ret));
+  if (len < 10 || p[0] != 1)
+    return FALSE;
+  memcpy (&since_len, p + 2, 4);
+  if (since_len > len - 10)
+    return FALSE;
+  if (p[1])
+    ret->since = g_strndup ((const char *)p + 6, since_len);
+  memcpy (&n, p + 6 + since_len, 4);
+  if ((size_t)n * 8 > len - 10 - since_len)
+    {
+      g_clear_pointer (&ret->since, g_free);
+      return FALSE;
+    }
+  /* Counters this build does not know yet are ignored; missing ones read as 0. */
+  memcpy (counters, p + 10 + since_len, MIN (n, 6) * 8);
+  ret->runs = counters[0];
+  ret->entities_read = counters[1];
+  ret->entities_written = counters[2];
+  ret->entities_deleted = counters[3];
+  ret->last_run_started = (int64_t)counters[4];
+  ret->last_run_finished = (int64_t)counters[5];
+  return TRUE;
+}
+
+/* Errors. */
+
+static int set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...)
+    G_GNUC_PRINTF (4, 5);
+
+static int
+set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  what = g_strdup_vprintf (format, ap);
+  va_end (ap);
+
+  if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL,
+                 "%s: disk full while %s; nothing of the transaction was stored", self->description,
+                 what);
+  else if (rc == MDB_MAP_FULL)
+    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_MAP_FULL,
+                 "%s: the store reached its maximum size of %" G_GUINT64_FORMAT
+                 " MiB while %s; nothing of the transaction was stored",
+                 self->description, self->max_map_size >> 20, what);
+  else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID
+           || rc == MDB_VERSION_MISMATCH)
+    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT, "%s: %s: %s",
+                 self->description, what, mdb_strerror (rc));
+  else
+    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_IO, "%s: %s: %s", self->description,
+                 what, mdb_strerror (rc));
+  return RC_ERROR;
+}
+
+/* LMDB reports a short write (which is what a full file system or a file size limit causes) as
+ * EIO, so a failed commit is checked against the free space and the limit. */
+static gboolean
+looks_like_disk_full (LmdbBackend *self)
+{
+  const uint64_t margin = 16 << 20;
+  g_autofree char *data = g_build_filename (self->dir, "data.mdb", NULL);
+  struct statvfs vfs;
+  struct rlimit limit;
+  struct stat st;
+
+  if (statvfs (self->dir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < margin)
+    return TRUE;
+  if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+      && stat (data, &st) == 0 && (uint64_t)st.st_size + margin > limit.rlim_cur)
+    return TRUE;
+  return FALSE;
+}
+
+/* Transactions and growth. */
+
+static void
+txn_enter (LmdbBackend *self)
+{
+  g_mutex_lock (&self->lock);
+  while (self->growing)
+    g_cond_wait (&self->cond, &self->lock);
+  self->active_txns++;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+txn_leave (LmdbBackend *self)
+{
+  g_mutex_lock (&self->lock);
+  if (--self->active_txns == 0)
+    g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static uint64_t
+current_map_size (LmdbBackend *self)
+{
+  MDB_envinfo info;
+
+  mdb_env_info (self->env, &info);
+  return info.me_mapsize;
+}
+
+/* Sets the map size to @new_size (0: adopt the size another process set), waiting until no other
+ * transaction of this process is open.  With @wait FALSE it gives up at once instead. */
+static gboolean
+resize_map (LmdbBackend *self, uint64_t new_size, gboolean wait, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + GROW_TIMEOUT_S * G_TIME_SPAN_SECOND;
+  int rc;
+
+  g_mutex_lock (&self->lock);
+  while (self->growing)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->active_txns > 0 && !wait)
+    {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+  self->growing = TRUE;
+  while (self->active_txns > 0)
+    {
+      if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
+        {
+          self->growing = FALSE;
+          g_cond_broadcast (&self->cond);
+          g_mutex_unlock (&self->lock);
+          g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_BUSY,
+                       "%s: the store is full and could not grow: other readers or writers kept "
+                       "transactions open for %d s",
+                       self->description, GROW_TIMEOUT_S);
+          return FALSE;
+        }
+    }
+  rc = mdb_env_set_mapsize (self->env, new_size);
+  self->growing = FALSE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "resizing the map to %" G_GUINT64_FORMAT " MiB",
+                         new_size >> 20),
+           FALSE;
+  if (new_size != 0)
+    g_debug ("%s: map grown to %" G_GUINT64_FORMAT " MiB", self->description, new_size >> 20);
+  return TRUE;
+}
+
+/* Doubles the map (up to the maximum); MAP_FULL error when it is at the maximum already. */
+static gboolean
+grow_map (LmdbBackend *self, const char *what, GError **error)
+{
+  uint64_t size = current_map_size (self);
+
+  if (size >= self->max_map_size)
+    return set_rc_error (self, error, MDB_MAP_FULL, "%s", what), FALSE;
+  return resize_map (self, MIN (size * 2, self->max_map_size), TRUE, error);
+}
+
+static MDB_txn *
+begin_txn (LmdbBackend *self, unsigned int flags, GError **error)
+{
+  for (int attempt = 0;; attempt++)
+    {
+      MDB_txn *txn = NULL;
+      int rc;
+
+      txn_enter (self);
+      rc = mdb_txn_begin (self->env, NULL, flags, &txn);
+      if (rc == 0)
+        return txn;
+      txn_leave (self);
+      if (rc == MDB_MAP_RESIZED && attempt < 3)
+        {
+          if (!resize_map (self, 0, TRUE, error))
+            return NULL;
+          continue;
+        }
+      set_rc_error (self, error, rc, "starting a transaction");
+      return NULL;
+    }
+}
+
+static void
+end_read_txn (LmdbBackend *self, MDB_txn **txn)
+{
+  if (*txn != NULL)
+    {
+      mdb_txn_abort (*txn);
+      *txn = NULL;
+      txn_leave (self);
+    }
+}
+
+/* Lookups shared by readers and writers. */
+
+/* 0 and *ret_dsid set; MDB_NOTFOUND; or RC_ERROR with error set. */
+static int
+lookup_dataset (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t *ret_dsid,
+                Meta *ret_meta, GError **error)
+{
+  MDB_val key = { strlen (dataset), (void *)dataset }, val;
+  uint8_t dkey[4];
+  int rc;
+
+  rc = mdb_get (txn, self->db_datasets, &key, &val);
+  if (rc == MDB_NOTFOUND)
+    return rc;
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "looking up dataset '%s'", dataset);
+  if (val.mv_size != 4)
+    goto corrupt;
+  *ret_dsid = get_be32 (val.mv_data);
+  if (ret_meta != NULL)
+    {
+      memcpy (dkey, val.mv_data, 4);
+      key = (MDB_val){ 4, dkey };
+      rc = mdb_get (txn, self->db_meta, &key, &val);
+      if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != sizeof (Meta)))
+        goto corrupt;
+      if (rc != 0)
+        return set_rc_error (self, error, rc, "reading dataset '%s'", dataset);
+      memcpy (ret_meta, val.mv_data, sizeof (Meta));
+    }
+  return 0;
+
+corrupt:
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
+               "%s: dataset '%s': its metadata record is missing or malformed", self->description,
+               dataset);
+  return RC_ERROR;
+}
+
+static int
+not_found (LmdbBackend *self, const char *dataset, GError **error)
+{
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND, "%s: no dataset '%s'",
+               self->description, dataset);
+  return RC_ERROR;
+}
+
+static SluiceDatasetInfo *
+info_from_meta (const char *dataset, const Meta *meta)
+{
+  SluiceDatasetInfo *info = g_new0 (SluiceDatasetInfo, 1);
+
+  info->name = g_strdup (dataset);
+  info->generation = g_strndup (meta->generation, sizeof (meta->generation));
+  info->created = meta->created;
+  info->next_offset = meta->next_offset;
+  info->entity_count = meta->entity_count;
+  info->id_count = meta->id_count;
+  info->version_count = meta->version_count;
+  info->populated = (meta->flags & META_POPULATED) != 0;
+  return info;
+}
+
+static int
+put_meta (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const Meta *meta, const char *dataset,
+          GError **error)
+{
+  uint8_t k[4];
+  MDB_val key = { 4, k }, val = { sizeof (Meta), (void *)meta };
+  int rc;
+
+  put_be32 (k, dsid);
+  rc = mdb_put (txn, self->db_meta, &key, &val, 0);
+  if (rc == MDB_MAP_FULL)
+    return rc;
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "writing dataset '%s'", dataset);
+  return 0;
+}
+
+/* Operations of a write transaction.  Each returns 0, MDB_MAP_FULL (grow and replay) or RC_ERROR.
+ * An error before anything was written leaves the transaction usable. */
+
+static int
+exec_create (LmdbTxn *t, const char *dataset, gboolean exist_ok, SluiceDatasetInfo **ret_info,
+             GError **error)
+{
+  LmdbBackend *self = t->self;
+  uint8_t hk[4] = { 0 }, dk[4];
+  MDB_val key, val;
+  StoreHeader header;
+  Meta meta = { 0 };
+  uint32_t dsid;
+  g_autofree char *uuid = NULL;
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
+  if (rc == 0)
+    {
+      if (!exist_ok)
+        {
+          g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_EXISTS,
+                       "%s: dataset '%s' exists already", self->description, dataset);
+          return RC_ERROR;
+        }
+      if (ret_info != NULL)
+        *ret_info = info_from_meta (dataset, &meta);
+      return 0;
+    }
+  if (rc != MDB_NOTFOUND)
+    return rc;
+
+  key = (MDB_val){ 4, hk };
+  rc = mdb_get (t->txn, self->db_meta, &key, &val);
+  if (rc != 0 || val.mv_size != sizeof (header))
+    return set_rc_error (self, error, rc != 0 ? rc : MDB_CORRUPTED, "reading the store header");
+  memcpy (&header, val.mv_data, sizeof (header));
+  dsid = header.next_dataset++;
+  val = (MDB_val){ sizeof (header), &header };
+  if ((rc = mdb_put (t->txn, self->db_meta, &key, &val, 0)) != 0)
+    goto fail;
+
+  put_be32 (dk, dsid);
+  key = (MDB_val){ strlen (dataset), (void *)dataset };
+  val = (MDB_val){ 4, dk };
+  if ((rc = mdb_put (t->txn, self->db_datasets, &key, &val, 0)) != 0)
+    goto fail;
+
+  meta.format = FORMAT_VERSION;
+  uuid = g_uuid_string_random ();
+  memcpy (meta.generation, uuid, sizeof (meta.generation));
+  meta.created = g_get_real_time ();
+  if ((rc = put_meta (self, t->txn, dsid, &meta, dataset, error)) != 0)
+    return rc;
+  if (ret_info != NULL)
+    *ret_info = info_from_meta (dataset, &meta);
+  return 0;
+
+fail:
+  if (rc == MDB_MAP_FULL)
+    return rc;
+  t->poisoned = TRUE;
+  return set_rc_error (self, error, rc, "creating dataset '%s'", dataset);
+}
+
+static int
+exec_delete (LmdbTxn *t, const char *dataset, GError **error)
+{
+  LmdbBackend *self = t->self;
+  uint8_t mk[4], dropped[9] = { 0, 0, 0, 0, 'D' };
+  MDB_val key, val = { 0, NULL };
+  uint32_t dsid;
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, NULL, error);
+  if (rc == MDB_NOTFOUND)
+    return not_found (self, dataset, error);
+  if (rc != 0)
+    return rc;
+
+  /* The name and metadata go now; the records go in chunks after commit (see purge_dropped), so
+   * deleting a huge dataset never needs one huge transaction. */
+  key = (MDB_val){ strlen (dataset), (void *)dataset };
+  if ((rc = mdb_del (t->txn, self->db_datasets, &key, NULL)) != 0)
+    goto fail;
+  put_be32 (mk, dsid);
+  key = (MDB_val){ 4, mk };
+  if ((rc = mdb_del (t->txn, self->db_meta, &key, NULL)) != 0)
+    goto fail;
+  put_be32 (dropped + 5, dsid);
+  key = (MDB_val){ 9, dropped };
+  if ((rc = mdb_put (t->txn, self->db_meta, &key, &val, 0)) != 0)
+    goto fail;
+  t->dropped = TRUE;
+  return 0;
+
+fail:
+  if (rc == MDB_MAP_FULL)
+    return rc;
+  t->poisoned = TRUE;
+  return set_rc_error (self, error, rc, "deleting dataset '%s'", dataset);
+}
+
+static int
+exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, size_t n_records,
+             uint32_t flags, int64_t *ret_offsets, size_t *ret_n_appended, GError **error)
+{
+  LmdbBackend *self = t->self;
+  Meta meta;
+  uint32_t dsid;
+  size_t n_appended = 0;
+  int64_t now = g_get_real_time ();
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
+  if (rc == MDB_NOTFOUND)
+    return not_found (self, dataset, error);
+  if (rc != 0)
+    return rc;
+
+  for (size_t i = 0; i < n_records; i++)
+    {
+      const SluiceStoreRecord *r = &records[i];
+      MDB_val ikey, ival, lkey, lval;
+      uint8_t lk[12], entry[ID_ENTRY_SIZE];
+      gboolean found, old_deleted = FALSE;
+      int64_t previous = SLUICE_STORE_NO_OFFSET, offset;
+      uint8_t rflags = r->deleted ? REC_DELETED : 0;
+      uint32_t id_len = r->id_len;
+      uint8_t *p;
+
+      ikey.mv_size = id_key (t->scratch, dsid, r->id, r->id_len);
+      ikey.mv_data = t->scratch->data;
+      rc = mdb_get (t->txn, self->db_ids, &ikey, &ival);
+      if (rc != 0 && rc != MDB_NOTFOUND)
+        goto fail;
+      found = rc == 0;
+      if (found)
+        {
+          if (ival.mv_size != ID_ENTRY_SIZE)
+            {
+              rc = MDB_CORRUPTED;
+              goto fail;
+            }
+          p = ival.mv_data;
+          previous = get_i64 (p);
+          old_deleted = (p[8 + SLUICE_STORE_HASH_SIZE] & REC_DELETED) != 0;
+          if (!(flags & SLUICE_STORE_APPEND_FORCE) && old_deleted == (r->deleted != FALSE)
+              && memcmp (p + 8, r->hash, SLUICE_STORE_HASH_SIZE) == 0)
+            {
+              if (ret_offsets != NULL)
+                ret_offsets[i] = SLUICE_STORE_UNCHANGED;
+              continue;
+            }
+        }
+
+      offset = meta.next_offset++;
+      log_key (lk, dsid, offset);
+      lkey = (MDB_val){ 12, lk };
+      lval.mv_size = LOG_HEADER_SIZE + r->id_len + r->body_len;
+      rc = mdb_put (t->txn, self->db_log, &lkey, &lval, MDB_RESERVE);
+      if (rc != 0)
+        goto fail;
+      p = lval.mv_data;
+      memcpy (p, &now, 8);
+      memcpy (p + 8, &previous, 8);
+      p[16] = rflags;
+      memcpy (p + 17, r->hash, SLUICE_STORE_HASH_SIZE);
+      memcpy (p + 17 + SLUICE_STORE_HASH_SIZE, &id_len, 4);
+      memcpy (p + LOG_HEADER_SIZE, r->id, r->id_len);
+      if (r->body_len > 0)
+        memcpy (p + LOG_HEADER_SIZE + r->id_len, r->body, r->body_len);
+
+      memcpy (entry, &offset, 8);
+      memcpy (entry + 8, r->hash, SLUICE_STORE_HASH_SIZE);
+      entry[8 + SLUICE_STORE_HASH_SIZE] = rflags;
+      ival = (MDB_val){ ID_ENTRY_SIZE, entry };
+      rc = mdb_put (t->txn, self->db_ids, &ikey, &ival, 0);
+      if (rc != 0)
+        goto fail;
+
+      if (!found)
+        {
+          meta.id_count++;
+          if (!r->deleted)
+            meta.entity_count++;
+        }
+      else if (old_deleted && !r->deleted)
+        meta.entity_count++;
+      else if (!old_deleted && r->deleted)
+        meta.entity_count--;
+      meta.version_count++;
+      n_appended++;
+      if (ret_offsets != NULL)
+        ret_offsets[i] = offset;
+    }
+
+  if (n_appended > 0 && (rc = put_meta (self, t->txn, dsid, &meta, dataset, error)) != 0)
+    {
+      if (rc != MDB_MAP_FULL)
+        t->poisoned = TRUE;
+      return rc;
+    }
+  if (ret_n_appended != NULL)
+    *ret_n_appended = n_appended;
+  return 0;
+
+fail:
+  if (rc == MDB_MAP_FULL)
+    return rc;
+  t->poisoned = TRUE;
+  return set_rc_error (self, error, rc, "appending to dataset '%s'", dataset);
+}
+
+static int
+exec_populated (LmdbTxn *t, const char *dataset, gboolean populated, GError **error)
+{
+  LmdbBackend *self = t->self;
+  Meta meta;
+  uint32_t dsid;
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
+  if (rc == MDB_NOTFOUND)
+    return not_found (self, dataset, error);
+  if (rc != 0)
+    return rc;
+  if (populated)
+    meta.flags |= META_POPULATED;
+  else
+    meta.flags &= ~META_POPULATED;
+  return put_meta (self, t->txn, dsid, &meta, dataset, error);
+}
+
+static int
+exec_pipe_state (LmdbTxn *t, const char *pipe, GBytes *encoded, GError **error)
+{
+  LmdbBackend *self = t->self;
+  MDB_val key = { strlen (pipe), (void *)pipe }, val;
+  int rc;
+
+  if (encoded != NULL)
+    {
+      val.mv_data = (void *)g_bytes_get_data (encoded, &val.mv_size);
+      rc = mdb_put (t->txn, self->db_pipes, &key, &val, 0);
+    }
+  else
+    {
+      rc = mdb_del (t->txn, self->db_pipes, &key, NULL);
+      if (rc == MDB_NOTFOUND)
+        rc = 0;
+    }
+  if (rc == 0 || rc == MDB_MAP_FULL)
+    return rc;
+  return set_rc_error (self, error, rc, "writing the state of pipe '%s'", pipe);
+}
+
+/* The journal. */
+
+static void
+op_clear (gpointer data)
+{
+  Op *op = data;
+
+  g_free (op->name);
+  g_clear_pointer (&op->data, g_bytes_unref);
+}
+
+static GBytes *
+serialize_records (const SluiceStoreRecord *records, size_t n_records)
+{
+  size_t total = 0;
+  uint8_t *buf, *p;
+
+  for (size_t i = 0; i < n_records; i++)
+    total += sizeof (SluiceStoreRecord) + records[i].id_len + records[i].body_len;
+  buf = p = g_malloc (MAX (total, 1));
+  for (size_t i = 0; i < n_records; i++)
+    {
+      memcpy (p, &records[i], sizeof (SluiceStoreRecord));
+      p += sizeof (SluiceStoreRecord);
+      memcpy (p, records[i].id, records[i].id_len);
+      p += records[i].id_len;
+      if (records[i].body_len > 0)
+        memcpy (p, records[i].body, records[i].body_len);
+      p += records[i].body_len;
+    }
+  return g_bytes_new_take (buf, total);
+}
+
+static SluiceStoreRecord *
+deserialize_records (GBytes *data, size_t n_records)
+{
+  SluiceStoreRecord *records = g_new (SluiceStoreRecord, MAX (n_records, 1));
+  const uint8_t *p = g_bytes_get_data (data, NULL);
+
+  for (size_t i = 0; i < n_records; i++)
+    {
+      memcpy (&records[i], p, sizeof (SluiceStoreRecord));
+      p += sizeof (SluiceStoreRecord);
+      records[i].id = (const char *)p;
+      p += records[i].id_len;
+      records[i].body = p;
+      p += records[i].body_len;
+    }
+  return records;
+}
+
+static int
+exec_op (LmdbTxn *t, Op *op, const SluiceStoreRecord *records, int64_t *ret_offsets,
+         size_t *ret_n_appended, SluiceDatasetInfo **ret_info, GError **error)
+{
+  switch (op->kind)
+    {
+      case OP_CREATE:
+        return exec_create (t, op->name, op->flag, ret_info, error);
+      case OP_DELETE:
+        return exec_delete (t, op->name, error);
+      case OP_APPEND:
+        {
+          g_autofree SluiceStoreRecord *copy = NULL;
+
+          if (records == NULL)
+            records = copy = deserialize_records (op->data, op->n_records);
+          return exec_append (t, op->name, records, op->n_records, op->flags, ret_offsets,
+                              ret_n_appended, error);
+        }
+      case OP_POPULATED:
+        return exec_populated (t, op->name, op->flag, error);
+      case OP_PIPE_STATE:
+        return exec_pipe_state (t, op->name, op->data, error);
+      case OP_DELETE_PIPE:
+        return exec_pipe_state (t, op->name, NULL, error);
+    }
+  g_assert_not_reached ();
+}
+
+/* After MDB_MAP_FULL: abort, grow the map, begin again and replay every journalled operation. */
+static gboolean
+restart (LmdbTxn *t, GError **error)
+{
+  LmdbBackend *self = t->self;
+  g_autofree char *what = t->last_dataset != NULL
+                              ? g_strdup_printf ("appending to dataset '%s'", t->last_dataset)
+                              : g_strdup ("committing");
+
+  for (int attempt = 0; attempt < MAX_GROW_ATTEMPTS; attempt++)
+    {
+      int rc = 0;
+
+      if (t->txn != NULL)
+        {
+          mdb_txn_abort (t->txn);
+          t->txn = NULL;
+          txn_leave (self);
+        }
+      t->dropped = FALSE;
+      if (!grow_map (self, what, error))
+        return FALSE;
+      t->txn = begin_txn (self, 0, error);
+      if (t->txn == NULL)
+        return FALSE;
+      for (guint i = 0; i < t->journal->len && rc == 0; i++)
+        rc = exec_op (t, &g_array_index (t->journal, Op, i), NULL, NULL, NULL, NULL, error);
+      if (rc == 0)
+        return TRUE;
+      if (rc != MDB_MAP_FULL)
+        return FALSE;
+    }
+  return set_rc_error (self, error, MDB_MAP_FULL, "%s", what), FALSE;
+}
+
+static gboolean
+check_usable (LmdbTxn *t, GError **error)
+{
+  if (t->txn != NULL && !t->poisoned)
+    return TRUE;
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_FAILED,
+               "%s: the transaction failed earlier and can only be aborted", t->self->description);
+  return FALSE;
+}
+
+/* Runs @op (whose fields it takes over) and journals it when it succeeds. */
+static gboolean
+run_op (LmdbTxn *t, Op *op, const SluiceStoreRecord *records, int64_t *ret_offsets,
+        size_t *ret_n_appended, SluiceDatasetInfo **ret_info, GError **error)
+{
+  int rc;
+
+  if (!check_usable (t, error))
+    {
+      op_clear (op);
+      return FALSE;
+    }
+  for (;;)
+    {
+      rc = exec_op (t, op, records, ret_offsets, ret_n_appended, ret_info, error);
+      if (rc != MDB_MAP_FULL)
+        break;
+      if (!restart (t, error))
+        {
+          t->poisoned = TRUE;
+          op_clear (op);
+          return FALSE;
+        }
+    }
+  if (rc != 0)
+    {
+      op_clear (op);
+      return FALSE;
+    }
+  g_array_append_val (t->journal, *op);
+  return TRUE;
+}
+
+static SluiceStoreTxn *
+lmdb_begin (SluiceStoreBackend *backend, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  MDB_envinfo info;
+  MDB_stat stat;
+  LmdbTxn *t;
+
+  /* Grow ahead of need when nobody else has a transaction open, so that a full map in the
+   * middle of a transaction (abort, grow, replay) stays rare. */
+  mdb_env_info (self->env, &info);
+  mdb_env_stat (self->env, &stat);
+  if ((uint64_t)(info.me_last_pgno + 1) * stat.ms_psize > info.me_mapsize / 4 * 3
+      && info.me_mapsize < self->max_map_size)
+    resize_map (self, MIN ((uint64_t)info.me_mapsize * 2, self->max_map_size), FALSE, NULL);
+
+  t = g_new0 (LmdbTxn, 1);
+  t->parent.backend = backend;
+  t->self = self;
+  t->txn = begin_txn (self, 0, error);
+  if (t->txn == NULL)
+    {
+      g_free (t);
+      return NULL;
+    }
+  t->journal = g_array_new (FALSE, FALSE, sizeof (Op));
+  g_array_set_clear_func (t->journal, op_clear);
+  t->scratch = g_byte_array_new ();
+  return &t->parent;
+}
+
+static void
+txn_free (LmdbTxn *t)
+{
+  if (t->txn != NULL)
+    {
+      mdb_txn_abort (t->txn);
+      txn_leave (t->self);
+    }
+  g_array_unref (t->journal);
+  g_byte_array_unref (t->scratch);
+  g_free (t->last_dataset);
+  g_free (t);
+}
+
+static SluiceDatasetInfo *
+lmdb_txn_create_dataset (SluiceStoreTxn *txn, const char *dataset, gboolean exist_ok,
+                         GError **error)
+{
+  Op op = { OP_CREATE, g_strdup (dataset), 0, exist_ok, 0, NULL };
+  SluiceDatasetInfo *info = NULL;
+
+  if (!run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, &info, error))
+    return NULL;
+  return info;
+}
+
+static gboolean
+lmdb_txn_delete_dataset (SluiceStoreTxn *txn, const char *dataset, GError **error)
+{
+  Op op = { OP_DELETE, g_strdup (dataset), 0, FALSE, 0, NULL };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
+lmdb_txn_append (SluiceStoreTxn *txn, const char *dataset, const SluiceStoreRecord *records,
+                 size_t n_records, uint32_t flags, int64_t *ret_offsets, size_t *ret_n_appended,
+                 GError **error)
+{
+  LmdbTxn *t = (LmdbTxn *)txn;
+  Op op = { OP_APPEND, g_strdup (dataset), flags, FALSE, n_records, NULL };
+
+  if (t->last_dataset == NULL || strcmp (t->last_dataset, dataset) != 0)
+    {
+      g_free (t->last_dataset);
+      t->last_dataset = g_strdup (dataset);
+    }
+  op.data = serialize_records (records, n_records);
+  return run_op (t, &op, records, ret_offsets, ret_n_appended, NULL, error);
+}
+
+static gboolean
+lmdb_txn_set_populated (SluiceStoreTxn *txn, const char *dataset, gboolean populated,
+                        GError **error)
+{
+  Op op = { OP_POPULATED, g_strdup (dataset), 0, populated, 0, NULL };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
+lmdb_txn_set_pipe_state (SluiceStoreTxn *txn, const char *pipe, const SluicePipeState *state,
+                         GError **error)
+{
+  Op op = { OP_PIPE_STATE, g_strdup (pipe), 0, FALSE, 0, encode_pipe_state (state) };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
+lmdb_txn_delete_pipe_state (SluiceStoreTxn *txn, const char *pipe, GError **error)
+{
+  Op op = { OP_DELETE_PIPE, g_strdup (pipe), 0, FALSE, 0, NULL };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static void purge_dropped (LmdbBackend *self);
+
+static gboolean
+lmdb_sync (SluiceStoreBackend *backend, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  int rc = mdb_env_sync (self->env, 1);
+
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "flushing to disk"), FALSE;
+  __atomic_store_n (&self->last_sync, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return TRUE;
+}
+
+static gboolean
+lmdb_txn_commit (SluiceStoreTxn *txn, uint32_t flags, GError **error)
+{
+  LmdbTxn *t = (LmdbTxn *)txn;
+  LmdbBackend *self = t->self;
+  gboolean ok = FALSE, dropped;
+  int rc;
+
+  if (!check_usable (t, error))
+    goto out;
+  for (;;)
+    {
+      rc = mdb_txn_commit (t->txn);
+      t->txn = NULL;
+      txn_leave (self);
+      if (rc != MDB_MAP_FULL)
+        break;
+      if (!restart (t, error))
+        goto out;
+    }
+  if (rc == EIO && looks_like_disk_full (self))
+    rc = ENOSPC;
+  if (rc != 0)
+    {
+      if (t->last_dataset != NULL)
+        set_rc_error (self, error, rc, "appending to dataset '%s'", t->last_dataset);
+      else
+        set_rc_error (self, error, rc, "committing");
+      goto out;
+    }
+  ok = TRUE;
+  if ((flags & SLUICE_STORE_COMMIT_DURABLE)
+      || g_get_monotonic_time () - __atomic_load_n (&self->last_sync, __ATOMIC_RELAXED)
+             >= self->sync_interval_us)
+    ok = lmdb_sync (&self->parent, error);
+
+out:
+  dropped = ok && t->dropped;
+  txn_free (t);
+  if (dropped)
+    purge_dropped (self);
+  return ok;
+}
+
+static void
+lmdb_txn_abort (SluiceStoreTxn *txn)
+{
+  txn_free ((LmdbTxn *)txn);
+}
+
+/* Removes the records of deleted datasets, a chunk per transaction.  Interrupted purges resume at
+ * the next open. */
+static void
+purge_db_prefix (LmdbBackend *self, MDB_dbi dbi, uint32_t dsid, gboolean *ret_done, GError **error)
+{
+  MDB_txn *txn = begin_txn (self, 0, error);
+  MDB_cursor *cur = NULL;
+  uint8_t prefix[4];
+  MDB_val key = { 4, prefix }, val;
+  int rc, n = 0;
+
+  *ret_done = FALSE;
+  if (txn == NULL)
+    return;
+  put_be32 (prefix, dsid);
+  rc = mdb_cursor_open (txn, dbi, &cur);
+  /* Deleting from the front: the first key at or after the prefix is always the next one. */
+  while (rc == 0 && n < PURGE_CHUNK)
+    {
+      key = (MDB_val){ 4, prefix };
+      rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+      if (rc != 0)
+        break;
+      if (key.mv_size < 4 || memcmp (key.mv_data, prefix, 4) != 0)
+        {
+          rc = MDB_NOTFOUND;
+          break;
+        }
+      if ((rc = mdb_cursor_del (cur, 0)) != 0)
+        break;
+      n++;
+    }
+  if (cur != NULL)
+    mdb_cursor_close (cur);
+  if (rc == MDB_NOTFOUND)
+    *ret_done = TRUE;
+  else if (rc != 0)
+    {
+      mdb_txn_abort (txn);
+      txn_leave (self);
+      set_rc_error (self, error, rc, "removing the records of a deleted dataset");
+      return;
+    }
+  rc = mdb_txn_commit (txn);
+  txn_leave (self);
+  if (rc != 0)
+    {
+      *ret_done = FALSE;
+      set_rc_error (self, error, rc, "removing the records of a deleted dataset");
+    }
+}
+
+static void
+purge_dropped (LmdbBackend *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  for (;;)
+    {
+      uint8_t pk[5] = { 0, 0, 0, 0, 'D' };
+      MDB_val key = { 5, pk }, val;
+      MDB_txn *txn = begin_txn (self, MDB_RDONLY, &error);
+      MDB_cursor *cur = NULL;
+      uint32_t dsid = 0;
+      gboolean found = FALSE, done;
+      int rc;
+
+      if (txn == NULL)
+        break;
+      rc = mdb_cursor_open (txn, self->db_meta, &cur);
+      if (rc == 0)
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+      if (rc == 0 && key.mv_size == 9 && memcmp (key.mv_data, pk, 5) == 0)
+        {
+          found = TRUE;
+          dsid = get_be32 ((const uint8_t *)key.mv_data + 5);
+        }
+      if (cur != NULL)
+        mdb_cursor_close (cur);
+      end_read_txn (self, &txn);
+      if (!found)
+        return;
+
+      do
+        purge_db_prefix (self, self->db_log, dsid, &done, &error);
+      while (!done && error == NULL);
+      do
+        purge_db_prefix (self, self->db_ids, dsid, &done, &error);
+      while (!done && error == NULL);
+      if (error != NULL)
+        break;
+
+      txn = begin_txn (self, 0, &error);
+      if (txn == NULL)
+        break;
+      {
+        uint8_t dk[9] = { 0, 0, 0, 0, 'D' };
+
+        put_be32 (dk + 5, dsid);
+        key = (MDB_val){ 9, dk };
+        mdb_del (txn, self->db_meta, &key, NULL);
+        rc = mdb_txn_commit (txn);
+      }
+      txn_leave (self);
+      if (rc != 0)
+        {
+          set_rc_error (self, &error, rc, "removing the records of a deleted dataset");
+          break;
+        }
+    }
+  g_warning ("%s", error->message);
+}
+
+/* Reading. */
+
+static SluiceDatasetInfo *
+lmdb_get_dataset_info (SluiceStoreBackend *backend, const char *dataset, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  SluiceDatasetInfo *info = NULL;
+  uint32_t dsid;
+  Meta meta;
+  int rc;
+
+  if (txn == NULL)
+    return NULL;
+  rc = lookup_dataset (self, txn, dataset, &dsid, &meta, error);
+  if (rc == 0)
+    info = info_from_meta (dataset, &meta);
+  else if (rc == MDB_NOTFOUND)
+    not_found (self, dataset, error);
+  end_read_txn (self, &txn);
+  return info;
+}
+
+static GPtrArray *
+lmdb_list_datasets (SluiceStoreBackend *backend, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  g_autoptr (GPtrArray) list
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)sluice_dataset_info_free);
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  MDB_cursor *cur = NULL;
+  MDB_val key, val;
+  int rc;
+
+  if (txn == NULL)
+    return NULL;
+  rc = mdb_cursor_open (txn, self->db_datasets, &cur);
+  if (rc == 0)
+    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+  while (rc == 0)
+    {
+      g_autofree char *name = g_strndup (key.mv_data, key.mv_size);
+      uint32_t dsid;
+      Meta meta;
+
+      rc = lookup_dataset (self, txn, name, &dsid, &meta, error);
+      if (rc != 0)
+        break;
+      g_ptr_array_add (list, info_from_meta (name, &meta));
+      rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+  if (cur != NULL)
+    mdb_cursor_close (cur);
+  end_read_txn (self, &txn);
+  if (rc == RC_ERROR)
+    return NULL;
+  if (rc != MDB_NOTFOUND)
+    return set_rc_error (self, error, rc, "listing datasets"), NULL;
+  return g_steal_pointer (&list);
+}
+
+static SluiceStoreOwnedVersion *
+copy_version (const SluiceStoreVersion *v)
+{
+  SluiceStoreOwnedVersion *copy
+      = g_malloc (sizeof (*copy) + v->record.id_len + 1 + v->record.body_len);
+  char *p = (char *)(copy + 1);
+
+  *copy = *v;
+  memcpy (p, v->record.id, v->record.id_len);
+  p[v->record.id_len] = '\0';
+  copy->record.id = p;
+  p += v->record.id_len + 1;
+  if (v->record.body_len > 0)
+    memcpy (p, v->record.body, v->record.body_len);
+  copy->record.body = p;
+  return copy;
+}
+
+static SluiceStoreOwnedVersion *
+read_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsid, int64_t offset,
+              GError **error)
+{
+  uint8_t lk[12];
+  MDB_val key = { 12, lk }, val;
+  SluiceStoreVersion v;
+  int rc;
+
+  log_key (lk, dsid, offset);
+  rc = mdb_get (txn, self->db_log, &key, &val);
+  if (rc == MDB_NOTFOUND)
+    return NULL;
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "reading dataset '%s'", dataset), NULL;
+  if (!decode_version (self, dataset, &key, &val, &v, error))
+    return NULL;
+  return copy_version (&v);
+}
+
+static SluiceStoreOwnedVersion *
+lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id, size_t id_len,
+                 GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  SluiceStoreOwnedVersion *v = NULL;
+  MDB_val key, val;
+  uint32_t dsid;
+  int rc;
+
+  if (txn == NULL)
+    return NULL;
+  rc = lookup_dataset (self, txn, dataset, &dsid, NULL, error);
+  if (rc == MDB_NOTFOUND)
+    not_found (self, dataset, error);
+  if (rc != 0)
+    goto out;
+  key.mv_size = id_key (buf, dsid, id, id_len);
+  key.mv_data = buf->data;
+  rc = mdb_get (txn, self->db_ids, &key, &val);
+  if (rc == 0 && val.mv_size == ID_ENTRY_SIZE)
+    v = read_version (self, txn, dataset, dsid, get_i64 (val.mv_data), error);
+  else if (rc != MDB_NOTFOUND)
+    set_rc_error (self, error, rc != 0 ? rc : MDB_CORRUPTED, "reading dataset '%s'", dataset);
+out:
+  end_read_txn (self, &txn);
+  return v;
+}
+
+static SluiceStoreOwnedVersion *
+lmdb_get_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  SluiceStoreOwnedVersion *v = NULL;
+  uint32_t dsid;
+  int rc;
+
+  if (txn == NULL)
+    return NULL;
+  rc = lookup_dataset (self, txn, dataset, &dsid, NULL, error);
+  if (rc == MDB_NOTFOUND)
+    not_found (self, dataset, error);
+  else if (rc == 0 && offset >= 0)
+    v = read_version (self, txn, dataset, dsid, offset, error);
+  end_read_txn (self, &txn);
+  return v;
+}
+
+static SluiceStoreCursor *
+lmdb_read (SluiceStoreBackend *backend, const SluiceStoreQuery *query, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  LmdbCursor *c;
+  uint32_t dsid;
+  int rc;
+
+  if (txn == NULL)
+    return NULL;
+  rc = lookup_dataset (self, txn, query->dataset, &dsid, NULL, error);
+  end_read_txn (self, &txn);
+  if (rc == MDB_NOTFOUND)
+    not_found (self, query->dataset, error);
+  if (rc != 0)
+    return NULL;
+
+  c = g_new0 (LmdbCursor, 1);
+  c->parent.backend = backend;
+  c->self = self;
+  c->dataset = g_strdup (query->dataset);
+  c->dsid = dsid;
+  c->next = query->since + 1;
+  c->remaining = query->limit > 0 ? query->limit : G_MAXUINT64;
+  c->history = query->history;
+  c->deleted = query->deleted;
+  c->scratch = g_byte_array_new ();
+  return &c->parent;
+}
+
+static void
+cursor_release (LmdbCursor *c)
+{
+  if (c->cur != NULL)
+    {
+      mdb_cursor_close (c->cur);
+      c->cur = NULL;
+    }
+  end_read_txn (c->self, &c->txn);
+}
+
+/* Opens a read transaction and positions the cursor at the first offset ≥ c->next. */
+static int
+cursor_acquire (LmdbCursor *c, MDB_val *key, MDB_val *val, GError **error)
+{
+  LmdbBackend *self = c->self;
+  uint8_t lk[12];
+  uint32_t dsid;
+  int rc;
+
+  c->txn = begin_txn (self, MDB_RDONLY, error);
+  if (c->txn == NULL)
+    return RC_ERROR;
+  /* Another process or thread may have deleted (and maybe recreated) the dataset between two
+   * chunks: the offsets of a new generation mean nothing to this reader. */
+  rc = lookup_dataset (self, c->txn, c->dataset, &dsid, NULL, error);
+  if (rc == 0 && dsid != c->dsid)
+    rc = MDB_NOTFOUND;
+  if (rc == MDB_NOTFOUND)
+    {
+      g_set_error (
+          error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND,
+          "%s: dataset '%s' was deleted while it was being read (at offset %" G_GINT64_FORMAT ")",
+          self->description, c->dataset, c->next);
+      return RC_ERROR;
+    }
+  if (rc != 0)
+    return rc;
+  rc = mdb_cursor_open (c->txn, self->db_log, &c->cur);
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "reading dataset '%s'", c->dataset);
+  log_key (lk, c->dsid, c->next);
+  *key = (MDB_val){ 12, lk };
+  c->in_chunk = 0;
+  return mdb_cursor_get (c->cur, key, val, MDB_SET_RANGE);
+}
+
+static int
+is_latest (LmdbCursor *c, const SluiceStoreVersion *v, gboolean *ret, GError **error)
+{
+  MDB_val key, val;
+  int rc;
+
+  key.mv_size = id_key (c->scratch, c->dsid, v->record.id, v->record.id_len);
+  key.mv_data = c->scratch->data;
+  rc = mdb_get (c->txn, c->self->db_ids, &key, &val);
+  if (rc != 0 || val.mv_size != ID_ENTRY_SIZE)
+    return set_rc_error (c->self, error, rc != 0 ? rc : MDB_CORRUPTED,
+                         "dataset '%s': looking up the id of offset %" G_GINT64_FORMAT, c->dataset,
+                         v->offset);
+  *ret = get_i64 (val.mv_data) == v->offset;
+  return 0;
+}
+
+static const SluiceStoreVersion *
+lmdb_cursor_next (SluiceStoreCursor *cursor, GError **error)
+{
+  LmdbCursor *c = (LmdbCursor *)cursor;
+  MDB_val key, val;
+  int rc;
+
+  if (c->done)
+    return NULL;
+  if (c->remaining == 0)
+    goto end;
+  if (c->txn != NULL && c->in_chunk >= READ_CHUNK)
+    cursor_release (c);
+  if (c->txn == NULL)
+    rc = cursor_acquire (c, &key, &val, error);
+  else
+    rc = mdb_cursor_get (c->cur, &key, &val, MDB_NEXT);
+
+  for (;;)
+    {
+      gboolean keep = TRUE;
+
+      if (rc == MDB_NOTFOUND)
+        goto end;
+      if (rc != 0)
+        goto fail;
+      if (key.mv_size != 12 || get_be32 (key.mv_data) != c->dsid)
+        goto end;
+      if (!decode_version (c->self, c->dataset, &key, &val, &c->version, error))
+        goto fail;
+      c->next = c->version.offset + 1;
+      c->in_chunk++;
+      if (!c->deleted && c->version.record.deleted)
+        keep = FALSE;
+      else if (!c->history && (rc = is_latest (c, &c->version, &keep, error)) != 0)
+        goto fail;
+      if (keep)
+        {
+          c->remaining--;
+          return &c->version;
+        }
+      /* A long run of filtered-out versions must not hold the transaction either. */
+      if (c->in_chunk >= READ_CHUNK)
+        {
+          cursor_release (c);
+          rc = cursor_acquire (c, &key, &val, error);
+        }
+      else
+        rc = mdb_cursor_get (c->cur, &key, &val, MDB_NEXT);
+    }
+
+fail:
+  if (rc != RC_ERROR)
+    set_rc_error (c->self, error, rc, "reading dataset '%s'", c->dataset);
+  c->done = TRUE;
+  cursor_release (c);
+  return NULL;
+
+end:
+  c->done = TRUE;
+  cursor_release (c);
+  return NULL;
+}
+
+static void
+lmdb_cursor_free (SluiceStoreCursor *cursor)
+{
+  LmdbCursor *c = (LmdbCursor *)cursor;
+
+  cursor_release (c);
+  g_byte_array_unref (c->scratch);
+  g_free (c->dataset);
+  g_free (c);
+}
+
+static gboolean
+lmdb_get_pipe_state (SluiceStoreBackend *backend, const char *pipe, SluicePipeState *ret_state,
+                     GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
+  MDB_val key = { strlen (pipe), (void *)pipe }, val;
+  gboolean found = FALSE;
+  int rc;
+
+  memset (ret_state, 0, sizeof (*ret_state));
+  if (txn == NULL)
+    return FALSE;
+  rc = mdb_get (txn, self->db_pipes, &key, &val);
+  if (rc == 0)
+    {
+      found = decode_pipe_state (val.mv_data, val.mv_size, ret_state);
+      if (!found)
+        g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
+                     "%s: the stored state of pipe '%s' is malformed (%zu bytes)",
+                     self->description, pipe, val.mv_size);
+    }
+  else if (rc != MDB_NOTFOUND)
+    set_rc_error (self, error, rc, "reading the state of pipe '%s'", pipe);
+  end_read_txn (self, &txn);
+  return found;
+}
+
+/* Compaction: one chunk of ids per write transaction, resuming after the last id key. */
+static int
+compact_chunk (LmdbBackend *self, MDB_txn *txn, const char *dataset, const char *generation,
+               const SluiceCompactOptions *options, int64_t cutoff, GByteArray *resume,
+               gboolean *ret_done, SluiceCompactStats *stats, GError **error)
+{
+  MDB_cursor *cur = NULL;
+  MDB_val key, val;
+  uint32_t dsid;
+  Meta meta;
+  uint64_t removed = 0;
+  int keep = MAX (options->keep_versions, 1);
+  int rc, n = 0;
+
+  rc = lookup_dataset (self, txn, dataset, &dsid, &meta, error);
+  if (rc == MDB_NOTFOUND || (rc == 0 && strncmp (meta.generation, generation, 36) != 0))
+    {
+      g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND,
+                   "%s: dataset '%s' was deleted while it was being compacted", self->description,
+                   dataset);
+      return RC_ERROR;
+    }
+  if (rc != 0)
+    return rc;
+
+  if (resume->len == 0)
+    {
+      g_byte_array_set_size (resume, 4);
+      put_be32 (resume->data, dsid);
+    }
+  rc = mdb_cursor_open (txn, self->db_ids, &cur);
+  if (rc != 0)
+    goto out;
+  key = (MDB_val){ resume->len, resume->data };
+  rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+  if (rc == 0 && key.mv_size == resume->len && memcmp (key.mv_data, resume->data, resume->len) == 0
+      && resume->len > 4)
+    rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+
+  for (; rc == 0 && n < COMPACT_CHUNK; n++)
+    {
+      int64_t offset, latest;
+      gboolean removing = FALSE;
+
+      if (key.mv_size < 4 || get_be32 (key.mv_data) != dsid || val.mv_size != ID_ENTRY_SIZE)
+        {
+          rc = MDB_NOTFOUND;
+          break;
+        }
+      g_byte_array_set_size (resume, key.mv_size);
+      memcpy (resume->data, key.mv_data, key.mv_size);
+      latest = offset = get_i64 (val.mv_data);
+      stats->ids_visited++;
+
+      /* Walk the _previous chain from the newest version.  Once one version goes, every older
+       * one goes too, so the chain stays a prefix and later walks stop at the first gap. */
+      for (int i = 0; offset != SLUICE_STORE_NO_OFFSET; i++)
+        {
+          uint8_t lk[12];
+          MDB_val lkey = { 12, lk }, lval;
+          int64_t ts, previous;
+
+          log_key (lk, dsid, offset);
+          rc = mdb_get (txn, self->db_log, &lkey, &lval);
+          if (rc == MDB_NOTFOUND)
+            {
+              rc = 0;
+              break;
+            }
+          if (rc != 0)
+            goto out;
+          if (lval.mv_size < LOG_HEADER_SIZE)
+            {
+              rc = MDB_CORRUPTED;
+              goto out;
+            }
+          ts = get_i64 (lval.mv_data);
+          previous = get_i64 ((const uint8_t *)lval.mv_data + 8);
+          if (!removing && offset != latest && i >= keep && ts <= cutoff)
+            removing = TRUE;
+          if (removing)
+            {
+              if ((rc = mdb_del (txn, self->db_log, &lkey, NULL)) != 0)
+                goto out;
+              removed++;
+            }
+          if (previous >= offset)
+            break; /* never loop on a damaged chain */
+          offset = previous;
+        }
+      rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+
+out:
+  if (cur != NULL)
+    mdb_cursor_close (cur);
+  *ret_done = rc == MDB_NOTFOUND;
+  if (rc == MDB_NOTFOUND)
+    rc = 0;
+  if (rc == 0 && removed > 0)
+    {
+      meta.version_count -= MIN (removed, meta.version_count);
+      rc = put_meta (self, txn, dsid, &meta, dataset, error);
+    }
+  if (rc == 0)
+    stats->versions_removed += removed;
+  else if (rc != RC_ERROR && rc != MDB_MAP_FULL)
+    rc = set_rc_error (self, error, rc, "compacting dataset '%s'", dataset);
+  return rc;
+}
+
+static gboolean
+lmdb_compact (SluiceStoreBackend *backend, const char *dataset, const SluiceCompactOptions *options,
+              SluiceCompactStats *ret_stats, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+  g_autoptr (GByteArray) resume = g_byte_array_new ();
+  g_autofree char *what = g_strdup_printf ("compacting dataset '%s'", dataset);
+  SluiceCompactStats stats = { 0 };
+  int64_t cutoff = G_MAXINT64;
+  gboolean done = FALSE;
+
+  if (options->time_threshold_hours >= 0)
+    cutoff = g_get_real_time () - options->time_threshold_hours * 3600 * G_USEC_PER_SEC;
+  info = lmdb_get_dataset_info (backend, dataset, error);
+  if (info == NULL)
+    return FALSE;
+
+  while (!done)
+    {
+      g_autoptr (GByteArray) saved = g_byte_array_sized_new (resume->len);
+      SluiceCompactStats chunk = stats;
+      MDB_txn *txn;
+      int rc;
+
+      g_byte_array_append (saved, resume->data, resume->len);
+      txn = begin_txn (self, 0, error);
+      if (txn == NULL)
+        return FALSE;
+      rc = compact_chunk (self, txn, dataset, info->generation, options, cutoff, resume, &done,
+                          &chunk, error);
+      if (rc == 0)
+        {
+          rc = mdb_txn_commit (txn);
+          txn_leave (self);
+          if (rc == 0)
+            {
+              stats = chunk;
+              continue;
+            }
+        }
+      else
+        {
+          mdb_txn_abort (txn);
+          txn_leave (self);
+        }
+      if (rc == RC_ERROR)
+        return FALSE;
+      if (rc != MDB_MAP_FULL)
+        return set_rc_error (self, error, rc, "%s", what), FALSE;
+      /* Redo the chunk in a bigger map. */
+      if (!grow_map (self, what, error))
+        return FALSE;
+      g_byte_array_set_size (resume, 0);
+      g_byte_array_append (resume, saved->data, saved->len);
+      done = FALSE;
+    }
+  if (ret_stats != NULL)
+    *ret_stats = stats;
+  return TRUE;
+}
+
+/* Opening and closing. */
+
+static void
+lmdb_free (SluiceStoreBackend *backend)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+
+  if (self->env != NULL)
+    {
+      mdb_env_sync (self->env, 1);
+      mdb_env_close (self->env);
+    }
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self->dir);
+  g_free (self->description);
+  g_free (self);
+}
+
+static const char *
+lmdb_describe (SluiceStoreBackend *backend)
+{
+  return ((LmdbBackend *)backend)->description;
+}
+
+uint64_t
+sluice_store_lmdb_get_map_size (SluiceStoreBackend *backend)
+{
+  g_return_val_if_fail (backend->vtable == &lmdb_vtable, 0);
+  return current_map_size ((LmdbBackend *)backend);
+}
+
+static gboolean
+open_databases (LmdbBackend *self, GError **error)
+{
+  MDB_txn *txn = begin_txn (self, 0, error);
+  uint8_t hk[4] = { 0 };
+  MDB_val key = { 4, hk }, val;
+  StoreHeader header = { FORMAT_VERSION, 1 };
+  int rc;
+
+  if (txn == NULL)
+    return FALSE;
+  if ((rc = mdb_dbi_open (txn, "datasets", MDB_CREATE, &self->db_datasets)) != 0
+      || (rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->db_meta)) != 0
+      || (rc = mdb_dbi_open (txn, "log", MDB_CREATE, &self->db_log)) != 0
+      || (rc = mdb_dbi_open (txn, "ids", MDB_CREATE, &self->db_ids)) != 0
+      || (rc = mdb_dbi_open (txn, "pipes", MDB_CREATE, &self->db_pipes)) != 0)
+    goto fail;
+  rc = mdb_get (txn, self->db_meta, &key, &val);
+  if (rc == MDB_NOTFOUND)
+    {
+      val = (MDB_val){ sizeof (header), &header };
+      rc = mdb_put (txn, self->db_meta, &key, &val, 0);
+    }
+  else if (rc == 0)
+    {
+      if (val.mv_size != sizeof (header))
+        rc = MDB_CORRUPTED;
+      else
+        {
+          memcpy (&header, val.mv_data, sizeof (header));
+          if (header.format != FORMAT_VERSION)
+            {
+              mdb_txn_abort (txn);
+              txn_leave (self);
+              g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
+                           "%s: the store has format version %u: expected version %u",
+                           self->description, header.format, FORMAT_VERSION);
+              return FALSE;
+            }
+        }
+    }
+  if (rc != 0)
+    goto fail;
+  rc = mdb_txn_commit (txn);
+  txn_leave (self);
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "opening the databases"), FALSE;
+  return TRUE;
+
+fail:
+  mdb_txn_abort (txn);
+  txn_leave (self);
+  return set_rc_error (self, error, rc, "opening the databases"), FALSE;
+}
+
+SluiceStoreBackend *
+sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, GError **error)
+{
+  LmdbBackend *self;
+  uint64_t initial = DEFAULT_INITIAL_MAP;
+  int rc, dead = 0;
+
+  g_return_val_if_fail (dir != NULL, NULL);
+
+  self = g_new0 (LmdbBackend, 1);
+  self->parent.vtable = &lmdb_vtable;
+  self->dir = g_strdup (dir);
+  self->description = g_strdup_printf ("store at %s", dir);
+  self->max_map_size = DEFAULT_MAX_MAP;
+  self->sync_interval_us = 1000 * 1000;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  if (options != NULL)
+    {
+      if (options->initial_map_size > 0)
+        initial = options->initial_map_size;
+      if (options->max_map_size > 0)
+        self->max_map_size = options->max_map_size;
+      if (options->sync_interval_ms > 0)
+        self->sync_interval_us = (int64_t)options->sync_interval_ms * 1000;
+    }
+  self->max_map_size = MAX (self->max_map_size, initial);
+  self->last_sync = g_get_monotonic_time ();
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_IO,
+                   "store at %s: cannot create the directory: %s", dir, g_strerror (saved));
+      goto fail;
+    }
+  if ((rc = mdb_env_create (&self->env)) != 0)
+    {
+      set_rc_error (self, error, rc, "creating the environment");
+      goto fail;
+    }
+  mdb_env_set_maxdbs (self->env, 8);
+  mdb_env_set_maxreaders (self->env, 512);
+  mdb_env_set_mapsize (self->env, initial);
+  /* MDB_NOMETASYNC keeps integrity across power loss but may lose the last commits: see the
+   * durability policy in docs/store.md.  MDB_NOTLS lets one thread hold several readers. */
+  rc = mdb_env_open (self->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
+  if (rc != 0)
+    {
+      set_rc_error (self, error, rc, "opening");
+      goto fail;
+    }
+  /* Reader slots of processes that died (crashed, killed) would pin old pages forever. */
+  mdb_reader_check (self->env, &dead);
+  if (dead > 0)
+    g_debug ("%s: cleared %d stale reader slots", self->description, dead);
+  if (!open_databases (self, error))
+    goto fail;
+  purge_dropped (self);
+  return &self->parent;
+
+fail:
+  lmdb_free (&self->parent);
+  return NULL;
+}
+
+static const SluiceStoreBackendVTable lmdb_vtable = {
+  .struct_size = sizeof (SluiceStoreBackendVTable),
+  .name = "lmdb",
+  .free = lmdb_free,
+  .describe = lmdb_describe,
+  .list_datasets = lmdb_list_datasets,
+  .get_dataset_info = lmdb_get_dataset_info,
+  .begin = lmdb_begin,
+  .txn_create_dataset = lmdb_txn_create_dataset,
+  .txn_delete_dataset = lmdb_txn_delete_dataset,
+  .txn_append = lmdb_txn_append,
+  .txn_set_populated = lmdb_txn_set_populated,
+  .txn_set_pipe_state = lmdb_txn_set_pipe_state,
+  .txn_delete_pipe_state = lmdb_txn_delete_pipe_state,
+  .txn_commit = lmdb_txn_commit,
+  .txn_abort = lmdb_txn_abort,
+  .get_latest = lmdb_get_latest,
+  .get_version = lmdb_get_version,
+  .read = lmdb_read,
+  .cursor_next = lmdb_cursor_next,
+  .cursor_free = lmdb_cursor_free,
+  .get_pipe_state = lmdb_get_pipe_state,
+  .compact = lmdb_compact,
+  .sync = lmdb_sync,
+};
