@@ -245,8 +245,9 @@ add_default_sink (Loader *loader, JsonNode *node, const char *id)
 
   if (json_object_has_member (object, "sink"))
     return;
-  dataset = sluice_registry_lookup_element (loader->registry, "dataset", NULL, NULL);
-  if (dataset == NULL || dataset->kind != SLUICE_ELEMENT_KIND_SINK)
+  dataset = sluice_registry_lookup_element (loader->registry, SLUICE_ELEMENT_KIND_SINK, "dataset",
+                                            NULL, NULL);
+  if (dataset == NULL)
     return;
   sink = json_object_new ();
   json_object_set_string_member (sink, "type", "dataset");

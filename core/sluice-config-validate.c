@@ -559,20 +559,11 @@ lookup_element (SluiceConfigValidation *validation, const char *type_name, Sluic
   g_autoptr (GError) error = NULL;
   const SluiceElementDescriptor *element;
 
-  element = sluice_registry_lookup_element (validation->registry, type_name, NULL, &error);
-  if (element == NULL)
-    {
-      problem (validation, type_pointer, FALSE, "%s", error->message);
-      return NULL;
-    }
-  if (element->kind != kind)
-    {
-      const char *actual = sluice_element_kind_get_name (element->kind);
-
-      problem (validation, type_pointer, FALSE, "'%s' is a %s type, not a %s type: it cannot be used %s",
-               type_name, actual ? actual : "unknown", sluice_element_kind_get_name (kind), position);
-      return NULL;
-    }
+  element = sluice_registry_lookup_element (validation->registry, kind, type_name, NULL, &error);
+  if (element == NULL && g_error_matches (error, SLUICE_REGISTRY_ERROR, SLUICE_REGISTRY_ERROR_WRONG_KIND))
+    problem (validation, type_pointer, FALSE, "%s: it cannot be used %s", error->message, position);
+  else if (element == NULL)
+    problem (validation, type_pointer, FALSE, "%s", error->message);
   return element;
 }
 

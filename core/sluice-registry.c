@@ -52,7 +52,15 @@ typedef struct
 {
   SluiceElementDescriptor element; /* host copy; element.callbacks points to callbacks below */
   AnyCallbacks callbacks;
+  char *key; /* the registry key: "<kind>:<type_name>" (see type_key) */
 } Element;
+
+static void
+element_free (Element *element)
+{
+  g_free (element->key);
+  g_free (element);
+}
 
 typedef struct
 {
@@ -70,7 +78,7 @@ struct _SluiceRegistry
 
   GPtrArray *plugins;      /* of Plugin *, load order */
   GPtrArray *problems;     /* of SluicePluginProblem * */
-  GHashTable *types;       /* type name (borrowed) -> Plugin * */
+  GHashTable *types;       /* type_key () (borrowed from the Element) -> Plugin * */
   GHashTable *file_names;  /* basename -> path of the module that took it, for shadowing */
   char *installed_dir;
 };
@@ -416,12 +424,29 @@ copy_element (const SluiceElementDescriptor *raw, size_t index, int *ret_code, c
 
 /* Checks, copies and initializes a descriptor; @file is the module path or "static:<name>";
  * @file_name is the <name> of the file, or NULL for a static plugin.  Takes @module. */
+/* Sources, sinks and transforms share type names ("dataset" is a source and a sink, "rest" a
+ * source, a sink and a transform), so the registry keys elements by kind and name. */
+static char *
+type_key (SluiceElementKind kind, const char *type_name)
+{
+  return g_strdup_printf ("%u:%s", kind, type_name);
+}
+
+/* "source type 'file'", for messages. */
+static char *
+describe_type (SluiceElementKind kind, const char *type_name)
+{
+  const char *kind_name = sluice_element_kind_get_name (kind);
+
+  return g_strdup_printf ("%s type '%s'", kind_name ? kind_name : "element", type_name);
+}
+
 static gboolean
 add_descriptor (SluiceRegistry *self, const SluicePluginDescriptor *raw, const char *file,
                 const char *file_name, GModule *module, GError **error)
 {
   Plugin *plugin;
-  g_autoptr (GPtrArray) elements = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) elements = g_ptr_array_new_with_free_func ((GDestroyNotify) element_free);
   g_autoptr (GHashTable) own_types = g_hash_table_new (g_str_hash, g_str_equal);
   SluicePluginDescriptor d = { 0 };
   g_autoptr (GError) init_error = NULL;
@@ -490,6 +515,7 @@ add_descriptor (SluiceRegistry *self, const SluicePluginDescriptor *raw, const c
     {
       int code = 0;
       g_autofree char *reason = NULL;
+      g_autofree char *what = NULL;
       Element *element;
       Plugin *other;
 
@@ -502,15 +528,15 @@ add_descriptor (SluiceRegistry *self, const SluicePluginDescriptor *raw, const c
       if (element == NULL)
         FAIL (code, collect_types (&d), "%s", reason);
       g_ptr_array_add (elements, element);
+      element->key = type_key (element->element.kind, element->element.type_name);
+      what = describe_type (element->element.kind, element->element.type_name);
 
-      if (!g_hash_table_add (own_types, (gpointer) element->element.type_name))
-        FAIL (SLUICE_REGISTRY_ERROR_DUPLICATE, collect_types (&d),
-              "element type '%s' is declared twice", element->element.type_name);
-      other = g_hash_table_lookup (self->types, element->element.type_name);
+      if (!g_hash_table_add (own_types, element->key))
+        FAIL (SLUICE_REGISTRY_ERROR_DUPLICATE, collect_types (&d), "%s is declared twice", what);
+      other = g_hash_table_lookup (self->types, element->key);
       if (other != NULL)
-        FAIL (SLUICE_REGISTRY_ERROR_DUPLICATE, collect_types (&d),
-              "element type '%s' is already provided by %s", element->element.type_name,
-              other->info.file);
+        FAIL (SLUICE_REGISTRY_ERROR_DUPLICATE, collect_types (&d), "%s is already provided by %s",
+              what, other->info.file);
     }
 
   if (d.init != NULL && !d.init (&init_error))
@@ -531,7 +557,7 @@ add_descriptor (SluiceRegistry *self, const SluicePluginDescriptor *raw, const c
       Element *element = g_ptr_array_index (plugin->elements, i);
 
       g_ptr_array_add (plugin->element_ptrs, &element->element);
-      g_hash_table_insert (self->types, (gpointer) element->element.type_name, plugin);
+      g_hash_table_insert (self->types, element->key, plugin);
     }
   g_ptr_array_add (plugin->element_ptrs, NULL);
   plugin->descriptor.elements = (const SluiceElementDescriptor *const *) plugin->element_ptrs->pdata;
@@ -734,39 +760,53 @@ sluice_registry_get_problems (SluiceRegistry *registry)
   return registry->problems;
 }
 
-const SluiceElementDescriptor *
-sluice_registry_lookup_element (SluiceRegistry *registry, const char *type_name,
-                                const SluicePluginInfo **ret_plugin, GError **error)
+/* The element of @plugin registered under @key. */
+static Element *
+plugin_element (Plugin *plugin, const char *key)
 {
-  Plugin *plugin;
+  for (guint i = 0; i < plugin->elements->len; i++)
+    {
+      Element *element = g_ptr_array_index (plugin->elements, i);
+
+      if (strcmp (element->key, key) == 0)
+        return element;
+    }
+  g_assert_not_reached ();
+}
+
+/* Every registered element named @type_name, of any kind, in kind order. */
+static GPtrArray *
+elements_named (SluiceRegistry *registry, const char *type_name)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  for (SluiceElementKind kind = SLUICE_ELEMENT_KIND_SOURCE; kind <= SLUICE_ELEMENT_KIND_PATTERN;
+       kind++)
+    {
+      g_autofree char *key = type_key (kind, type_name);
+      Plugin *plugin = g_hash_table_lookup (registry->types, key);
+
+      if (plugin != NULL)
+        g_ptr_array_add (found, plugin_element (plugin, key));
+    }
+  return found;
+}
+
+/* The error for a type nobody provides: the broken plugin that declared it, or the closest name. */
+static void
+set_unknown_type_error (SluiceRegistry *registry, SluiceElementKind kind, const char *type_name,
+                        GError **error)
+{
   g_autoptr (GString) message = NULL;
   g_autoptr (GPtrArray) unreadable = NULL;
+  g_autofree char *what = NULL;
   const char *closest = NULL;
   size_t closest_distance = G_MAXSIZE;
   GHashTableIter iter;
   gpointer key;
+  gpointer value;
 
-  g_return_val_if_fail (SLUICE_IS_REGISTRY (registry), NULL);
-  g_return_val_if_fail (type_name != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  plugin = g_hash_table_lookup (registry->types, type_name);
-  if (plugin != NULL)
-    {
-      for (guint i = 0; i < plugin->elements->len; i++)
-        {
-          Element *element = g_ptr_array_index (plugin->elements, i);
-
-          if (strcmp (element->element.type_name, type_name) == 0)
-            {
-              if (ret_plugin != NULL)
-                *ret_plugin = &plugin->info;
-              return &element->element;
-            }
-        }
-      g_assert_not_reached ();
-    }
-
+  what = kind != 0 ? describe_type (kind, type_name) : g_strdup_printf ("element type '%s'", type_name);
   unreadable = g_ptr_array_new ();
   for (guint i = 0; i < registry->problems->len; i++)
     {
@@ -782,28 +822,34 @@ sluice_registry_lookup_element (SluiceRegistry *registry, const char *type_name,
       if (g_strv_contains ((const char *const *) problem->types, type_name))
         {
           g_set_error (error, SLUICE_REGISTRY_ERROR, SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE,
-                       "element type '%s' is provided by a plugin that could not be loaded: %s",
-                       type_name, problem->message);
-          return NULL;
+                       "%s is provided by a plugin that could not be loaded: %s", what,
+                       problem->message);
+          return;
         }
     }
 
+  /* Suggest among the types of the kind asked for (any kind when none was given). */
   g_hash_table_iter_init (&iter, registry->types);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      size_t distance = sluice_option_table_key_distance (type_name, key);
+      Element *element = plugin_element (value, key);
+      const char *name = element->element.type_name;
+      size_t distance;
 
+      if (kind != 0 && element->element.kind != kind)
+        continue;
+      distance = sluice_option_table_key_distance (type_name, name);
       /* Ties go to the alphabetically first name, so the suggestion does not depend on hashing. */
       if (distance < closest_distance
-          || (distance == closest_distance && strcmp (key, closest) < 0))
+          || (distance == closest_distance && strcmp (name, closest) < 0))
         {
-          closest = key;
+          closest = name;
           closest_distance = distance;
         }
     }
 
   message = g_string_new (NULL);
-  g_string_append_printf (message, "unknown element type '%s'", type_name);
+  g_string_append_printf (message, "unknown %s", what);
   if (closest != NULL && closest_distance * 3 <= strlen (type_name))
     g_string_append_printf (message, " (did you mean '%s'?)", closest);
   if (unreadable->len > 0)
@@ -815,12 +861,95 @@ sluice_registry_lookup_element (SluiceRegistry *registry, const char *type_name,
     }
   g_set_error_literal (error, SLUICE_REGISTRY_ERROR, SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE,
                        message->str);
-  return NULL;
+}
+
+const SluiceElementDescriptor *
+sluice_registry_lookup_element (SluiceRegistry *registry, SluiceElementKind kind,
+                                const char *type_name, const SluicePluginInfo **ret_plugin,
+                                GError **error)
+{
+  g_autoptr (GPtrArray) found = NULL;
+  Element *element = NULL;
+
+  g_return_val_if_fail (SLUICE_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (type_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  found = elements_named (registry, type_name);
+  for (guint i = 0; i < found->len; i++)
+    {
+      Element *candidate = g_ptr_array_index (found, i);
+
+      if (kind == 0 || candidate->element.kind == kind)
+        element = candidate;
+    }
+
+  if (element != NULL && kind == 0 && found->len > 1)
+    {
+      g_autoptr (GString) message = g_string_new (NULL);
+
+      g_string_append_printf (message, "'%s' names a type of several kinds; say which:", type_name);
+      for (guint i = 0; i < found->len; i++)
+        {
+          Element *candidate = g_ptr_array_index (found, i);
+
+          g_string_append_printf (message, "%s '%s:%s'", i > 0 ? " or" : "",
+                                  sluice_element_kind_get_name (candidate->element.kind), type_name);
+        }
+      g_set_error_literal (error, SLUICE_REGISTRY_ERROR, SLUICE_REGISTRY_ERROR_AMBIGUOUS_TYPE,
+                           message->str);
+      return NULL;
+    }
+  if (element == NULL && found->len > 0)
+    {
+      Element *other = g_ptr_array_index (found, 0);
+
+      g_set_error (error, SLUICE_REGISTRY_ERROR, SLUICE_REGISTRY_ERROR_WRONG_KIND,
+                   "'%s' is a %s type, not a %s type", type_name,
+                   sluice_element_kind_get_name (other->element.kind),
+                   sluice_element_kind_get_name (kind));
+      return NULL;
+    }
+  if (element == NULL)
+    {
+      set_unknown_type_error (registry, kind, type_name, error);
+      return NULL;
+    }
+
+  if (ret_plugin != NULL)
+    *ret_plugin = &((Plugin *) g_hash_table_lookup (registry->types, element->key))->info;
+  return &element->element;
+}
+
+/* "source:file" names the source type `file`; "system:url" and "pattern:x" are whole type names. */
+static const char *
+split_kind_prefix (const char *name, SluiceElementKind *ret_kind)
+{
+  static const struct
+  {
+    const char *prefix;
+    SluiceElementKind kind;
+  } prefixes[] = {
+    { "source:", SLUICE_ELEMENT_KIND_SOURCE },
+    { "sink:", SLUICE_ELEMENT_KIND_SINK },
+    { "transform:", SLUICE_ELEMENT_KIND_TRANSFORM },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (prefixes); i++)
+    if (g_str_has_prefix (name, prefixes[i].prefix))
+      {
+        *ret_kind = prefixes[i].kind;
+        return name + strlen (prefixes[i].prefix);
+      }
+  *ret_kind = 0;
+  return name;
 }
 
 JsonNode *
-sluice_registry_describe_element (SluiceRegistry *registry, const char *type_name, GError **error)
+sluice_registry_describe_element (SluiceRegistry *registry, const char *name, GError **error)
 {
+  SluiceElementKind kind;
+  const char *type_name = split_kind_prefix (name, &kind);
   const SluicePluginInfo *plugin = NULL;
   const SluiceElementDescriptor *element;
   SluiceOptionTable table;
@@ -829,7 +958,7 @@ sluice_registry_describe_element (SluiceRegistry *registry, const char *type_nam
   g_autoptr (JsonObject) schema = NULL;
   GList *members;
 
-  element = sluice_registry_lookup_element (registry, type_name, &plugin, error);
+  element = sluice_registry_lookup_element (registry, kind, type_name, &plugin, error);
   if (element == NULL)
     return NULL;
 

@@ -34,6 +34,8 @@ typedef enum
   SLUICE_REGISTRY_ERROR_INIT,         /* the plugin's init refused */
   SLUICE_REGISTRY_ERROR_UNSAFE,       /* installed file writable by group or others */
   SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE, /* lookup of a type nobody provides */
+  SLUICE_REGISTRY_ERROR_WRONG_KIND,   /* the type exists, but as another kind (a sink, not a source) */
+  SLUICE_REGISTRY_ERROR_AMBIGUOUS_TYPE, /* no kind given, and several kinds have the name */
 } SluiceRegistryError;
 
 GQuark sluice_registry_error_quark (void);
@@ -84,15 +86,22 @@ const GPtrArray *sluice_registry_get_plugins (SluiceRegistry *registry);
 /* Problems in the order found (element type: SluicePluginProblem *). */
 const GPtrArray *sluice_registry_get_problems (SluiceRegistry *registry);
 
-/* The element providing @type_name.  NULL with SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE otherwise; the
- * message names the broken plugin that declared the type (with its reason) if there is one, or else
- * the closest known type name, and lists broken plugins whose types could not be read. */
+/* The element of @kind (SLUICE_ELEMENT_KIND_*, or 0 for any kind) named @type_name.  Type names
+ * are unique per kind: "dataset" is both a source and a sink.  NULL on failure with
+ * - SLUICE_REGISTRY_ERROR_WRONG_KIND when only other kinds have the name;
+ * - SLUICE_REGISTRY_ERROR_AMBIGUOUS_TYPE when @kind is 0 and several kinds have it;
+ * - SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE otherwise: the message names the broken plugin that declared
+ *   the type (with its reason) if there is one, or else the closest known type name of that kind,
+ *   and lists broken plugins whose types could not be read. */
 const SluiceElementDescriptor *sluice_registry_lookup_element (SluiceRegistry *registry,
+                                                               SluiceElementKind kind,
                                                                const char *type_name,
                                                                const SluicePluginInfo **ret_plugin,
                                                                GError **error);
 
-/* The JSON Schema of a type's options (for --describe); NULL with an error for an unknown type. */
+/* The JSON Schema of a type's options (for --describe).  @name is a type name, or
+ * "source:NAME", "sink:NAME" or "transform:NAME" where several kinds share the name.  NULL with an
+ * error for an unknown or ambiguous name. */
 JsonNode *sluice_registry_describe_element (SluiceRegistry *registry, const char *type_name,
                                             GError **error);
 

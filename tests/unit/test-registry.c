@@ -109,7 +109,7 @@ test_good_plugin (void **state)
   assert_null (info->descriptor->elements[4]);
   assert_string_equal (info->descriptor->elements[2]->type_name, "system:good");
 
-  element = sluice_registry_lookup_element (registry, "good-source", &found, &error);
+  element = sluice_registry_lookup_element (registry, 0, "good-source", &found, &error);
   assert_non_null (element);
   assert_ptr_equal (found, info);
   assert_int_equal (element->kind, SLUICE_ELEMENT_KIND_SOURCE);
@@ -118,7 +118,7 @@ test_good_plugin (void **state)
   assert_int_equal (callbacks->struct_size, sizeof (SluiceSourceCallbacks));
   assert_null (callbacks->read);
 
-  element = sluice_registry_lookup_element (registry, "pattern:good", NULL, &error);
+  element = sluice_registry_lookup_element (registry, 0, "pattern:good", NULL, &error);
   assert_non_null (element);
   assert_int_equal (element->kind, SLUICE_ELEMENT_KIND_PATTERN);
 
@@ -235,7 +235,7 @@ test_duplicate_type (void **state)
   g_autofree char *good = plugin_path ("good-one");
   g_autofree char *dup = plugin_path ("duplicate");
   g_autofree char *expected = g_strdup_printf (
-    "%s: element type 'good-source' is already provided by %s", dup, good);
+    "%s: source type 'good-source' is already provided by %s", dup, good);
   g_autofree char *expected_lookup = NULL;
   g_autoptr (GError) error = NULL;
   const SluicePluginInfo *found = NULL;
@@ -248,9 +248,9 @@ test_duplicate_type (void **state)
   g_clear_error (&error);
 
   /* The first plugin keeps its type; the refused one provides nothing, not even its other type. */
-  assert_non_null (sluice_registry_lookup_element (registry, "good-source", &found, NULL));
+  assert_non_null (sluice_registry_lookup_element (registry, 0, "good-source", &found, NULL));
   assert_string_equal (found->file, good);
-  assert_null (sluice_registry_lookup_element (registry, "duplicate-other-source", NULL, &error));
+  assert_null (sluice_registry_lookup_element (registry, 0, "duplicate-other-source", NULL, &error));
   expected_lookup = g_strdup_printf ("element type 'duplicate-other-source' is provided by a "
                                      "plugin that could not be loaded: %s",
                                      expected);
@@ -272,7 +272,7 @@ test_lookup_broken_and_unknown (void **state)
   assert_false (sluice_registry_load_file (registry, newer, NULL));
 
   /* A newer minor ABI only appends fields, so the host can still tell which types it lacks. */
-  assert_null (sluice_registry_lookup_element (registry, "newer-minor-source", NULL, &error));
+  assert_null (sluice_registry_lookup_element (registry, 0, "newer-minor-source", NULL, &error));
   expected = g_strdup_printf ("element type 'newer-minor-source' is provided by a plugin that "
                               "could not be loaded: %s: plugin ABI 1.1 is newer than this host's "
                               "ABI 1.0",
@@ -281,7 +281,7 @@ test_lookup_broken_and_unknown (void **state)
   g_clear_error (&error);
   g_clear_pointer (&expected, g_free);
 
-  assert_null (sluice_registry_lookup_element (registry, "good-sourec", NULL, &error));
+  assert_null (sluice_registry_lookup_element (registry, 0, "good-sourec", NULL, &error));
   assert_int_equal (error->code, SLUICE_REGISTRY_ERROR_UNKNOWN_TYPE);
   assert_string_equal (error->message,
                        "unknown element type 'good-sourec' (did you mean 'good-source'?)");
@@ -289,7 +289,7 @@ test_lookup_broken_and_unknown (void **state)
 
   /* A plugin whose descriptor could not be read at all might have provided anything. */
   assert_false (sluice_registry_load_file (registry, magic, NULL));
-  assert_null (sluice_registry_lookup_element (registry, "xml", NULL, &error));
+  assert_null (sluice_registry_lookup_element (registry, 0, "xml", NULL, &error));
   expected = g_strdup_printf ("unknown element type 'xml'; these plugins failed to load and "
                               "might provide it: %s",
                               magic);
@@ -588,7 +588,7 @@ test_static_plugin_checks (void **state)
 
   assert_false (sluice_registry_add_static (registry, &d, &error));
   assert_string_equal (error->message,
-                       "static:static-one: element type 'static-source' is declared twice");
+                       "static:static-one: source type 'static-source' is declared twice");
   g_clear_error (&error);
 
   d.elements = none;
@@ -598,7 +598,7 @@ test_static_plugin_checks (void **state)
 
   d.elements = twice + 1;
   assert_true (sluice_registry_add_static (registry, &d, &error));
-  assert_non_null (sluice_registry_lookup_element (registry, "static-source", &info, NULL));
+  assert_non_null (sluice_registry_lookup_element (registry, 0, "static-source", &info, NULL));
   assert_string_equal (info->file, "static:static-one");
 
   /* Two static plugins of the same name would be indistinguishable in every message. */
