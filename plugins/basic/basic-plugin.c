@@ -2,8 +2,6 @@
  * sink. */
 #include "basic-elements.h"
 
-const char *const basic_if_source_empty_choices[] = { "accept", "fail", NULL };
-
 SLUICE_PLUGIN_DEFINE (basic, "0.1.0", "MIT",
                       "Sources and sinks that need no external system: embedded, empty, null",
                       NULL, NULL,

@@ -9,8 +9,6 @@ typedef struct
 {
   SluiceElementContext *context; /* borrowed */
   SluiceValue *entities;         /* borrowed from the options: a LIST of DICTs */
-  gboolean supports_since;
-  gboolean since_comparable;
   SluiceValue *since; /* owned; NULL on a full run */
   size_t next;
 } EmbeddedSource;
@@ -20,7 +18,7 @@ static const SluiceOptionSpec embedded_options[] = {
     .description = "The entities to emit, in order. Each is an object with a string `_id`." },
   { .key = "system", .types = SLUICE_OPTION_STRING,
     .description = "The `_id` of a system this data belongs to; informational only." },
-  BASIC_SOURCE_COMMON_OPTIONS ("false", "true", "false"),
+  SOURCE_COMMON_OPTIONS ("false", "true", "false"),
   { NULL },
 };
 
@@ -55,8 +53,6 @@ embedded_create (SluiceElementContext *context, GError **error)
   self = g_new0 (EmbeddedSource, 1);
   self->context = context;
   self->entities = entities;
-  self->supports_since = sluice_element_context_get_boolean (context, "supports_since", FALSE);
-  self->since_comparable = sluice_element_context_get_boolean (context, "is_since_comparable", TRUE);
   return self;
 }
 
@@ -73,15 +69,8 @@ static uint32_t
 embedded_get_capabilities (void *instance)
 {
   EmbeddedSource *self = instance;
-  uint32_t caps = 0;
 
-  if (self->supports_since)
-    caps |= SLUICE_SOURCE_SUPPORTS_SINCE;
-  if (self->since_comparable)
-    caps |= SLUICE_SOURCE_IS_SINCE_COMPARABLE;
-  if (sluice_element_context_get_boolean (self->context, "is_chronological", FALSE))
-    caps |= SLUICE_SOURCE_IS_CHRONOLOGICAL;
-  return caps;
+  return source_common_get_capabilities (self->context);
 }
 
 static gboolean
@@ -90,22 +79,9 @@ embedded_open (void *instance, uint32_t run_flags, const SluiceValue *since, GEr
   EmbeddedSource *self = instance;
 
   g_clear_pointer (&self->since, sluice_value_unref);
-  if (since != NULL && self->supports_since && !(run_flags & SLUICE_RUN_FLAG_FULL))
-    self->since = sluice_value_ref ((SluiceValue *) since);
+  self->since = source_common_dup_since (self->context, run_flags, since);
   self->next = 0;
   return TRUE;
-}
-
-/* On an incremental run, only entities whose `_updated` sorts after the stored offset count. */
-static gboolean
-is_after_since (EmbeddedSource *self, SluiceValue *body)
-{
-  SluiceValue *updated;
-
-  if (self->since == NULL)
-    return TRUE;
-  updated = sluice_value_dict_lookup (body, "_updated");
-  return updated != NULL && sluice_value_compare (updated, self->since) > 0;
 }
 
 static SluiceFlow
@@ -120,7 +96,7 @@ embedded_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GError
       SluiceValue *body = sluice_value_list_get (self->entities, self->next++);
       SluiceEntity *entity;
 
-      if (!is_after_since (self, body))
+      if (!source_common_is_after_since (self->since, body))
         continue;
       entity = sluice_entity_new (body, error);
       if (entity == NULL)
