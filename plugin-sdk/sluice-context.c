@@ -137,3 +137,16 @@ sluice_element_context_get_host_data (const SluiceElementContext *context)
 {
   return context->host_data;
 }
+
+SluiceValue *
+sluice_element_context_get_system (const SluiceElementContext *context, const char *system_id)
+{
+  const SluiceHostServices *host = context->host;
+
+  /* Hosts built before get_system was appended have a shorter struct: never read past it. */
+  if (host == NULL || system_id == NULL
+      || host->struct_size < G_STRUCT_OFFSET (SluiceHostServices, get_system) + sizeof (void *)
+      || host->get_system == NULL)
+    return NULL;
+  return host->get_system (context->host_data, context, system_id);
+}

@@ -37,6 +37,13 @@ SLUICE_SDK_API const char *sluice_element_context_get_component_id (const Sluice
  * settings and `_id`), as a DICT with defaults filled in; NULL when the host gave none. */
 SLUICE_SDK_API SluiceValue *sluice_element_context_get_component (const SluiceElementContext *context);
 
+/* The configuration of the system component whose `_id` is @system_id (what an element's `system`
+ * option names), as a DICT: validated against the system type's schema, defaults filled in and
+ * $SECRET values substituted (so never log it).  Borrowed, valid as long as the context.  NULL when
+ * there is no such system component, or when the host gave the context no way to look it up. */
+SLUICE_SDK_API SluiceValue *sluice_element_context_get_system (const SluiceElementContext *context,
+                                                              const char *system_id);
+
 /* Host side. */
 SLUICE_SDK_API SluiceElementContext *sluice_element_context_new (const char *plugin_name,
                                                                 const char *element_type,

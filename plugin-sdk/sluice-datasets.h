@@ -85,6 +85,11 @@ typedef struct
                          gboolean *ret_exists, gboolean *ret_populated, GError **error);
   gboolean (*set_populated) (void *host_data, SluiceElementContext *context, const char *dataset,
                              GError **error);
+  /* Appended: the configuration of the system component @system_id (see
+   * sluice_element_context_get_system ()), borrowed and valid as long as the context; NULL when
+   * there is no such system. */
+  SluiceValue *(*get_system) (void *host_data, const SluiceElementContext *context,
+                              const char *system_id);
 } SluiceHostServices;
 
 #define SLUICE_HOST_SERVICES_INIT .struct_size = sizeof (SluiceHostServices)
