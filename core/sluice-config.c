@@ -281,3 +281,11 @@ sluice_config_component_dup_redacted (const SluiceConfigComponent *component)
     return json_node_copy (component->node);
   return redact (component, component->node, pointer);
 }
+
+SluiceValue *
+sluice_config_node_to_value (JsonNode *node, GError **error)
+{
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  return sluice_value_from_json (text, -1, error);
+}

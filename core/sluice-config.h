@@ -15,6 +15,7 @@
 
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
+#include <sluice-plugin-sdk.h>
 
 G_BEGIN_DECLS
 
@@ -77,6 +78,9 @@ gboolean sluice_config_component_is_secret (const SluiceConfigComponent *compone
 JsonNode *sluice_config_component_dup_redacted (const SluiceConfigComponent *component);
 
 /* Building (for the loader). */
+/* @node as a SluiceValue (transit-decoded, as plugins see their options). */
+SluiceValue *sluice_config_node_to_value (JsonNode *node, GError **error);
+
 SluiceConfig *sluice_config_new (guint n_files);
 /* Takes ownership of @component; FALSE (and the component freed) when the `_id` is taken. */
 gboolean sluice_config_add (SluiceConfig *config, SluiceConfigComponent *component);

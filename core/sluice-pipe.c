@@ -1,0 +1,938 @@
+/* sluice-pipe.c — SluicePipe: builds the element instances of a pipe component and runs them on a
+ * worker thread, one run at a time, forwarding what the run reports to signals on the main
+ * context of the thread that started it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice-engine.h"
+#include "sluice-execution-log.h"
+#include "sluice-host-datasets.h"
+#include "sluice-option-table.h"
+#include "sluice-config-validate.h"
+#include "sluice-run.h"
+#include "sluice-pipe.h"
+
+G_DEFINE_QUARK (sluice-pipe-error-quark, sluice_pipe_error)
+
+typedef struct
+{
+  const SluiceElementDescriptor *descriptor; /* borrowed from the registry */
+  SluiceElementContext *context;
+  void *instance;
+  char *pointer;   /* "/source", "/transform/0", "/sink" */
+  char *type_name;
+} Element;
+
+struct _SluicePipe
+{
+  GObject parent_instance;
+
+  SluiceEngine *engine; /* borrowed: the engine outlives its pipes */
+  char *id;
+  SluiceValue *component; /* the pipe's configuration, defaults filled in */
+  SluiceHostDatasets *host;
+  Element source;
+  GPtrArray *transforms; /* Element * */
+  Element sink;
+  SluiceRunElement *run_transforms;
+  guint batch_size;
+  guint checkpoint_interval;
+  gboolean durable;
+  SluiceContinuation continuation;
+  char **inputs;
+  char **outputs;
+
+  SluicePipeStatus status;
+  gboolean running;
+  SluiceRunStats *last_stats;
+};
+
+enum
+{
+  PROP_0,
+  PROP_STATUS,
+  N_PROPS,
+};
+
+enum
+{
+  SIGNAL_RUN_STARTED,
+  SIGNAL_PROGRESS,
+  SIGNAL_BATCH_COMMITTED,
+  SIGNAL_FINISHED,
+  SIGNAL_FAILED,
+  N_SIGNALS,
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_TYPE (SluicePipe, sluice_pipe, G_TYPE_OBJECT)
+
+/* Enumerations and the stats box. */
+
+GType
+sluice_run_type_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { SLUICE_RUN_TYPE_AUTO, "SLUICE_RUN_TYPE_AUTO", "auto" },
+    { SLUICE_RUN_TYPE_FULL, "SLUICE_RUN_TYPE_FULL", "full" },
+    { SLUICE_RUN_TYPE_INCREMENTAL, "SLUICE_RUN_TYPE_INCREMENTAL", "incremental" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("SluiceRunType", values));
+  return type;
+}
+
+const char *
+sluice_run_type_to_string (SluiceRunType run_type)
+{
+  switch (run_type)
+    {
+    case SLUICE_RUN_TYPE_FULL:
+      return "full";
+    case SLUICE_RUN_TYPE_INCREMENTAL:
+      return "incremental";
+    case SLUICE_RUN_TYPE_AUTO:
+    default:
+      return "auto";
+    }
+}
+
+GType
+sluice_pipe_status_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { SLUICE_PIPE_STATUS_IDLE, "SLUICE_PIPE_STATUS_IDLE", "idle" },
+    { SLUICE_PIPE_STATUS_RUNNING, "SLUICE_PIPE_STATUS_RUNNING", "running" },
+    { SLUICE_PIPE_STATUS_FAILED, "SLUICE_PIPE_STATUS_FAILED", "failed" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("SluicePipeStatus", values));
+  return type;
+}
+
+SluiceContinuation
+sluice_continuation_from_capabilities (uint32_t capabilities)
+{
+  if (!(capabilities & SLUICE_SOURCE_SUPPORTS_SINCE))
+    return SLUICE_CONTINUATION_NONE;
+  if (capabilities & SLUICE_SOURCE_IS_CHRONOLOGICAL)
+    return SLUICE_CONTINUATION_CHRONOLOGICAL;
+  if (capabilities & SLUICE_SOURCE_IS_SINCE_COMPARABLE)
+    return SLUICE_CONTINUATION_MAX;
+  return SLUICE_CONTINUATION_NONE;
+}
+
+const char *
+sluice_continuation_to_string (SluiceContinuation continuation)
+{
+  switch (continuation)
+    {
+    case SLUICE_CONTINUATION_CHRONOLOGICAL:
+      return "chronological";
+    case SLUICE_CONTINUATION_MAX:
+      return "max";
+    case SLUICE_CONTINUATION_NONE:
+    default:
+      return "none";
+    }
+}
+
+SluiceRunStats *
+sluice_run_stats_copy (const SluiceRunStats *stats)
+{
+  SluiceRunStats *copy = g_memdup2 (stats, sizeof *stats);
+
+  copy->run_id = g_strdup (stats->run_id);
+  copy->since_before = g_strdup (stats->since_before);
+  copy->since_after = g_strdup (stats->since_after);
+  copy->error = stats->error != NULL ? g_error_copy (stats->error) : NULL;
+  return copy;
+}
+
+void
+sluice_run_stats_free (SluiceRunStats *stats)
+{
+  if (stats == NULL)
+    return;
+  g_free (stats->run_id);
+  g_free (stats->since_before);
+  g_free (stats->since_after);
+  g_clear_error (&stats->error);
+  g_free (stats);
+}
+
+G_DEFINE_BOXED_TYPE (SluiceRunStats, sluice_run_stats, sluice_run_stats_copy, sluice_run_stats_free)
+
+/* Building. */
+
+static void
+element_clear (Element *element)
+{
+  if (element->instance != NULL && element->descriptor != NULL)
+    {
+      /* Every callback table starts with struct_size, create, destroy. */
+      const SluiceSourceCallbacks *cb = element->descriptor->callbacks;
+
+      if (cb->destroy != NULL)
+        cb->destroy (element->instance);
+    }
+  element->instance = NULL;
+  g_clear_pointer (&element->context, sluice_element_context_free);
+  g_clear_pointer (&element->pointer, g_free);
+  g_clear_pointer (&element->type_name, g_free);
+}
+
+static void
+element_free (Element *element)
+{
+  element_clear (element);
+  g_free (element);
+}
+
+/* Adds the dataset ids an option flagged SLUICE_OPTION_FLAG_DATASET names: a string, or a list of
+ * strings whose first word is the id ("people p"). */
+static void
+collect_datasets (JsonNode *value, GPtrArray *into)
+{
+  if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+    {
+      g_ptr_array_add (into, g_strdup (json_node_get_string (value)));
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (value))
+    {
+      JsonArray *array = json_node_get_array (value);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+          g_auto (GStrv) words = NULL;
+
+          if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+            continue;
+          words = g_strsplit_set (json_node_get_string (item), " \t", 2);
+          if (words[0] != NULL && words[0][0] != '\0')
+            g_ptr_array_add (into, g_strdup (words[0]));
+        }
+    }
+}
+
+/* An element's error message may start with a pointer relative to its options ("rules/0/2: …",
+ * "entities/3: …"): it then becomes part of the pointer of the problem. */
+static void
+split_element_message (const SluiceOptionTable *table, const char *element_pointer,
+                       const char *message, char **ret_pointer, char **ret_message)
+{
+  const char *colon = strstr (message, ": ");
+  g_autofree char *prefix = colon != NULL ? g_strndup (message, colon - message) : NULL;
+  g_autofree char *first = NULL;
+  SluiceOptionSpec spec;
+
+  if (prefix != NULL && prefix[0] != '\0' && strpbrk (prefix, " \t'\"") == NULL)
+    {
+      const char *start = prefix[0] == '/' ? prefix + 1 : prefix;
+      const char *slash = strchr (start, '/');
+
+      first = slash != NULL ? g_strndup (start, slash - start) : g_strdup (start);
+      if (sluice_option_table_lookup (table, first, &spec))
+        {
+          *ret_pointer = g_strconcat (element_pointer, "/", start, NULL);
+          *ret_message = g_strdup (colon + 2);
+          return;
+        }
+    }
+  *ret_pointer = g_strdup (element_pointer);
+  *ret_message = g_strdup (message);
+}
+
+static gboolean
+build_element (SluicePipe *pipe, JsonNode *node, SluiceElementKind kind, const char *pointer,
+               Element *element, char **ret_pointer, GError **error)
+{
+  SluiceRegistry *registry = sluice_engine_get_registry (pipe->engine);
+  const SluicePluginInfo *plugin = NULL;
+  g_autoptr (JsonNode) copy = NULL;
+  g_autoptr (SluiceValue) options = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GPtrArray) datasets = g_ptr_array_new_with_free_func (g_free);
+  SluiceOptionTable table;
+  SluiceOptionSpec spec;
+  JsonObject *object;
+  const char *type_name;
+  const SluiceSourceCallbacks *cb;
+
+  element->pointer = g_strdup (pointer);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)
+      || json_object_get_string_member_with_default (json_node_get_object (node), "type", NULL)
+           == NULL)
+    {
+      *ret_pointer = g_strdup (pointer);
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG,
+                   "expected an object with a string \"type\"");
+      return FALSE;
+    }
+  type_name = json_object_get_string_member (json_node_get_object (node), "type");
+  element->type_name = g_strdup (type_name);
+  element->descriptor
+    = sluice_registry_lookup_element (registry, kind, type_name, &plugin, &local_error);
+  if (element->descriptor == NULL)
+    {
+      *ret_pointer = g_strconcat (pointer, "/type", NULL);
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG, "%s", local_error->message);
+      return FALSE;
+    }
+
+  /* The options the element sees: its object with defaults filled in and, on a sink, datasets
+   * defaulting to the pipe's `_id`. */
+  copy = json_node_copy (node);
+  object = json_node_get_object (copy);
+  table = sluice_option_table_from_element (element->descriptor);
+  sluice_config_fill_defaults (object, &table);
+  for (size_t i = 0; sluice_option_table_get (&table, i, &spec); i++)
+    {
+      JsonNode *value;
+
+      if (!(spec.flags & SLUICE_OPTION_FLAG_DATASET))
+        continue;
+      if (!json_object_has_member (object, spec.key) && kind == SLUICE_ELEMENT_KIND_SINK
+          && (spec.types & SLUICE_OPTION_STRING))
+        json_object_set_string_member (object, spec.key, pipe->id);
+      value = json_object_get_member (object, spec.key);
+      if (value != NULL)
+        collect_datasets (value, datasets);
+    }
+  for (guint i = 0; i < datasets->len; i++)
+    {
+      char **list = kind == SLUICE_ELEMENT_KIND_SINK ? pipe->outputs : pipe->inputs;
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+      if (g_strv_contains ((const char *const *) list, g_ptr_array_index (datasets, i)))
+        continue;
+      g_strv_builder_addv (builder, (const char **) list);
+      g_strv_builder_add (builder, g_ptr_array_index (datasets, i));
+      g_strfreev (list);
+      if (kind == SLUICE_ELEMENT_KIND_SINK)
+        pipe->outputs = g_strv_builder_end (builder);
+      else
+        pipe->inputs = g_strv_builder_end (builder);
+    }
+
+  options = sluice_config_node_to_value (copy, &local_error);
+  if (options == NULL)
+    {
+      *ret_pointer = g_strdup (pointer);
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG, "%s", local_error->message);
+      return FALSE;
+    }
+  element->context = sluice_element_context_new (plugin->descriptor->name, type_name, pipe->id,
+                                                 options);
+  sluice_element_context_set_component (element->context, pipe->component);
+  sluice_host_datasets_attach (pipe->host, element->context);
+
+  /* An element without a create callback keeps no state: its callbacks get a NULL instance. */
+  cb = element->descriptor->callbacks;
+  if (cb->create == NULL)
+    return TRUE;
+  element->instance = cb->create (element->context, &local_error);
+  if (element->instance == NULL)
+    {
+      g_autofree char *message = NULL;
+
+      split_element_message (&table, pointer,
+                             local_error != NULL ? local_error->message
+                                                 : "the element's create callback failed without "
+                                                   "saying why",
+                             ret_pointer, &message);
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG, "%s", message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The object member @key, or NULL (json-glib 1.6 has no _with_default for objects). */
+static JsonObject *
+get_object_member (JsonObject *object, const char *key)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+static gint64
+get_int_member (JsonObject *object, const char *key, gint64 fallback)
+{
+  JsonNode *node = json_object_get_member (object, key);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+sort_strv (char **strv)
+{
+  qsort (strv, g_strv_length (strv), sizeof (char *), compare_strings);
+}
+
+static gboolean
+build (SluicePipe *pipe, char **ret_pointer, GError **error)
+{
+  SluiceConfig *config = sluice_engine_get_config (pipe->engine);
+  SluiceConfigComponent *component = sluice_config_lookup (config, pipe->id);
+  SluiceStoreBackend *store = sluice_engine_get_store (pipe->engine);
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (GError) local_error = NULL;
+  SluiceOptionTable pipe_table = sluice_config_get_pipe_options ();
+  JsonObject *object, *metadata;
+  JsonNode *transform;
+  gint64 batch_size, checkpoint_interval;
+
+  if (component == NULL || sluice_config_component_get_kind (component) != SLUICE_COMPONENT_PIPE)
+    {
+      *ret_pointer = NULL;
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG,
+                   "the configuration has no pipe '%s'", pipe->id);
+      return FALSE;
+    }
+  node = json_node_copy (sluice_config_component_get_node (component));
+  object = json_node_get_object (node);
+  sluice_config_fill_defaults (object, &pipe_table);
+  pipe->component = sluice_config_node_to_value (node, &local_error);
+  if (pipe->component == NULL)
+    {
+      *ret_pointer = NULL;
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG, "%s", local_error->message);
+      return FALSE;
+    }
+
+  batch_size = get_int_member (object, "batch_size", 100);
+  pipe->batch_size = (guint) CLAMP (batch_size, 1, G_MAXUINT32);
+  checkpoint_interval = get_int_member (object, "checkpoint_interval",
+                                        MAX (10000 / (gint64) pipe->batch_size, 1));
+  pipe->checkpoint_interval = (guint) CLAMP (checkpoint_interval, 1, G_MAXUINT32);
+  metadata = get_object_member (object, "metadata");
+  pipe->durable = metadata != NULL
+                  && json_object_get_boolean_member_with_default (metadata, "durable", FALSE);
+
+  pipe->host = sluice_host_datasets_new (store, sluice_engine_get_system_lookup (pipe->engine),
+                                         pipe->engine);
+  pipe->inputs = g_new0 (char *, 1);
+  pipe->outputs = g_new0 (char *, 1);
+
+  if (!build_element (pipe, json_object_get_member (object, "source"), SLUICE_ELEMENT_KIND_SOURCE,
+                      "/source", &pipe->source, ret_pointer, error))
+    return FALSE;
+
+  transform = json_object_get_member (object, "transform");
+  if (transform != NULL && JSON_NODE_HOLDS_ARRAY (transform))
+    {
+      JsonArray *array = json_node_get_array (transform);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          Element *element = g_new0 (Element, 1);
+          g_autofree char *pointer = g_strdup_printf ("/transform/%u", i);
+
+          g_ptr_array_add (pipe->transforms, element);
+          if (!build_element (pipe, json_array_get_element (array, i),
+                              SLUICE_ELEMENT_KIND_TRANSFORM, pointer, element, ret_pointer, error))
+            return FALSE;
+        }
+    }
+  else if (transform != NULL && !JSON_NODE_HOLDS_NULL (transform))
+    {
+      Element *element = g_new0 (Element, 1);
+
+      g_ptr_array_add (pipe->transforms, element);
+      if (!build_element (pipe, transform, SLUICE_ELEMENT_KIND_TRANSFORM, "/transform", element,
+                          ret_pointer, error))
+        return FALSE;
+    }
+
+  if (!build_element (pipe, json_object_get_member (object, "sink"), SLUICE_ELEMENT_KIND_SINK,
+                      "/sink", &pipe->sink, ret_pointer, error))
+    return FALSE;
+
+  {
+    const SluiceSourceCallbacks *source = pipe->source.descriptor->callbacks;
+    uint32_t caps = source->get_capabilities != NULL
+                      ? source->get_capabilities (pipe->source.instance)
+                      : 0;
+
+    pipe->continuation = sluice_continuation_from_capabilities (caps);
+  }
+  pipe->run_transforms = g_new0 (SluiceRunElement, pipe->transforms->len + 1);
+  for (guint i = 0; i < pipe->transforms->len; i++)
+    {
+      Element *element = g_ptr_array_index (pipe->transforms, i);
+
+      pipe->run_transforms[i] = (SluiceRunElement) {
+        element->descriptor->callbacks, element->instance, element->pointer, element->type_name,
+      };
+    }
+  sort_strv (pipe->inputs);
+  sort_strv (pipe->outputs);
+  return TRUE;
+}
+
+SluicePipe *
+sluice_pipe_new_located (SluiceEngine *engine, const char *pipe_id, char **ret_pointer,
+                         GError **error)
+{
+  g_autoptr (SluicePipe) pipe = g_object_new (SLUICE_TYPE_PIPE, NULL);
+  g_autofree char *pointer = NULL;
+
+  pipe->engine = engine;
+  pipe->id = g_strdup (pipe_id);
+  if (!build (pipe, &pointer, error))
+    {
+      if (ret_pointer != NULL)
+        *ret_pointer = g_steal_pointer (&pointer);
+      return NULL;
+    }
+  return g_steal_pointer (&pipe);
+}
+
+SluicePipe *
+sluice_pipe_new (SluiceEngine *engine, const char *pipe_id, GError **error)
+{
+  g_autofree char *pointer = NULL;
+  GError *local_error = NULL;
+  SluicePipe *pipe = sluice_pipe_new_located (engine, pipe_id, &pointer, &local_error);
+
+  if (pipe == NULL)
+    {
+      if (pointer != NULL)
+        g_prefix_error (&local_error, "%s: ", pointer);
+      g_propagate_error (error, local_error);
+    }
+  return pipe;
+}
+
+/* Accessors. */
+
+const char *
+sluice_pipe_get_id (SluicePipe *pipe)
+{
+  return pipe->id;
+}
+
+SluicePipeStatus
+sluice_pipe_get_status (SluicePipe *pipe)
+{
+  return pipe->status;
+}
+
+SluiceContinuation
+sluice_pipe_get_continuation (SluicePipe *pipe)
+{
+  return pipe->continuation;
+}
+
+guint
+sluice_pipe_get_batch_size (SluicePipe *pipe)
+{
+  return pipe->batch_size;
+}
+
+const char *const *
+sluice_pipe_get_input_datasets (SluicePipe *pipe)
+{
+  return (const char *const *) pipe->inputs;
+}
+
+const char *const *
+sluice_pipe_get_output_datasets (SluicePipe *pipe)
+{
+  return (const char *const *) pipe->outputs;
+}
+
+const SluiceRunStats *
+sluice_pipe_get_last_stats (SluicePipe *pipe)
+{
+  return pipe->last_stats;
+}
+
+static SluiceStoreBackend *
+require_store (SluicePipe *pipe, GError **error)
+{
+  SluiceStoreBackend *store = sluice_engine_get_store (pipe->engine);
+
+  if (store == NULL)
+    g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                 "pipe '%s': the engine has no store", pipe->id);
+  return store;
+}
+
+gboolean
+sluice_pipe_dup_since (SluicePipe *pipe, char **ret_since, GError **error)
+{
+  SluiceStoreBackend *store = require_store (pipe, error);
+  g_auto (SluicePipeState) state = { 0 };
+  g_autoptr (GError) local_error = NULL;
+
+  if (store == NULL)
+    return FALSE;
+  if (!sluice_store_backend_get_pipe_state (store, pipe->id, &state, &local_error)
+      && local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  *ret_since = g_steal_pointer (&state.since);
+  return TRUE;
+}
+
+gboolean
+sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **error)
+{
+  SluiceStoreBackend *store = require_store (pipe, error);
+  g_auto (SluicePipeState) state = { 0 };
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SluiceValue) parsed = NULL;
+  g_autoptr (SluiceStoreTxn) txn = NULL;
+  g_autofree char *original = NULL;
+
+  if (store == NULL)
+    return FALSE;
+  if (pipe->running)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_BUSY,
+                   "pipe '%s' is running; stop it before setting its offset", pipe->id);
+      return FALSE;
+    }
+  if (since != NULL && (parsed = sluice_value_from_json (since, -1, &local_error)) == NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                   "pipe '%s': the offset must be JSON text: %s", pipe->id, local_error->message);
+      return FALSE;
+    }
+  if (!sluice_store_backend_get_pipe_state (store, pipe->id, &state, &local_error)
+      && local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  original = g_steal_pointer (&state.since);
+  state.since = g_strdup (since);
+  txn = sluice_store_backend_begin (store, error);
+  if (txn == NULL || !sluice_store_txn_set_pipe_state (txn, pipe->id, &state, error)
+      || !sluice_store_txn_commit (g_steal_pointer (&txn), 0, error))
+    return FALSE;
+  return sluice_execution_log_write_offset_set (store, pipe->id, since, original, error);
+}
+
+/* Runs. */
+
+typedef struct
+{
+  SluicePipe *pipe; /* owned */
+  GMainContext *context; /* owned */
+  SluiceRunType run_type;
+} RunData;
+
+static void
+run_data_free (RunData *data)
+{
+  g_object_unref (data->pipe);
+  g_main_context_unref (data->context);
+  g_free (data);
+}
+
+typedef struct
+{
+  SluicePipe *pipe; /* owned */
+  SluiceRunType run_type;
+  guint64 batch;
+  guint64 read;
+  guint64 written;
+  char *since;
+} Report;
+
+static void
+report_free (Report *report)
+{
+  g_object_unref (report->pipe);
+  g_free (report->since);
+  g_free (report);
+}
+
+static gboolean
+emit_started (gpointer user_data)
+{
+  Report *report = user_data;
+
+  g_signal_emit (report->pipe, signals[SIGNAL_RUN_STARTED], 0, report->run_type);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+emit_batch (gpointer user_data)
+{
+  Report *report = user_data;
+
+  g_signal_emit (report->pipe, signals[SIGNAL_PROGRESS], 0, report->read, report->written);
+  g_signal_emit (report->pipe, signals[SIGNAL_BATCH_COMMITTED], 0, report->batch, report->since);
+  return G_SOURCE_REMOVE;
+}
+
+static Report *
+new_report (RunData *data, const SluiceRunStats *stats)
+{
+  Report *report = g_new0 (Report, 1);
+
+  report->pipe = g_object_ref (data->pipe);
+  report->run_type = stats->run_type;
+  report->batch = stats->batches_committed;
+  report->read = stats->entities_read;
+  report->written = stats->entities_written;
+  report->since = g_strdup (stats->since_after);
+  return report;
+}
+
+static void
+observe_started (gpointer user_data, const SluiceRunStats *stats)
+{
+  RunData *data = user_data;
+
+  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, emit_started,
+                              new_report (data, stats), (GDestroyNotify) report_free);
+}
+
+static void
+observe_batch (gpointer user_data, const SluiceRunStats *stats)
+{
+  RunData *data = user_data;
+
+  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, emit_batch,
+                              new_report (data, stats), (GDestroyNotify) report_free);
+}
+
+static const SluiceRunObserver run_observer = {
+  .started = observe_started,
+  .batch_committed = observe_batch,
+};
+
+static void
+run_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  RunData *data = task_data;
+  SluicePipe *pipe = data->pipe;
+  SluiceRunPlan plan = {
+    .pipe_id = pipe->id,
+    .source = { pipe->source.descriptor->callbacks, pipe->source.instance, pipe->source.pointer,
+                pipe->source.type_name },
+    .transforms = pipe->run_transforms,
+    .n_transforms = pipe->transforms->len,
+    .sink = { pipe->sink.descriptor->callbacks, pipe->sink.instance, pipe->sink.pointer,
+              pipe->sink.type_name },
+    .batch_size = pipe->batch_size,
+    .checkpoint_interval = pipe->checkpoint_interval,
+    .durable = pipe->durable,
+    .continuation = pipe->continuation,
+    .store = sluice_engine_get_store (pipe->engine),
+    .host = pipe->host,
+  };
+  SluiceRunStats *stats
+    = sluice_run_execute (&plan, data->run_type, cancellable, &run_observer, data);
+
+  g_task_return_pointer (task, stats, (GDestroyNotify) sluice_run_stats_free);
+}
+
+static void
+set_status (SluicePipe *pipe, SluicePipeStatus status)
+{
+  if (pipe->status == status)
+    return;
+  pipe->status = status;
+  g_object_notify_by_pspec (G_OBJECT (pipe), properties[PROP_STATUS]);
+}
+
+/* On the main context, after the worker finished: signals first, then the caller's callback. */
+static void
+run_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
+{
+  SluicePipe *pipe = SLUICE_PIPE (source_object);
+  g_autoptr (GTask) outer = user_data;
+  SluiceRunStats *stats = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  pipe->running = FALSE;
+  g_clear_pointer (&pipe->last_stats, sluice_run_stats_free);
+  pipe->last_stats = stats;
+  set_status (pipe, stats->error != NULL ? SLUICE_PIPE_STATUS_FAILED : SLUICE_PIPE_STATUS_IDLE);
+  if (stats->error != NULL)
+    g_signal_emit (pipe, signals[SIGNAL_FAILED], 0, stats, stats->error);
+  else
+    g_signal_emit (pipe, signals[SIGNAL_FINISHED], 0, stats);
+
+  g_task_set_task_data (outer, sluice_run_stats_copy (stats), (GDestroyNotify) sluice_run_stats_free);
+  if (stats->error != NULL)
+    g_task_return_error (outer, g_error_copy (stats->error));
+  else
+    g_task_return_boolean (outer, TRUE);
+}
+
+void
+sluice_pipe_run_async (SluicePipe *pipe, SluiceRunType run_type, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) outer = NULL;
+  g_autoptr (GTask) inner = NULL;
+  RunData *data;
+
+  g_return_if_fail (SLUICE_IS_PIPE (pipe));
+
+  outer = g_task_new (pipe, NULL, callback, user_data);
+  g_task_set_source_tag (outer, sluice_pipe_run_async);
+  if (pipe->running)
+    {
+      g_task_return_new_error (outer, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_BUSY,
+                               "pipe '%s' is already running", pipe->id);
+      return;
+    }
+  pipe->running = TRUE;
+  set_status (pipe, SLUICE_PIPE_STATUS_RUNNING);
+
+  data = g_new0 (RunData, 1);
+  data->pipe = g_object_ref (pipe);
+  data->context = g_main_context_ref_thread_default ();
+  data->run_type = run_type;
+  inner = g_task_new (pipe, cancellable, run_done, g_steal_pointer (&outer));
+  g_task_set_check_cancellable (inner, FALSE);
+  g_task_set_task_data (inner, data, (GDestroyNotify) run_data_free);
+  g_task_run_in_thread (inner, run_in_thread);
+}
+
+gboolean
+sluice_pipe_run_finish (SluicePipe *pipe, GAsyncResult *result, SluiceRunStats **ret_stats,
+                        GError **error)
+{
+  SluiceRunStats *stats;
+
+  g_return_val_if_fail (g_task_is_valid (result, pipe), FALSE);
+  stats = g_task_get_task_data (G_TASK (result));
+  if (ret_stats != NULL)
+    *ret_stats = stats != NULL ? sluice_run_stats_copy (stats) : NULL;
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} SyncData;
+
+static void
+sync_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
+{
+  SyncData *data = user_data;
+
+  data->result = g_object_ref (result);
+}
+
+gboolean
+sluice_pipe_run_sync (SluicePipe *pipe, SluiceRunType run_type, GCancellable *cancellable,
+                      SluiceRunStats **ret_stats, GError **error)
+{
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  SyncData data = { NULL };
+  gboolean ok;
+
+  g_main_context_push_thread_default (context);
+  sluice_pipe_run_async (pipe, run_type, cancellable, sync_done, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (context, TRUE);
+  ok = sluice_pipe_run_finish (pipe, data.result, ret_stats, error);
+  g_object_unref (data.result);
+  /* Sources the run queued (its last reports) were all dispatched before the result. */
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
+  return ok;
+}
+
+/* GObject. */
+
+static void
+sluice_pipe_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SluicePipe *pipe = SLUICE_PIPE (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATUS:
+      g_value_set_enum (value, pipe->status);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sluice_pipe_finalize (GObject *object)
+{
+  SluicePipe *pipe = SLUICE_PIPE (object);
+
+  /* Transforms and sink go before the source, the reverse of the order they were created in. */
+  element_clear (&pipe->sink);
+  g_ptr_array_unref (pipe->transforms);
+  element_clear (&pipe->source);
+  g_free (pipe->run_transforms);
+  g_clear_pointer (&pipe->host, sluice_host_datasets_free);
+  g_clear_pointer (&pipe->component, sluice_value_unref);
+  g_strfreev (pipe->inputs);
+  g_strfreev (pipe->outputs);
+  g_clear_pointer (&pipe->last_stats, sluice_run_stats_free);
+  g_free (pipe->id);
+  G_OBJECT_CLASS (sluice_pipe_parent_class)->finalize (object);
+}
+
+static void
+sluice_pipe_class_init (SluicePipeClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = sluice_pipe_get_property;
+  object_class->finalize = sluice_pipe_finalize;
+
+  properties[PROP_STATUS]
+    = g_param_spec_enum ("status", NULL, NULL, SLUICE_TYPE_PIPE_STATUS, SLUICE_PIPE_STATUS_IDLE,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_RUN_STARTED]
+    = g_signal_new ("run-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, SLUICE_TYPE_RUN_TYPE);
+  signals[SIGNAL_PROGRESS]
+    = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+  signals[SIGNAL_BATCH_COMMITTED]
+    = g_signal_new ("batch-committed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_STRING);
+  signals[SIGNAL_FINISHED]
+    = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 1, SLUICE_TYPE_RUN_STATS | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_FAILED]
+    = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, SLUICE_TYPE_RUN_STATS | G_SIGNAL_TYPE_STATIC_SCOPE,
+                    G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+sluice_pipe_init (SluicePipe *pipe)
+{
+  pipe->transforms = g_ptr_array_new_with_free_func ((GDestroyNotify) element_free);
+}

@@ -1,0 +1,141 @@
+/* sluice-pipe.h — one pipe component made runnable: source, transform chain and sink instances,
+ * the continuation strategy, and the run that moves entities between them (docs/engine.md).
+ *
+ * A SluicePipe lives on the main context of the thread that created it (the engine's).  A run
+ * executes on a worker thread; the pipe emits its signals on the main context of the thread that
+ * started the run (the thread-default context of sluice_pipe_run_async's caller), so signal handlers
+ * never run concurrently with each other.  A pipe runs at most one run at a time: starting a second
+ * one fails with SLUICE_PIPE_ERROR_BUSY.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SLUICE_PIPE_ERROR (sluice_pipe_error_quark ())
+
+typedef enum
+{
+  SLUICE_PIPE_ERROR_FAILED,    /* an element failed; the message names it */
+  SLUICE_PIPE_ERROR_BUSY,      /* a run is in progress already */
+  SLUICE_PIPE_ERROR_CANCELLED, /* the run was stopped between batches */
+  SLUICE_PIPE_ERROR_CONFIG,    /* the pipe cannot be built from its configuration */
+  SLUICE_PIPE_ERROR_STORE,     /* reading or writing the store failed */
+} SluicePipeError;
+
+GQuark sluice_pipe_error_quark (void);
+
+typedef enum
+{
+  SLUICE_RUN_TYPE_AUTO,        /* full when the pipe has no stored offset, else incremental */
+  SLUICE_RUN_TYPE_FULL,        /* read everything; the stored offset is ignored */
+  SLUICE_RUN_TYPE_INCREMENTAL, /* continue from the stored offset */
+} SluiceRunType;
+
+GType sluice_run_type_get_type (void);
+#define SLUICE_TYPE_RUN_TYPE (sluice_run_type_get_type ())
+/* "auto", "full", "incremental" (the execution log's `sync_type`). */
+const char *sluice_run_type_to_string (SluiceRunType run_type);
+
+typedef enum
+{
+  SLUICE_PIPE_STATUS_IDLE,    /* never ran in this process, or the last run succeeded */
+  SLUICE_PIPE_STATUS_RUNNING, /* a run is in progress */
+  SLUICE_PIPE_STATUS_FAILED,  /* the last run failed */
+} SluicePipeStatus;
+
+GType sluice_pipe_status_get_type (void);
+#define SLUICE_TYPE_PIPE_STATUS (sluice_pipe_status_get_type ())
+
+/* How a pipe continues from one run to the next (digest §4.2). */
+typedef enum
+{
+  SLUICE_CONTINUATION_NONE,          /* every run is full */
+  SLUICE_CONTINUATION_CHRONOLOGICAL, /* since = the last `_updated`; checkpointed mid-run */
+  SLUICE_CONTINUATION_MAX,           /* since = the largest `_updated`; saved at the end */
+} SluiceContinuation;
+
+/* The strategy for a source's SLUICE_SOURCE_* capability flags (digest Appendix B11). */
+SluiceContinuation sluice_continuation_from_capabilities (uint32_t capabilities);
+/* "none", "chronological", "max". */
+const char *sluice_continuation_to_string (SluiceContinuation continuation);
+
+/* What a run did; also the payload of the "finished" and "failed" signals. */
+typedef struct
+{
+  SluiceRunType run_type;     /* FULL or INCREMENTAL, resolved */
+  char *run_id;               /* a UUID; names the run's execution-log entities */
+  guint64 entities_read;      /* entities the source produced */
+  guint64 entities_written;   /* entities the sink accepted (after the transforms) */
+  guint64 changes;            /* versions appended to datasets by the sink (change tracking) */
+  guint64 batches_committed;
+  gint64 started;             /* µs since the epoch */
+  gint64 finished;            /* µs since the epoch; 0 while running */
+  char *since_before;         /* the stored offset at the start, as JSON text, or NULL */
+  char *since_after;          /* the stored offset at the end, as JSON text, or NULL */
+  GError *error;              /* why the run failed; NULL on success */
+} SluiceRunStats;
+
+SluiceRunStats *sluice_run_stats_copy (const SluiceRunStats *stats);
+void sluice_run_stats_free (SluiceRunStats *stats);
+GType sluice_run_stats_get_type (void);
+#define SLUICE_TYPE_RUN_STATS (sluice_run_stats_get_type ())
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceRunStats, sluice_run_stats_free)
+
+typedef struct _SluiceEngine SluiceEngine;
+
+#define SLUICE_TYPE_PIPE (sluice_pipe_get_type ())
+G_DECLARE_FINAL_TYPE (SluicePipe, sluice_pipe, SLUICE, PIPE, GObject)
+
+/* Builds the pipe component @pipe_id of the engine's configuration: looks up its elements, fills
+ * option defaults, and calls each element's create callback.  Errors are SLUICE_PIPE_ERROR_CONFIG
+ * and their message starts with the JSON pointer of the element ("/transform/1: …").  The engine
+ * must outlive the pipe.  Usually called by the engine; see sluice_engine_lookup_pipe (). */
+SluicePipe *sluice_pipe_new (SluiceEngine *engine, const char *pipe_id, GError **error);
+
+/* As sluice_pipe_new (), but the pointer of the element at fault goes to @ret_pointer (NULL when the
+ * problem is the whole component) instead of the message.  For the engine's diagnostics. */
+SluicePipe *sluice_pipe_new_located (SluiceEngine *engine, const char *pipe_id, char **ret_pointer,
+                                     GError **error);
+
+const char *sluice_pipe_get_id (SluicePipe *pipe);
+SluicePipeStatus sluice_pipe_get_status (SluicePipe *pipe);
+SluiceContinuation sluice_pipe_get_continuation (SluicePipe *pipe);
+guint sluice_pipe_get_batch_size (SluicePipe *pipe);
+/* The datasets the pipe reads (source and transforms) and writes (sink); NULL-terminated, sorted,
+ * borrowed. */
+const char *const *sluice_pipe_get_input_datasets (SluicePipe *pipe);
+const char *const *sluice_pipe_get_output_datasets (SluicePipe *pipe);
+/* (transfer none) The stats of the last finished run in this process, or NULL. */
+const SluiceRunStats *sluice_pipe_get_last_stats (SluicePipe *pipe);
+
+/* The stored offset as JSON text (NULL: none, the next run is full). */
+gboolean sluice_pipe_dup_since (SluicePipe *pipe, char **ret_since, GError **error);
+/* Sets (JSON text) or, with NULL, resets the stored offset, and writes a `pump-offset-set` entity
+ * to the execution log.  Fails with SLUICE_PIPE_ERROR_BUSY while a run is in progress. */
+gboolean sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **error);
+
+/* Starts a run on a worker thread.  @callback runs on the thread-default main context of the
+ * caller, after the "finished" or "failed" signal. */
+void sluice_pipe_run_async (SluicePipe *pipe, SluiceRunType run_type, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+/* TRUE when the run succeeded.  @ret_stats (nullable) receives the run's stats whether it
+ * succeeded or not (NULL when it could not start: BUSY). */
+gboolean sluice_pipe_run_finish (SluicePipe *pipe, GAsyncResult *result, SluiceRunStats **ret_stats,
+                                 GError **error);
+/* Runs to completion, iterating a private main context on which the signals are emitted.  For
+ * --once and tests. */
+gboolean sluice_pipe_run_sync (SluicePipe *pipe, SluiceRunType run_type, GCancellable *cancellable,
+                               SluiceRunStats **ret_stats, GError **error);
+
+/* Signals (emitted on the run's main context):
+ *   "run-started"     (SluiceRunType run_type: FULL or INCREMENTAL)
+ *   "progress"        (guint64 entities_read, guint64 entities_written): after each batch
+ *   "batch-committed" (guint64 batch_number from 1, const char *since: JSON text or NULL)
+ *   "finished"        (const SluiceRunStats *stats)
+ *   "failed"          (const SluiceRunStats *stats, const GError *error)
+ * Property "status" (SluicePipeStatus, read-only, notified on change). */
+
+G_END_DECLS

@@ -1,0 +1,422 @@
+/* sluice-run.c — the batch loop of one run: read, transform, write, commit with the offset.
+ *
+ * The offset (since) follows the continuation strategy of the source (digest §4.2):
+ *  - chronological: the `_updated` of the last source entity of each batch: its dataset offset when
+ *    it came from a dataset, else its body's `_updated`.  It is written every checkpoint_interval
+ *    batches and at the end, and, when a run fails, the offset of the last committed batch is kept
+ *    so that the next run resumes right after it;
+ *  - max: the largest `_updated` seen, written only when the run succeeds;
+ *  - none: no offset; every run is full.
+ * The counters of the pipe state are written with every batch.
+ */
+#include "sluice-execution-log.h"
+#include "sluice-run.h"
+
+typedef struct
+{
+  const SluiceRunPlan *plan;
+  GCancellable *cancellable;
+  const SluiceRunObserver *observer;
+  gpointer user_data;
+  SluiceRunStats *stats;
+  SluicePipeState state;     /* as stored, updated as the run goes */
+  SluiceValue *since;        /* the run's offset so far (chronological/max); NULL: none */
+  char *committed_since;     /* the offset the last committed batch stored; owned */
+  gboolean state_loaded;      /* FALSE: nothing may be written back */
+  gboolean source_open;
+  gboolean sink_begun;
+} Run;
+
+static const SluiceSourceCallbacks *
+source_cb (const SluiceRunPlan *plan)
+{
+  return plan->source.callbacks;
+}
+
+static const SluiceSinkCallbacks *
+sink_cb (const SluiceRunPlan *plan)
+{
+  return plan->sink.callbacks;
+}
+
+/* "/sink (type 'dataset') failed in batch 3: <message>" */
+static void
+element_error (GError **error, const SluiceRunElement *element, guint64 batch, const char *what,
+               GError *cause)
+{
+  g_autofree char *where = batch > 0 ? g_strdup_printf (" in batch %" G_GUINT64_FORMAT, batch)
+                                     : g_strdup ("");
+
+  g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED, "%s (type '%s') %s%s: %s",
+               element->pointer, element->type_name, what, where,
+               cause != NULL ? cause->message : "failed without saying why");
+}
+
+/* The offset an entity from the source carries, or NULL. */
+static SluiceValue *
+entity_since (SluiceEntity *entity)
+{
+  int64_t offset = sluice_entity_get_offset (entity);
+  SluiceValue *updated;
+
+  if (offset >= 0)
+    return sluice_value_new_integer (offset);
+  updated = sluice_value_dict_lookup (sluice_entity_get_body (entity), "_updated");
+  if (updated == NULL || sluice_value_get_kind (updated) == SLUICE_VALUE_NULL)
+    return NULL;
+  return sluice_value_ref (updated);
+}
+
+static void
+track_since (Run *run, const SluiceBatch *batch)
+{
+  for (size_t i = 0; i < sluice_batch_get_length (batch); i++)
+    {
+      SluiceValue *value = entity_since (sluice_batch_get (batch, i));
+
+      if (value == NULL)
+        continue;
+      if (run->plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL || run->since == NULL
+          || sluice_value_compare (value, run->since) > 0)
+        {
+          g_clear_pointer (&run->since, sluice_value_unref);
+          run->since = value;
+        }
+      else
+        sluice_value_unref (value);
+    }
+}
+
+static char *
+dup_since_json (Run *run)
+{
+  return run->since != NULL ? sluice_value_to_json (run->since) : NULL;
+}
+
+static void
+set_state_since (Run *run, char *since)
+{
+  g_free (run->state.since);
+  run->state.since = since;
+}
+
+/* Transforms @batch through the chain; the result is @batch itself when there is no transform. */
+static SluiceBatch *
+transform (Run *run, SluiceBatch *batch, guint64 batch_number, GError **error)
+{
+  SluiceBatch *current = batch;
+
+  for (guint i = 0; i < run->plan->n_transforms; i++)
+    {
+      const SluiceRunElement *element = &run->plan->transforms[i];
+      const SluiceTransformCallbacks *cb = element->callbacks;
+      SluiceBatch *output = sluice_batch_new ();
+      g_autoptr (GError) local_error = NULL;
+      SluiceFlow flow = cb->transform (element->instance, current, output, &local_error);
+
+      if (current != batch)
+        sluice_batch_free (current);
+      current = output;
+      if (flow != SLUICE_FLOW_OK && flow != SLUICE_FLOW_EOS)
+        {
+          element_error (error, element, batch_number, "failed", local_error);
+          sluice_batch_free (current);
+          return NULL;
+        }
+    }
+  return current;
+}
+
+static uint32_t
+commit_flags (Run *run)
+{
+  return run->plan->durable ? SLUICE_STORE_COMMIT_DURABLE : 0;
+}
+
+/* One batch: transforms, sink, commit.  @batch holds what the source read. */
+static gboolean
+process_batch (Run *run, SluiceBatch *batch, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  SluiceRunStats *stats = run->stats;
+  guint64 number = stats->batches_committed + 1;
+  SluiceBatch *output;
+  g_autoptr (GError) local_error = NULL;
+  SluiceFlow flow;
+  gboolean checkpoint;
+
+  output = transform (run, batch, number, error);
+  if (output == NULL)
+    return FALSE;
+
+  sluice_host_datasets_begin_batch (plan->host);
+  flow = sink_cb (plan)->write (plan->sink.instance, output, &local_error);
+  if (flow != SLUICE_FLOW_OK)
+    {
+      sluice_host_datasets_abort_batch (plan->host);
+      element_error (error, &plan->sink, number, "failed", local_error);
+      if (output != batch)
+        sluice_batch_free (output);
+      return FALSE;
+    }
+
+  track_since (run, batch);
+  run->state.entities_read += sluice_batch_get_length (batch);
+  run->state.entities_written += sluice_batch_get_length (output);
+  checkpoint = plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL
+               && number % plan->checkpoint_interval == 0;
+  if (checkpoint)
+    set_state_since (run, dup_since_json (run));
+  stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
+  if (!sluice_host_datasets_commit_batch (plan->host, plan->pipe_id, &run->state,
+                                          commit_flags (run), &local_error))
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                   "committing batch %" G_GUINT64_FORMAT " failed: %s", number,
+                   local_error->message);
+      if (output != batch)
+        sluice_batch_free (output);
+      return FALSE;
+    }
+
+  stats->entities_read += sluice_batch_get_length (batch);
+  stats->entities_written += sluice_batch_get_length (output);
+  stats->batches_committed = number;
+  if (output != batch)
+    sluice_batch_free (output);
+  /* What a resumed run may rely on: the chronological offset of this committed batch. */
+  if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
+    {
+      g_free (run->committed_since);
+      run->committed_since = dup_since_json (run);
+    }
+  g_free (stats->since_after);
+  stats->since_after = g_strdup (run->state.since);
+  if (run->observer != NULL && run->observer->batch_committed != NULL)
+    run->observer->batch_committed (run->user_data, stats);
+  return TRUE;
+}
+
+static gboolean
+read_all (Run *run, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+
+  for (;;)
+    {
+      g_autoptr (SluiceBatch) batch = sluice_batch_new ();
+      g_autoptr (GError) local_error = NULL;
+      guint64 number = run->stats->batches_committed + 1;
+      SluiceFlow flow;
+
+      if (g_cancellable_is_cancelled (run->cancellable))
+        {
+          g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CANCELLED,
+                       "the run was stopped after %" G_GUINT64_FORMAT " batches",
+                       run->stats->batches_committed);
+          return FALSE;
+        }
+      flow = source_cb (plan)->read (plan->source.instance, batch, plan->batch_size, &local_error);
+      if (flow == SLUICE_FLOW_RETRY)
+        {
+          /* Read retries (pump.max_read_retries) are not implemented yet: fail, keeping what
+           * was committed, and let the next run continue. */
+          element_error (error, &plan->source, number, "asked to retry reading", local_error);
+          return FALSE;
+        }
+      if (flow != SLUICE_FLOW_OK && flow != SLUICE_FLOW_EOS)
+        {
+          element_error (error, &plan->source, number, "failed", local_error);
+          return FALSE;
+        }
+      if (sluice_batch_get_length (batch) > 0 && !process_batch (run, batch, error))
+        return FALSE;
+      if (flow == SLUICE_FLOW_EOS)
+        return TRUE;
+    }
+}
+
+static gboolean
+load_state (Run *run, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (!sluice_store_backend_get_pipe_state (run->plan->store, run->plan->pipe_id, &run->state,
+                                            &local_error)
+      && local_error != NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                   "reading the pipe state failed: %s", local_error->message);
+      return FALSE;
+    }
+  run->state_loaded = TRUE;
+  return TRUE;
+}
+
+static SluiceRunType
+resolve_run_type (Run *run, SluiceRunType requested)
+{
+  if (run->plan->continuation == SLUICE_CONTINUATION_NONE || run->state.since == NULL)
+    return SLUICE_RUN_TYPE_FULL;
+  return requested == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_TYPE_FULL : SLUICE_RUN_TYPE_INCREMENTAL;
+}
+
+static gboolean
+start (Run *run, SluiceRunType requested, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  SluiceRunStats *stats = run->stats;
+  g_autoptr (GError) local_error = NULL;
+  uint32_t flags;
+
+  if (!load_state (run, error))
+    return FALSE;
+  stats->since_before = g_strdup (run->state.since);
+  stats->since_after = g_strdup (run->state.since);
+  run->committed_since = g_strdup (run->state.since);
+  stats->run_type = resolve_run_type (run, requested);
+  if (stats->run_type == SLUICE_RUN_TYPE_INCREMENTAL)
+    {
+      run->since = sluice_value_from_json (run->state.since, -1, &local_error);
+      if (run->since == NULL)
+        {
+          g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                       "the stored offset '%s' is not valid JSON: %s", run->state.since,
+                       local_error->message);
+          return FALSE;
+        }
+    }
+  else
+    {
+      /* A full run starts from nothing; its own offsets replace the stored one as it goes. */
+      set_state_since (run, NULL);
+      g_clear_pointer (&run->committed_since, g_free);
+    }
+  run->state.runs++;
+  run->state.last_run_started = stats->started;
+
+  if (run->observer != NULL && run->observer->started != NULL)
+    run->observer->started (run->user_data, stats);
+  if (!sluice_execution_log_write_started (plan->store, plan->pipe_id, stats, &local_error))
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                   "writing the execution log failed: %s", local_error->message);
+      return FALSE;
+    }
+
+  flags = stats->run_type == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_FLAG_FULL : 0;
+  if (source_cb (plan)->open != NULL
+      && !source_cb (plan)->open (plan->source.instance, flags, run->since, &local_error))
+    {
+      element_error (error, &plan->source, 0, "could not start reading", local_error);
+      return FALSE;
+    }
+  run->source_open = TRUE;
+  if (sink_cb (plan)->begin != NULL
+      && !sink_cb (plan)->begin (plan->sink.instance, flags, &local_error))
+    {
+      element_error (error, &plan->sink, 0, "could not start writing", local_error);
+      return FALSE;
+    }
+  run->sink_begun = TRUE;
+  return TRUE;
+}
+
+/* Closes the elements and commits the final pipe state together with whatever the sink's end
+ * callback wrote. */
+static gboolean
+finish (Run *run, gboolean success, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok = success;
+
+  if (run->source_open && source_cb (plan)->close != NULL)
+    source_cb (plan)->close (plan->source.instance);
+  sluice_host_datasets_begin_batch (plan->host);
+  if (run->sink_begun && sink_cb (plan)->end != NULL
+      && !sink_cb (plan)->end (plan->sink.instance, success, &local_error) && success)
+    {
+      element_error (error, &plan->sink, 0, "could not finish writing", local_error);
+      ok = FALSE;
+    }
+  g_clear_error (&local_error);
+  if (!run->state_loaded)
+    {
+      sluice_host_datasets_abort_batch (plan->host);
+      return FALSE;
+    }
+  if (!ok)
+    {
+      /* Nothing the sink's end callback wrote in a failed run counts. */
+      sluice_host_datasets_abort_batch (plan->host);
+      sluice_host_datasets_begin_batch (plan->host);
+    }
+
+  if (ok && plan->continuation != SLUICE_CONTINUATION_NONE)
+    set_state_since (run, dup_since_json (run));
+  else if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
+    set_state_since (run, g_strdup (run->committed_since));
+  run->stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
+  run->state.last_run_finished = g_get_real_time ();
+  if (!sluice_host_datasets_commit_batch (plan->host, plan->pipe_id, &run->state,
+                                          commit_flags (run), &local_error))
+    {
+      if (ok)
+        g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                     "committing the end of the run failed: %s", local_error->message);
+      else
+        g_warning ("pipe '%s': saving the pipe state after a failed run failed: %s",
+                   plan->pipe_id, local_error->message);
+      return FALSE;
+    }
+  g_free (run->stats->since_after);
+  run->stats->since_after = g_strdup (run->state.since);
+  return ok;
+}
+
+SluiceRunStats *
+sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancellable *cancellable,
+                    const SluiceRunObserver *observer, gpointer user_data)
+{
+  Run run = {
+    .plan = plan,
+    .cancellable = cancellable,
+    .observer = observer,
+    .user_data = user_data,
+  };
+  SluiceRunStats *stats = g_new0 (SluiceRunStats, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) log_error = NULL;
+  gboolean ok;
+
+  stats->run_id = g_uuid_string_random ();
+  stats->started = g_get_real_time ();
+  stats->run_type = run_type == SLUICE_RUN_TYPE_AUTO ? SLUICE_RUN_TYPE_FULL : run_type;
+  run.stats = stats;
+
+  if (plan->store == NULL)
+    {
+      g_set_error (&stats->error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                   "the pipe cannot run without a store");
+      stats->finished = g_get_real_time ();
+      return stats;
+    }
+  ok = start (&run, run_type, &error) && read_all (&run, &error);
+  if (!finish (&run, ok, ok ? &error : NULL))
+    ok = FALSE;
+
+  stats->finished = g_get_real_time ();
+  if (!ok)
+    stats->error = error != NULL ? g_steal_pointer (&error)
+                                 : g_error_new (SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                                                "the run failed");
+  if (!sluice_execution_log_write_finished (plan->store, plan->pipe_id, stats, &log_error))
+    g_warning ("pipe '%s': writing the execution log failed: %s", plan->pipe_id,
+               log_error->message);
+
+  sluice_pipe_state_clear (&run.state);
+  g_clear_pointer (&run.since, sluice_value_unref);
+  g_free (run.committed_since);
+  return stats;
+}
