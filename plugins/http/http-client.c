@@ -12,6 +12,10 @@ struct _HttpClient
   HttpSystem *system;
   SoupSession *session;
   SluiceValue *headers;
+  /* An element's own rate limiting keys (the rest elements), which win over the system's. */
+  gboolean has_rate_limit;
+  int rate_limit_retries;
+  double rate_limit_delay;
 };
 
 HttpClient *
@@ -46,6 +50,14 @@ HttpSystem *
 http_client_get_system (HttpClient *client)
 {
   return client->system;
+}
+
+void
+http_client_set_rate_limiting (HttpClient *client, int retries, double delay)
+{
+  client->has_rate_limit = TRUE;
+  client->rate_limit_retries = retries;
+  client->rate_limit_delay = delay;
 }
 
 char *
@@ -180,11 +192,19 @@ http_client_send (HttpClient *client, const char *method, const char *url,
                   uint32_t flags, GError **error)
 {
   HttpSystem *system = client->system;
+  HttpRetryPolicy element_policy = system->retry;
   const HttpRetryPolicy *policy = &system->retry;
   g_autofree char *display_url = http_display_url (url);
   g_autoptr (GUri) uri = NULL;
   gboolean reauthenticated = FALSE;
   int attempts = 0, retries = 0, rate_limited = 0;
+
+  if (client->has_rate_limit)
+    {
+      element_policy.rate_limit_retries = client->rate_limit_retries;
+      element_policy.rate_limit_delay = client->rate_limit_delay;
+      policy = &element_policy;
+    }
 
   uri = g_uri_parse (url, G_URI_FLAGS_ENCODED | G_URI_FLAGS_PARSE_RELAXED, NULL);
   if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0

@@ -35,6 +35,9 @@ typedef struct
 HttpClient *http_client_new (SluiceElementContext *context, HttpSystem *system, SluiceValue *headers);
 void http_client_free (HttpClient *client);
 HttpSystem *http_client_get_system (HttpClient *client);
+/* Overrides the system's rate_limiting_retries and rate_limiting_delay for this client's requests
+ * (a rest element's or operation's own keys win over the system's). */
+void http_client_set_rate_limiting (HttpClient *client, int retries, double delay);
 
 /* Sends @method @url (absolute; see http_system_resolve_url ()) with @request_headers (nullable
  * DICT, added last) and @body (nullable), retrying connection errors, 5xx, 429 and 503 as the

@@ -13,3 +13,6 @@ extern const SluiceElementDescriptor http_rest_system;
 extern const SluiceElementDescriptor http_json_source;
 extern const SluiceElementDescriptor http_json_sink;
 extern const SluiceElementDescriptor http_http_transform;
+extern const SluiceElementDescriptor http_rest_source;
+extern const SluiceElementDescriptor http_rest_sink;
+extern const SluiceElementDescriptor http_rest_transform;

@@ -10,8 +10,9 @@ http_plugin_deinit (void)
 }
 
 SLUICE_PLUGIN_DEFINE (http, "0.1.0", "MIT",
-                      "HTTP systems and clients: system:url, system:rest, json source and sink, "
-                      "http transform",
+                      "HTTP systems and clients: system:url, system:rest, json and rest sources "
+                      "and sinks, rest and http transforms",
                       NULL, http_plugin_deinit,
                       &http_url_system, &http_rest_system, &http_json_source, &http_json_sink,
-                      &http_http_transform)
+                      &http_http_transform, &http_rest_source, &http_rest_sink,
+                      &http_rest_transform)
