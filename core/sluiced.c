@@ -1,22 +1,24 @@
 /* sluiced.c — the sluice daemon's entry point: parses the command line and runs one action.
  *
- * Each action (list plugins, describe a type, …) is one function taking the parsed options; main ()
- * only picks the action.  Options that other parts of sluice implement (configuration, data
- * directory, secrets) are already parsed here so that --help documents the whole interface; an
- * action that needs what is not built yet says so and exits with status 2.
+ * Each action (list plugins, describe a type, check the configuration, run pipes once, …) is one
+ * function taking the parsed options; main () only picks the action.  Without a one-shot action
+ * sluiced is the daemon: it runs pipes on their schedules until SIGTERM or SIGINT (run_daemon).
  */
 #include <errno.h>
+#include <signal.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
 #include "sluice-build-config.h"
 #include "sluice-config-loader.h"
 #include "sluice-engine.h"
+#include "sluice-pump.h"
 #include "sluice-registry.h"
 #include "store/sluice-store-lmdb.h"
 
@@ -33,6 +35,7 @@ typedef struct
   gboolean version;
   gboolean once;
   char **once_pipes; /* the PIPE arguments of --once; NULL: every enabled pipe */
+  int max_concurrent_runs; /* daemon mode; 0: the scheduler's default */
 } SluicedOptions;
 
 static void
@@ -73,6 +76,8 @@ parse_options (int *argc, char ***argv, SluicedOptions *options, GError **error)
       NULL },
     { "describe", 0, 0, G_OPTION_ARG_STRING, &options->describe_type,
       "Print the options of element type TYPE as JSON Schema and exit", "TYPE" },
+    { "max-concurrent-runs", 0, 0, G_OPTION_ARG_INT, &options->max_concurrent_runs,
+      "Run at most N pipes at the same time (default: 4)", "N" },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit",
       NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &options->once,
@@ -423,11 +428,279 @@ run_once (const SluicedOptions *options)
   return EXIT_SUCCESS;
 }
 
-static int
-run_not_built (const char *what)
+/* Daemon mode: without a one-shot action sluiced runs pipes on their schedules until SIGTERM or
+ * SIGINT.  Pumps decide when a pipe runs, the scheduler how many run at once; runs execute on
+ * worker threads, so the main loop only dispatches timers, signals and run results and stays
+ * responsive.  On SIGTERM scheduling stops and running runs are cancelled; a run notices between
+ * batches, so its current batch is committed whole or not at all.  sluiced waits for them, closes
+ * the store and exits 0. */
+typedef struct
 {
-  g_printerr ("sluiced: %s is not available in this build yet\n", what);
-  return 2;
+  SluiceEngine *engine; /* borrowed */
+  SluiceScheduler *scheduler;
+  GHashTable *pumps; /* pipe id -> SluicePump */
+  GMainLoop *loop;
+  gboolean stopping;
+} Daemon;
+
+static void
+daemon_run_start (const SluiceRunRequest *request, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer callback_data, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  SluicePipe *pipe = sluice_engine_lookup_pipe (daemon->engine, request->pipe_id);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLUICE_PIPE", request->pipe_id, "MESSAGE",
+                    "pipe '%s': run started (%s%s)", request->pipe_id,
+                    sluice_run_reason_to_string (request->reason), request->full ? ", full" : "");
+  sluice_pipe_run_async (pipe, request->full ? SLUICE_RUN_TYPE_FULL : SLUICE_RUN_TYPE_AUTO,
+                         cancellable, callback, callback_data);
+}
+
+static gboolean
+daemon_run_finish (GAsyncResult *result, GError **error, gpointer user_data)
+{
+  g_autoptr (GObject) source = g_async_result_get_source_object (result);
+  SluicePipe *pipe = SLUICE_PIPE (source);
+  g_autoptr (SluiceRunStats) stats = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const char *pipe_id = sluice_pipe_get_id (pipe);
+
+  if (sluice_pipe_run_finish (pipe, result, &stats, &local_error))
+    {
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLUICE_PIPE", pipe_id, "MESSAGE",
+                        "pipe '%s': %s run done: %" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT
+                        " written, %" G_GUINT64_FORMAT " changed",
+                        pipe_id, sluice_run_type_to_string (stats->run_type),
+                        stats->entities_read, stats->entities_written, stats->changes);
+      return TRUE;
+    }
+  if (g_error_matches (local_error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CANCELLED))
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "SLUICE_PIPE", pipe_id, "MESSAGE",
+                      "pipe '%s': run stopped: %s", pipe_id, local_error->message);
+  else
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "SLUICE_PIPE", pipe_id, "MESSAGE",
+                      "pipe '%s': run failed: %s", pipe_id, local_error->message);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static const SluiceRunner daemon_runner = { daemon_run_start, daemon_run_finish };
+
+/* Signalling: a run that appended versions to datasets asks for runs of the pipes reading them
+ * (their pumps decide whether signalling applies, and coalesce). */
+static void
+signal_downstream (Daemon *daemon, SluicePipe *pipe, const SluiceRunStats *stats)
+{
+  g_autoptr (GPtrArray) readers = NULL;
+
+  if (stats == NULL || stats->changes == 0 || daemon->stopping)
+    return;
+  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (daemon->engine),
+                                              sluice_pipe_get_id (pipe));
+  for (guint i = 0; i < readers->len; i++)
+    {
+      SluicePump *pump = g_hash_table_lookup (daemon->pumps, g_ptr_array_index (readers, i));
+
+      if (pump != NULL)
+        sluice_pump_notify_input_changed (pump);
+    }
+}
+
+static void
+on_pipe_finished (SluicePipe *pipe, const SluiceRunStats *stats, gpointer user_data)
+{
+  signal_downstream (user_data, pipe, stats);
+}
+
+static void
+on_pipe_failed (SluicePipe *pipe, const SluiceRunStats *stats, const GError *error,
+                gpointer user_data)
+{
+  /* A failed run may have committed batches before it failed. */
+  signal_downstream (user_data, pipe, stats);
+}
+
+/* `global_defaults.use_signalling_internally` of the metadata component (default true). */
+static gboolean
+config_use_signalling (SluiceConfig *config)
+{
+  const GPtrArray *components = sluice_config_get_components (config);
+
+  for (guint i = 0; i < components->len; i++)
+    {
+      SluiceConfigComponent *component = g_ptr_array_index (components, i);
+      JsonObject *object, *defaults;
+      JsonNode *node;
+
+      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA)
+        continue;
+      object = json_node_get_object (sluice_config_component_get_node (component));
+      node = json_object_get_member (object, "global_defaults");
+      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      defaults = json_node_get_object (node);
+      node = json_object_get_member (defaults, "use_signalling_internally");
+      if (node != NULL && JSON_NODE_HOLDS_VALUE (node)
+          && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+        return json_node_get_boolean (node);
+    }
+  return TRUE;
+}
+
+static gboolean
+daemon_create_pumps (Daemon *daemon, SluiceConfig *config, SluiceStoreBackend *store,
+                     GError **error)
+{
+  const GPtrArray *pipes = sluice_engine_get_pipes (daemon->engine);
+  gboolean use_signalling = config_use_signalling (config);
+
+  for (guint i = 0; i < pipes->len; i++)
+    {
+      SluicePipe *pipe = g_ptr_array_index (pipes, i);
+      const char *pipe_id = sluice_pipe_get_id (pipe);
+      SluiceConfigComponent *component = sluice_config_lookup (config, pipe_id);
+      SluicePump *pump;
+
+      g_assert (component != NULL);
+      pump = sluice_pump_new (daemon->scheduler, pipe_id,
+                              json_node_get_object (sluice_config_component_get_node (component)),
+                              use_signalling, store, error);
+      if (pump == NULL)
+        {
+          g_prefix_error (error, "%s:%u: ", sluice_config_component_get_file (component),
+                          sluice_config_component_get_line (component));
+          return FALSE;
+        }
+      g_hash_table_insert (daemon->pumps, (gpointer) sluice_pump_get_pipe_id (pump), pump);
+      g_signal_connect (pipe, "finished", G_CALLBACK (on_pipe_finished), daemon);
+      g_signal_connect (pipe, "failed", G_CALLBACK (on_pipe_failed), daemon);
+    }
+  return TRUE;
+}
+
+static void
+on_scheduler_idle (SluiceScheduler *scheduler, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (daemon->stopping)
+    g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  guint running = sluice_scheduler_get_n_running (daemon->scheduler);
+  GHashTableIter iter;
+  gpointer pump;
+
+  if (daemon->stopping)
+    {
+      g_message ("stopping already: waiting for %u running %s", running,
+                 plural (running, "pipe", "pipes"));
+      return G_SOURCE_CONTINUE;
+    }
+  daemon->stopping = TRUE;
+  g_message ("stopping: waiting for %u running %s to stop after the current batch", running,
+             plural (running, "pipe", "pipes"));
+  g_hash_table_iter_init (&iter, daemon->pumps);
+  while (g_hash_table_iter_next (&iter, NULL, &pump))
+    sluice_pump_deactivate (pump);
+  /* Emits "idle" at once when nothing runs. */
+  sluice_scheduler_shutdown (daemon->scheduler);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+run_daemon (const SluicedOptions *options)
+{
+  g_autoptr (SluiceRegistry) registry = load_plugins (options);
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load_config (options, registry, diagnostics, &error);
+  g_autoptr (SluiceStoreBackend) store = NULL;
+  g_autoptr (SluiceEngine) engine = NULL;
+  g_autoptr (SluiceClock) clock = NULL;
+  g_autoptr (GHashTable) pumps = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  const char *data_dir = options->data_dir != NULL ? options->data_dir : SLUICE_LOCALSTATEDIR;
+  guint max_concurrent = options->max_concurrent_runs > 0
+                           ? (guint) options->max_concurrent_runs
+                           : SLUICE_SCHEDULER_DEFAULT_MAX_CONCURRENT;
+  Daemon daemon = { 0 };
+  guint sigterm, sigint;
+
+  if (options->max_concurrent_runs < 0)
+    {
+      g_printerr ("sluiced: --max-concurrent-runs: expected a number of runs of at least 1, got "
+                  "%d\n", options->max_concurrent_runs);
+      return 2;
+    }
+  if (config == NULL)
+    return report_config_errors (diagnostics, error);
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
+                  g_strerror (errno));
+      return EXIT_FAILURE;
+    }
+  store = sluice_store_lmdb_open (data_dir, NULL, &error);
+  if (store == NULL)
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  engine = sluice_engine_new (registry, config, store, diagnostics, &error);
+  if (engine == NULL)
+    return report_config_errors (diagnostics, error);
+
+  clock = sluice_clock_new ();
+  pumps = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  loop = g_main_loop_new (NULL, FALSE);
+  daemon.engine = engine;
+  daemon.pumps = pumps;
+  daemon.loop = loop;
+  daemon.scheduler = sluice_scheduler_new (clock, max_concurrent, &daemon_runner, &daemon, NULL);
+  if (!daemon_create_pumps (&daemon, config, store, &error))
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      g_hash_table_remove_all (pumps);
+      g_object_unref (daemon.scheduler);
+      return EXIT_FAILURE;
+    }
+  g_signal_connect (daemon.scheduler, "idle", G_CALLBACK (on_scheduler_idle), &daemon);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &daemon);
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, &daemon);
+
+  g_message ("running %u %s from %s, at most %u at a time",
+             g_hash_table_size (pumps), plural (g_hash_table_size (pumps), "pipe", "pipes"),
+             data_dir, max_concurrent);
+  /* In configuration order, which is the order of simultaneous startup runs. */
+  for (guint i = 0; i < sluice_engine_get_pipes (engine)->len; i++)
+    {
+      SluicePipe *pipe = g_ptr_array_index (sluice_engine_get_pipes (engine), i);
+
+      sluice_pump_activate (g_hash_table_lookup (pumps, sluice_pipe_get_id (pipe)));
+    }
+  g_main_loop_run (loop);
+
+  g_source_remove (sigterm);
+  g_source_remove (sigint);
+  for (guint i = 0; i < sluice_engine_get_pipes (engine)->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (sluice_engine_get_pipes (engine), i),
+                                          &daemon);
+  g_hash_table_remove_all (pumps);
+  g_clear_object (&daemon.scheduler);
+  g_clear_object (&engine);
+  if (!sluice_store_backend_sync (store, &error))
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  g_message ("stopped");
+  return EXIT_SUCCESS;
 }
 
 int
@@ -456,5 +729,5 @@ main (int argc, char **argv)
     return run_print_config (&options);
   if (options.once)
     return run_once (&options);
-  return run_not_built ("running pipes");
+  return run_daemon (&options);
 }
