@@ -31,6 +31,8 @@ typedef struct
   const char *p;
   guint line;
   const char *line_start;
+  const char *column_at; /* where column_chars was last counted up to, on the current line */
+  guint column_chars;
   GString *pointer;
   GHashTable *values;
   GHashTable *keys;
@@ -65,9 +67,17 @@ position_at (Parser *parser, const char *at)
   Position position;
 
   /* The line is tracked while skipping whitespace, the only place a raw newline may appear, so
-   * @at is always on the current line. */
+   * @at is always on the current line.  Positions are asked for in increasing order, so the
+   * column is counted on from the last one: a whole configuration on one line stays linear. */
+  if (parser->column_at == NULL || parser->column_at < parser->line_start || parser->column_at > at)
+    {
+      parser->column_at = parser->line_start;
+      parser->column_chars = 0;
+    }
+  parser->column_chars += (guint) g_utf8_strlen (parser->column_at, at - parser->column_at);
+  parser->column_at = at;
   position.line = parser->line;
-  position.column = (guint) g_utf8_strlen (parser->line_start, at - parser->line_start) + 1;
+  position.column = parser->column_chars + 1;
   return position;
 }
 
