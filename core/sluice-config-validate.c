@@ -4,6 +4,7 @@
 
 #include "sluice-config-source.h"
 #include "sluice-config-validate.h"
+#include "sluice-cron.h"
 
 #define T_STRING SLUICE_OPTION_STRING
 #define T_INT SLUICE_OPTION_INTEGER
@@ -543,6 +544,24 @@ check_minimum (SluiceConfigValidation *validation, JsonObject *object, const cha
     }
 }
 
+/* A cron expression is checked here, so that --check-config finds what the daemon would refuse. */
+static void
+check_cron (SluiceConfigValidation *validation, JsonObject *pump, const char *key)
+{
+  JsonNode *node = json_object_get_member (pump, key);
+  g_autoptr (SluiceCron) cron = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pointer = NULL;
+
+  if (node == NULL || type_of (node) != T_STRING)
+    return;
+  cron = sluice_cron_parse (json_node_get_string (node), &error);
+  if (cron != NULL)
+    return;
+  pointer = child_pointer ("/pump", key);
+  problem (validation, pointer, FALSE, "%s", error->message);
+}
+
 static JsonObject *
 get_object_member (JsonObject *object, const char *key)
 {
@@ -659,6 +678,9 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
                  "'partial_rescan_run_count' requires 'partial_rescan_delta'");
       check_minimum (validation, pump, "rescan_run_count", 1, "/pump");
       check_minimum (validation, pump, "partial_rescan_run_count", 1, "/pump");
+      check_minimum (validation, pump, "schedule_interval", 1, "/pump");
+      check_cron (validation, pump, "cron_expression");
+      check_cron (validation, pump, "rescan_cron_expression");
     }
 }
 
