@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # test-sluiced-once.sh — `sluiced --once` as a user runs it: dependency order, incremental second
 # runs, named pipes, failures named in the exit status, cycles, and element errors in
 # --check-config.
@@ -10,9 +10,11 @@ sluiced=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 plugins=$(cd "$2" && pwd)
 test_plugins=$(cd "$3" && pwd)
 quickstart=$(cd "$4" && pwd)/etc/examples/quickstart
+demo=$(cd "$(dirname "$5")" && pwd)/$(basename "$5")
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+demo_pid=
+trap '[ -z "$demo_pid" ] || kill "$demo_pid" 2> /dev/null; rm -rf "$tmp"' EXIT
 export HOME="$tmp"
 unset SLUICE_PLUGIN_PATH || true
 
@@ -105,10 +107,19 @@ run --config "$tmp/bad-element.json" --check-config
 grep -qx "$tmp/bad-element.json:2:46: inline: /source/entities/0: every entity needs a string \`_id\`" "$tmp/err" \
   || fail "unexpected element error"
 
-# The quickstart example: raw copy, DTL reshaping, share to a file in the working directory.
+# The quickstart example against the demo CRM (as scripts/quickstart runs it): raw copy over JSON
+# pull, DTL reshaping, share to a file in the working directory; then a change in the CRM flows
+# through incrementally.
+mkfifo "$tmp/demo.fifo"
+"$demo" --port=0 --quiet --seed "$quickstart/crm-seed.json" > "$tmp/demo.fifo" 2> "$tmp/demo.log" &
+demo_pid=$!
+exec 3< "$tmp/demo.fifo"
+read -r -t 30 line <&3 || fail "sluice-demo-crm did not start"
+export SLUICE_QUICKSTART_CRM="${line#listening on }"
+
 rm -rf "$tmp/data"
 cd "$tmp"
-run --config "$quickstart" --once
+run --config "$quickstart/config" --once
 cd - > /dev/null
 [ "$status" -eq 0 ] || fail "the quickstart exited $status"
 grep -q '^person: full run done: 5 read, 5 written, 5 changed, 1 batch, offset 4,' "$tmp/out" \
@@ -116,5 +127,26 @@ grep -q '^person: full run done: 5 read, 5 written, 5 changed, 1 batch, offset 4
 [ "$(wc -l < "$tmp/person.jsonl")" -eq 5 ] || fail "person.jsonl does not hold 5 people"
 head -n1 "$tmp/person.jsonl" | grep -qx '{"_id":"1001","name":"Kari Nordmann","email":"kari.nordmann@example.no","country":"NO"}' \
   || fail "unexpected first line of person.jsonl: $(head -n1 "$tmp/person.jsonl")"
+
+python3 - "$SLUICE_QUICKSTART_CRM/persons/1002" <<'PY'
+import json, sys, urllib.request
+body = {"first_name": "Sven", "last_name": "Svensson", "email": "sven.svensson@example.se", "country": "SE"}
+request = urllib.request.Request(sys.argv[1], data=json.dumps(body).encode(), method="PUT",
+                                 headers={"Content-Type": "application/json"})
+urllib.request.urlopen(request).read()
+PY
+cd "$tmp"
+run --config "$quickstart/config" --once
+cd - > /dev/null
+[ "$status" -eq 0 ] || fail "the quickstart's second run exited $status"
+grep -q '^crm-person: incremental run done: 1 read' "$tmp/out" \
+  || fail "the quickstart's crm-person did not fetch just the change"
+grep -q '^person: incremental run done: 1 read, 1 written, 1 changed' "$tmp/out" \
+  || fail "the quickstart's person pipe did not process just the change"
+grep -q '"_id":"1002","name":"Sven Svensson","email":"sven.svensson@example.se"' "$tmp/person.jsonl" \
+  || fail "the change did not reach person.jsonl: $(cat "$tmp/person.jsonl")"
+kill -TERM "$demo_pid"
+wait "$demo_pid" || fail "sluice-demo-crm did not exit cleanly"
+demo_pid=
 
 echo "ok"
