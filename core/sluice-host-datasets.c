@@ -149,6 +149,9 @@ host_reader_read (void *host_data, void *host_reader, SluiceBatch *batch, uint32
         }
       sluice_batch_take (batch, entity);
     }
+  /* The run writes this batch before it reads the next: hold no read transaction meanwhile, or
+   * the store could not grow under the writer. */
+  sluice_store_cursor_pause (reader->cursor);
   return SLUICE_FLOW_OK;
 }
 

@@ -268,6 +268,16 @@ sluice_store_cursor_free (SluiceStoreCursor *cursor)
     cursor->backend->vtable->cursor_free (cursor);
 }
 
+void
+sluice_store_cursor_pause (SluiceStoreCursor *cursor)
+{
+  const SluiceStoreBackendVTable *vtable = cursor->backend->vtable;
+
+  if (vtable->struct_size > G_STRUCT_OFFSET (SluiceStoreBackendVTable, cursor_pause)
+      && vtable->cursor_pause != NULL)
+    vtable->cursor_pause (cursor);
+}
+
 gboolean
 sluice_store_backend_get_pipe_state (SluiceStoreBackend *backend, const char *pipe,
                                      SluicePipeState *ret_state, GError **error)

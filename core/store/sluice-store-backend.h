@@ -93,6 +93,9 @@ typedef struct
   uint64_t entities_deleted;
   int64_t last_run_started;  /* µs since the epoch, 0: never */
   int64_t last_run_finished; /* µs since the epoch, 0: never */
+  /* Appended: when the full run that has not finished yet started (µs since the epoch), 0 when
+   * none is pending.  A run that finds it set continues that full run (docs/engine.md). */
+  int64_t full_run_started;
 } SluicePipeState;
 
 void sluice_pipe_state_clear (SluicePipeState *state);
@@ -180,6 +183,9 @@ typedef struct
                        const SluiceCompactOptions *options, SluiceCompactStats *ret_stats,
                        GError **error);
   gboolean (*sync) (SluiceStoreBackend *backend, GError **error);
+  /* Appended: ends whatever the cursor holds between calls (a read transaction), so that the
+   * thread may write — and the store may grow — before it reads on.  May be NULL. */
+  void (*cursor_pause) (SluiceStoreCursor *cursor);
 } SluiceStoreBackendVTable;
 
 /* The first member of every backend instance, transaction and cursor. */
@@ -262,6 +268,10 @@ SluiceStoreCursor *sluice_store_backend_read (SluiceStoreBackend *backend,
  * error) or on failure (error set). */
 const SluiceStoreVersion *sluice_store_cursor_next (SluiceStoreCursor *cursor, GError **error);
 void sluice_store_cursor_free (SluiceStoreCursor *cursor);
+/* Lets go of what the cursor holds until the next sluice_store_cursor_next (): call it before the
+ * same thread writes, as a pipe does between reading a batch and writing it.  The version last
+ * returned is invalid afterwards; the next call resumes after it. */
+void sluice_store_cursor_pause (SluiceStoreCursor *cursor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreCursor, sluice_store_cursor_free)
 
 /* FALSE without an error when the pipe has no stored state (@ret_state is then zeroed). */

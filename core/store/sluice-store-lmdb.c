@@ -242,13 +242,14 @@ encode_pipe_state (const SluicePipeState *state)
   GByteArray *buf = g_byte_array_new ();
   uint8_t head[2] = { 1, state->since != NULL };
   uint32_t since_len = state->since != NULL ? strlen (state->since) : 0;
-  uint32_t n = 6;
-  uint64_t counters[6] = { state->runs,
+  uint32_t n = 7;
+  uint64_t counters[7] = { state->runs,
                            state->entities_read,
                            state->entities_written,
                            state->entities_deleted,
                            (uint64_t)state->last_run_started,
-                           (uint64_t)state->last_run_finished };
+                           (uint64_t)state->last_run_finished,
+                           (uint64_t)state->full_run_started };
 
   g_byte_array_append (buf, head, 2);
   g_byte_array_append (buf, (const guint8 *)&since_len, 4);
@@ -263,7 +264,7 @@ static gboolean
 decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
 {
   uint32_t since_len, n;
-  uint64_t counters[6] = { 0 };
+  uint64_t counters[7] = { 0 };
 
   memset (ret, 0, sizeof (*ret));
   if (len < 10 || p[0] != 1)
@@ -280,13 +281,14 @@ decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
       return FALSE;
     }
   /* Counters this build does not know yet are ignored; missing ones read as 0. */
-  memcpy (counters, p + 10 + since_len, MIN (n, 6) * 8);
+  memcpy (counters, p + 10 + since_len, MIN (n, G_N_ELEMENTS (counters)) * 8);
   ret->runs = counters[0];
   ret->entities_read = counters[1];
   ret->entities_written = counters[2];
   ret->entities_deleted = counters[3];
   ret->last_run_started = (int64_t)counters[4];
   ret->last_run_finished = (int64_t)counters[5];
+  ret->full_run_started = (int64_t)counters[6];
   return TRUE;
 }
 
@@ -1552,6 +1554,14 @@ end:
   return NULL;
 }
 
+/* The next lmdb_cursor_next () reacquires a transaction at c->next, just after the last version
+ * returned, as it does between chunks. */
+static void
+lmdb_cursor_pause (SluiceStoreCursor *cursor)
+{
+  cursor_release ((LmdbCursor *)cursor);
+}
+
 static void
 lmdb_cursor_free (SluiceStoreCursor *cursor)
 {
@@ -1942,4 +1952,5 @@ static const SluiceStoreBackendVTable lmdb_vtable = {
   .get_pipe_state = lmdb_get_pipe_state,
   .compact = lmdb_compact,
   .sync = lmdb_sync,
+  .cursor_pause = lmdb_cursor_pause,
 };

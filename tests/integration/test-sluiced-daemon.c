@@ -227,7 +227,8 @@ test_daemon_refuses_a_bad_cron_expression (void **state)
   assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &output, NULL, &error));
   assert_true (g_subprocess_get_if_exited (process));
   assert_int_equal (g_subprocess_get_exit_status (process), 1);
-  expected = g_strdup_printf ("sluiced: %s:1: pipe 'nightly': /pump/cron_expression: cron field 5 "
+  /* Configuration validation finds it, with the line and column of the expression. */
+  expected = g_strdup_printf ("%s:3:30: nightly: /pump/cron_expression: cron field 5 "
                               "(day-of-week) 'MON#2': '#' is not supported\n",
                               config);
   if (strstr (output, expected) == NULL)

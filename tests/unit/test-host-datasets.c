@@ -159,6 +159,61 @@ test_bad_dataset_name (void **state)
   sluice_host_datasets_abort_batch (f->host);
 }
 
+/* A pipe reads a batch from one dataset and writes it to another on the same thread, batch after
+ * batch.  The reader must hold no read transaction while the batch is written, or a store that has
+ * to grow its map would wait on its own reader (it used to fail after 30 s as "busy"). */
+static void
+test_copy_grows_the_store (void **state)
+{
+  Fixture *f = *state;
+  SluiceStoreLmdbOptions options = { .struct_size = sizeof options,
+                                     .initial_map_size = 1 << 20,
+                                     .max_map_size = (uint64_t) 1 << 30 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceDatasetReader) reader = NULL;
+  static const char *const outputs[] = { "out-a", "out-b", "out-c", "out-d", NULL };
+  SluiceFlow flow = SLUICE_FLOW_OK;
+  size_t copied = 0;
+
+  /* A store of its own whose map is 1 MiB: the copy below needs several growths. */
+  sluice_element_context_free (f->context);
+  sluice_host_datasets_free (f->host);
+  sluice_store_backend_free (f->store);
+  f->store = sluice_store_lmdb_open (f->dir, &options, &error);
+  assert_non_null (f->store);
+  f->host = sluice_host_datasets_new (f->store, NULL, NULL);
+  f->context = sluice_element_context_new ("test", "test", "copy", NULL);
+  sluice_host_datasets_attach (f->host, f->context);
+
+  for (int from = 0; from < 20000; from += 1000)
+    {
+      g_autoptr (SluiceBatch) batch = make_batch (from, from + 1000);
+
+      assert_true (sluice_dataset_append (f->context, "in", batch, 0, NULL, &error));
+    }
+
+  reader = sluice_dataset_reader_new (f->context, "in", -1, 0, &error);
+  assert_non_null (reader);
+  while (flow == SLUICE_FLOW_OK)
+    {
+      g_autoptr (SluiceBatch) batch = sluice_batch_new ();
+
+      flow = sluice_dataset_reader_read (reader, batch, 500, &error);
+      assert_int_not_equal (flow, SLUICE_FLOW_ERROR);
+      /* Four copies, so that the writes outgrow whatever the map grew to for the input. */
+      sluice_host_datasets_begin_batch (f->host);
+      for (const char *const *out = outputs; *out != NULL; out++)
+        if (!sluice_dataset_append (f->context, *out, batch, 0, NULL, &error))
+          fail_msg ("copying to %s at entity %zu: %s", *out, copied, error->message);
+      if (!sluice_host_datasets_commit_batch (f->host, "copy", NULL, 0, &error))
+        fail_msg ("committing at entity %zu: %s", copied, error->message);
+      copied += sluice_batch_get_length (batch);
+    }
+  assert_int_equal (copied, 20000);
+  assert_int_equal (count (f, "out-d"), 20000);
+  assert_true (sluice_store_lmdb_get_map_size (f->store) > (1 << 20));
+}
+
 int
 main (void)
 {
@@ -166,6 +221,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_batch_commit_with_state, setup, teardown),
     cmocka_unit_test_setup_teardown (test_batch_abort, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_dataset_name, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_copy_grows_the_store, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
