@@ -26,7 +26,8 @@ struct _SluiceEntity
   uint8_t hash[SLUICE_ENTITY_HASH_SIZE];
 };
 
-static gboolean
+/* The body's string `_id`, or NULL with an error. */
+static SluiceValue *
 check_body (SluiceValue *body, GError **error)
 {
   SluiceValue *id;
@@ -36,36 +37,37 @@ check_body (SluiceValue *body, GError **error)
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                    "entity has type %s, expected a dict with a string \"_id\"",
                    body ? sluice_value_kind_get_name (body->kind) : "NULL pointer");
-      return FALSE;
+      return NULL;
     }
   id = sluice_value_dict_lookup (body, "_id");
   if (id == NULL)
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                    "entity has no \"_id\": expected a string \"_id\"");
-      return FALSE;
+      return NULL;
     }
   if (id->kind != SLUICE_VALUE_STRING)
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                    "entity \"_id\" has type %s, expected a string", sluice_value_kind_get_name (id->kind));
-      return FALSE;
+      return NULL;
     }
-  return TRUE;
+  return id;
 }
 
 SluiceEntity *
 sluice_entity_new (SluiceValue *body, GError **error)
 {
   SluiceEntity *entity;
+  SluiceValue *id = check_body (body, error);
 
-  if (!check_body (body, error))
+  if (id == NULL)
     return NULL;
   entity = g_new (SluiceEntity, 1);
   entity->ref_count = 1;
   entity->hash_state = 0;
   entity->body = sluice_value_ref (body);
-  entity->id = sluice_value_dict_lookup (body, "_id")->u.str.data;
+  entity->id = id->u.str.data;
   entity->offset = SLUICE_ENTITY_NO_OFFSET;
   entity->previous = SLUICE_ENTITY_NO_OFFSET;
   entity->timestamp = 0;

@@ -16,6 +16,16 @@ SLUICE_BEGIN_DECLS
 #define VALUE_FLAG_STATIC (1u << 0)     /* a shared singleton: never freed */
 #define VALUE_FLAG_DATE (1u << 1)       /* DATETIME: the `~tYYYY-MM-DD` form */
 #define VALUE_FLAG_BIG_INTEGER (1u << 2) /* DECIMAL: a JSON integer beyond int64, written back bare */
+/* A scalar stored inside the allocation of the dict that holds it (see
+ * sluice_value_new_dict_with_keys_borrowed ()): it has no reference count of its own; a
+ * reference to it is a reference to that dict, whose pointer sits right before the node. */
+#define VALUE_FLAG_EMBEDDED (1u << 3)
+
+static inline SluiceValue *
+sluice_value_embedded_parent (const SluiceValue *value)
+{
+  return ((SluiceValue *const *) value)[-1];
+}
 
 /* Dicts above this size get a sorted index for lookups; below it a linear scan is faster. */
 #define SLUICE_DICT_INDEX_THRESHOLD 16

@@ -35,16 +35,24 @@ SluiceValue *
 sluice_value_ref (SluiceValue *value)
 {
   g_return_val_if_fail (value != NULL, NULL);
-  if (!(value->flags & VALUE_FLAG_STATIC))
+  if (G_LIKELY (!(value->flags & (VALUE_FLAG_STATIC | VALUE_FLAG_EMBEDDED))))
     g_atomic_int_inc (&value->ref_count);
+  else if (value->flags & VALUE_FLAG_EMBEDDED)
+    sluice_value_ref (sluice_value_embedded_parent (value));
   return value;
 }
 
 void
 sluice_value_unref (SluiceValue *value)
 {
-  if (value == NULL || (value->flags & VALUE_FLAG_STATIC))
+  if (value == NULL)
     return;
+  if (G_UNLIKELY (value->flags & (VALUE_FLAG_STATIC | VALUE_FLAG_EMBEDDED)))
+    {
+      if (value->flags & VALUE_FLAG_EMBEDDED)
+        sluice_value_unref (sluice_value_embedded_parent (value));
+      return;
+    }
   /* Holding the only reference, no other thread can touch the count: skip the atomic
    * read-modify-write, which dominates freeing a parsed entity. */
   if (g_atomic_int_get (&value->ref_count) != 1 && !g_atomic_int_dec_and_test (&value->ref_count))
@@ -57,7 +65,13 @@ sluice_value_unref (SluiceValue *value)
       break;
     case SLUICE_VALUE_DICT:
       for (size_t i = 0; i < value->u.dict.len; i++)
-        sluice_value_unref (value->u.dict.entries[i].value);
+        {
+          SluiceValue *item = value->u.dict.entries[i].value;
+
+          /* Its own embedded values go with its memory. */
+          if (!(item->flags & VALUE_FLAG_EMBEDDED) || sluice_value_embedded_parent (item) != value)
+            sluice_value_unref (item);
+        }
       break;
     default:
       break;
@@ -156,6 +170,13 @@ sluice_value_new_text_unchecked (SluiceValueKind kind, const char *str, size_t l
 gboolean
 sluice_utf8_validate (const char *str, size_t len)
 {
+  size_t ascii = 0;
+
+  /* Most text is ASCII without NULs: skip it before the general walk. */
+  while (ascii < len && (unsigned char) str[ascii] - 1u < 0x7fu)
+    ascii++;
+  str += ascii;
+  len -= ascii;
   while (len > 0)
     {
       const char *nul = memchr (str, '\0', len);
@@ -660,22 +681,21 @@ sluice_value_dict_get_size (const SluiceValue *dict)
   return dict->u.dict.len;
 }
 
-SluiceValue *
-sluice_value_dict_lookup (const SluiceValue *dict, const char *key)
+/* The position of @key in @dict, or -1. */
+static inline gssize
+dict_find (const SluiceValue *dict, const char *key, size_t key_len)
 {
-  const SluiceDictEntry *entries;
-  size_t key_len;
+  const SluiceDictEntry *entries = dict->u.dict.entries;
 
-  g_return_val_if_fail (dict != NULL && dict->kind == SLUICE_VALUE_DICT, NULL);
-  g_return_val_if_fail (key != NULL, NULL);
-  entries = dict->u.dict.entries;
-  key_len = strlen (key);
   if (dict->u.dict.sorted == NULL)
     {
+      /* Comparing the first byte before calling memcmp () settles most mismatches of keys of
+       * equal length ("name", "mail", "city") inline. */
       for (size_t i = 0; i < dict->u.dict.len; i++)
-        if (entries[i].key_len == key_len && memcmp (entries[i].key, key, key_len) == 0)
-          return entries[i].value;
-      return NULL;
+        if (entries[i].key_len == key_len && (key_len == 0 || entries[i].key[0] == key[0])
+            && memcmp (entries[i].key, key, key_len) == 0)
+          return (gssize) i;
+      return -1;
     }
   else
     {
@@ -684,18 +704,56 @@ sluice_value_dict_lookup (const SluiceValue *dict, const char *key)
       while (lo < hi)
         {
           size_t mid = lo + (hi - lo) / 2;
-          const SluiceDictEntry *e = &entries[dict->u.dict.sorted[mid]];
-          int c = sluice_value_key_compare (e->key, e->key_len, key, key_len);
+          uint32_t pos = dict->u.dict.sorted[mid];
+          int c = sluice_value_key_compare (entries[pos].key, entries[pos].key_len, key, key_len);
 
           if (c == 0)
-            return e->value;
+            return (gssize) pos;
           if (c < 0)
             lo = mid + 1;
           else
             hi = mid;
         }
-      return NULL;
+      return -1;
     }
+}
+
+SluiceValue *
+sluice_value_dict_lookup (const SluiceValue *dict, const char *key)
+{
+  gssize pos;
+
+  g_return_val_if_fail (dict != NULL && dict->kind == SLUICE_VALUE_DICT, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+  pos = dict_find (dict, key, strlen (key));
+  return pos < 0 ? NULL : dict->u.dict.entries[pos].value;
+}
+
+SluiceValue *
+sluice_value_dict_lookup_hinted (const SluiceValue *dict, const char *key, gssize key_len,
+                                 size_t *hint)
+{
+  const SluiceDictEntry *e;
+  size_t len, guess;
+  gssize pos;
+
+  g_return_val_if_fail (dict != NULL && dict->kind == SLUICE_VALUE_DICT, NULL);
+  g_return_val_if_fail (key != NULL && hint != NULL, NULL);
+  len = key_len < 0 ? strlen (key) : (size_t) key_len;
+  /* Relaxed atomics: the hint is shared by every thread that runs the same lookup, and any value
+   * it holds is safe to try. */
+  guess = __atomic_load_n (hint, __ATOMIC_RELAXED);
+  if (guess < dict->u.dict.len)
+    {
+      e = &dict->u.dict.entries[guess];
+      if (e->key_len == len && memcmp (e->key, key, len) == 0)
+        return e->value;
+    }
+  pos = dict_find (dict, key, len);
+  if (pos < 0)
+    return NULL;
+  __atomic_store_n (hint, (size_t) pos, __ATOMIC_RELAXED);
+  return dict->u.dict.entries[pos].value;
 }
 
 const char *
@@ -1067,63 +1125,164 @@ sluice_list_builder_free (SluiceListBuilder *builder)
   g_free (builder);
 }
 
+/* Dict builders keep their keys in one growing buffer rather than one allocation each, and start
+ * with room for a typical entity inline, so that building a small dict costs one allocation for
+ * the builder and one for the dict. */
+#define BUILDER_INLINE_ENTRIES 8
+#define BUILDER_INLINE_KEY_BYTES 128
+
+typedef struct
+{
+  uint32_t key_offset; /* into the builder's key buffer */
+  uint32_t key_len;
+  SluiceValue *value;  /* owned */
+} BuilderEntry;
+
 struct _SluiceDictBuilder
 {
-  GPtrArray *keys;   /* owned strings */
-  GPtrArray *values; /* owned references */
-  GHashTable *index; /* key -> position + 1, built once the dict grows past the threshold */
+  BuilderEntry *entries;
+  size_t n;
+  size_t cap;
+  char *keys; /* NUL-terminated keys back to back; removed keys leave a gap */
+  size_t keys_len;
+  size_t keys_cap;
+  GHashTable *index; /* owned key copy -> position + 1, once the dict grows past the threshold */
+  BuilderEntry inline_entries[BUILDER_INLINE_ENTRIES];
+  char inline_keys[BUILDER_INLINE_KEY_BYTES];
 };
+
+SluiceDictBuilder *
+sluice_dict_builder_new_sized (size_t n)
+{
+  SluiceDictBuilder *builder = g_new (SluiceDictBuilder, 1);
+
+  builder->n = 0;
+  builder->keys_len = 0;
+  builder->index = NULL;
+  if (n <= BUILDER_INLINE_ENTRIES)
+    {
+      builder->entries = builder->inline_entries;
+      builder->cap = BUILDER_INLINE_ENTRIES;
+      builder->keys = builder->inline_keys;
+      builder->keys_cap = BUILDER_INLINE_KEY_BYTES;
+    }
+  else
+    {
+      builder->entries = g_new (BuilderEntry, n);
+      builder->cap = n;
+      builder->keys_cap = MAX (n * 16, BUILDER_INLINE_KEY_BYTES);
+      builder->keys = g_malloc (builder->keys_cap);
+    }
+  return builder;
+}
 
 SluiceDictBuilder *
 sluice_dict_builder_new (void)
 {
-  SluiceDictBuilder *builder = g_new0 (SluiceDictBuilder, 1);
+  return sluice_dict_builder_new_sized (0);
+}
 
-  builder->keys = g_ptr_array_new_with_free_func (g_free);
-  builder->values = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_value_unref);
-  return builder;
+/* The length of @key when it is valid UTF-8, or -1.  Keys are nearly always ASCII, which needs
+ * no more than the scan for the terminating NUL. */
+static gssize
+key_length (const char *key)
+{
+  size_t i = 0;
+
+  while ((unsigned char) key[i] - 1u < 0x7fu)
+    i++;
+  if (key[i] == '\0')
+    return (gssize) i;
+  i += strlen (key + i);
+  return g_utf8_validate_len (key, i, NULL) ? (gssize) i : -1;
+}
+
+static inline const char *
+builder_key (const SluiceDictBuilder *builder, size_t pos)
+{
+  return builder->keys + builder->entries[pos].key_offset;
+}
+
+static void
+builder_index (SluiceDictBuilder *builder)
+{
+  builder->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (size_t i = 0; i < builder->n; i++)
+    g_hash_table_insert (builder->index, g_strdup (builder_key (builder, i)), GSIZE_TO_POINTER (i + 1));
 }
 
 static gssize
-builder_find (SluiceDictBuilder *builder, const char *key)
+builder_find (SluiceDictBuilder *builder, const char *key, size_t key_len)
 {
-  if (builder->index == NULL && builder->keys->len > SLUICE_DICT_INDEX_THRESHOLD)
-    {
-      builder->index = g_hash_table_new (g_str_hash, g_str_equal);
-      for (guint i = 0; i < builder->keys->len; i++)
-        g_hash_table_insert (builder->index, builder->keys->pdata[i], GUINT_TO_POINTER (i + 1));
-    }
+  if (builder->index == NULL && builder->n > SLUICE_DICT_INDEX_THRESHOLD)
+    builder_index (builder);
   if (builder->index != NULL)
-    return (gssize) GPOINTER_TO_UINT (g_hash_table_lookup (builder->index, key)) - 1;
-  for (guint i = 0; i < builder->keys->len; i++)
-    if (strcmp (builder->keys->pdata[i], key) == 0)
-      return i;
+    return (gssize) GPOINTER_TO_SIZE (g_hash_table_lookup (builder->index, key)) - 1;
+  for (size_t i = 0; i < builder->n; i++)
+    {
+      const BuilderEntry *e = &builder->entries[i];
+
+      if (e->key_len == key_len && memcmp (builder->keys + e->key_offset, key, key_len) == 0)
+        return (gssize) i;
+    }
   return -1;
+}
+
+static void
+builder_grow (void **buf, size_t *cap, size_t need, size_t elem, const void *inline_buf,
+              size_t used)
+{
+  size_t new_cap = *cap;
+  void *p;
+
+  while (new_cap < need)
+    new_cap *= 2;
+  if (*buf == inline_buf)
+    {
+      p = g_malloc (new_cap * elem);
+      memcpy (p, *buf, used * elem);
+    }
+  else
+    p = g_realloc (*buf, new_cap * elem);
+  *buf = p;
+  *cap = new_cap;
 }
 
 void
 sluice_dict_builder_take (SluiceDictBuilder *builder, const char *key, SluiceValue *value)
 {
-  gssize pos;
+  gssize key_len, pos;
+  BuilderEntry *e;
 
   g_return_if_fail (builder != NULL && key != NULL && value != NULL);
-  if (!g_utf8_validate (key, -1, NULL))
+  key_len = key_length (key);
+  if (key_len < 0)
     {
       sluice_value_unref (value);
       g_return_if_fail (g_utf8_validate (key, -1, NULL));
-    }
-  pos = builder_find (builder, key);
-  if (pos >= 0)
-    {
-      sluice_value_unref (builder->values->pdata[pos]);
-      builder->values->pdata[pos] = value;
       return;
     }
-  g_ptr_array_add (builder->keys, g_strdup (key));
-  g_ptr_array_add (builder->values, value);
+  pos = builder_find (builder, key, (size_t) key_len);
+  if (pos >= 0)
+    {
+      sluice_value_unref (builder->entries[pos].value);
+      builder->entries[pos].value = value;
+      return;
+    }
+  if (builder->n == builder->cap)
+    builder_grow ((void **) &builder->entries, &builder->cap, builder->n + 1, sizeof (BuilderEntry),
+                  builder->inline_entries, builder->n);
+  if (builder->keys_len + (size_t) key_len + 1 > builder->keys_cap)
+    builder_grow ((void **) &builder->keys, &builder->keys_cap, builder->keys_len + (size_t) key_len + 1,
+                  1, builder->inline_keys, builder->keys_len);
+  e = &builder->entries[builder->n++];
+  e->key_offset = (uint32_t) builder->keys_len;
+  e->key_len = (uint32_t) key_len;
+  e->value = value;
+  memcpy (builder->keys + builder->keys_len, key, (size_t) key_len + 1);
+  builder->keys_len += (size_t) key_len + 1;
   if (builder->index != NULL)
-    g_hash_table_insert (builder->index, builder->keys->pdata[builder->keys->len - 1],
-                         GUINT_TO_POINTER (builder->keys->len));
+    g_hash_table_insert (builder->index, g_strdup (key), GSIZE_TO_POINTER (builder->n));
 }
 
 void
@@ -1139,31 +1298,73 @@ sluice_dict_builder_remove (SluiceDictBuilder *builder, const char *key)
   gssize pos;
 
   g_return_if_fail (builder != NULL && key != NULL);
-  pos = builder_find (builder, key);
+  pos = builder_find (builder, key, strlen (key));
   if (pos < 0)
     return;
-  /* Positions shift; the index is rebuilt on the next lookup. */
+  /* Positions shift; the index is rebuilt on the next lookup.  The key's bytes stay behind as a
+   * gap in the key buffer. */
   g_clear_pointer (&builder->index, g_hash_table_unref);
-  g_ptr_array_remove_index (builder->keys, (guint) pos);
-  g_ptr_array_remove_index (builder->values, (guint) pos);
+  sluice_value_unref (builder->entries[pos].value);
+  memmove (&builder->entries[pos], &builder->entries[pos + 1],
+           (builder->n - (size_t) pos - 1) * sizeof (BuilderEntry));
+  builder->n--;
+}
+
+/* A dict node with room for @n entries and @key_bytes of key text; returns where the key text
+ * goes.  The caller fills the entries, then calls dict_finish (). */
+static SluiceValue *
+dict_alloc (size_t n, size_t key_bytes, char **ret_key_data)
+{
+  gboolean indexed = n > SLUICE_DICT_INDEX_THRESHOLD;
+  size_t extra = n * sizeof (SluiceDictEntry) + (indexed ? n * sizeof (uint32_t) : 0) + key_bytes;
+  SluiceValue *value = value_alloc (SLUICE_VALUE_DICT, extra);
+  SluiceDictEntry *entries = (SluiceDictEntry *) value_tail (value);
+
+  value->u.dict.entries = entries;
+  value->u.dict.len = n;
+  value->u.dict.sorted = indexed ? (uint32_t *) (entries + n) : NULL;
+  *ret_key_data = (char *) (entries + n) + (indexed ? n * sizeof (uint32_t) : 0);
+  return value;
+}
+
+static void
+builder_release (SluiceDictBuilder *builder)
+{
+  g_clear_pointer (&builder->index, g_hash_table_unref);
+  if (builder->entries != builder->inline_entries)
+    g_free (builder->entries);
+  if (builder->keys != builder->inline_keys)
+    g_free (builder->keys);
+  g_free (builder);
 }
 
 SluiceValue *
 sluice_dict_builder_end (SluiceDictBuilder *builder)
 {
-  g_autofree uint32_t *lens = NULL;
   SluiceValue *value;
-  guint n;
+  SluiceDictEntry *entries;
+  size_t key_bytes = 0;
+  char *key_data;
 
   g_return_val_if_fail (builder != NULL, NULL);
-  n = builder->keys->len;
-  lens = g_new (uint32_t, n ? n : 1);
-  for (guint i = 0; i < n; i++)
-    lens[i] = (uint32_t) strlen (builder->keys->pdata[i]);
-  value = sluice_value_new_dict_take ((const char *const *) builder->keys->pdata, lens,
-                                      (SluiceValue **) builder->values->pdata, n);
-  g_ptr_array_set_free_func (builder->values, NULL);
-  sluice_dict_builder_free (builder);
+  /* The builder already made the keys distinct: no need to check them again. */
+  for (size_t i = 0; i < builder->n; i++)
+    key_bytes += builder->entries[i].key_len + 1;
+  value = dict_alloc (builder->n, key_bytes, &key_data);
+  entries = value->u.dict.entries;
+  for (size_t i = 0; i < builder->n; i++)
+    {
+      const BuilderEntry *b = &builder->entries[i];
+
+      memcpy (key_data, builder->keys + b->key_offset, b->key_len + 1);
+      entries[i].key = key_data;
+      entries[i].key_len = b->key_len;
+      entries[i].value = b->value;
+      key_data += b->key_len + 1;
+    }
+  if (value->u.dict.sorted != NULL)
+    sort_positions (entries, value->u.dict.sorted, builder->n);
+  builder_release (builder);
   return value;
 }
 
@@ -1172,8 +1373,262 @@ sluice_dict_builder_free (SluiceDictBuilder *builder)
 {
   if (builder == NULL)
     return;
-  g_clear_pointer (&builder->index, g_hash_table_unref);
-  g_ptr_array_unref (builder->keys);
-  g_ptr_array_unref (builder->values);
-  g_free (builder);
+  for (size_t i = 0; i < builder->n; i++)
+    sluice_value_unref (builder->entries[i].value);
+  builder_release (builder);
+}
+
+/* Key sets. */
+
+struct _SluiceDictKeys
+{
+  size_t n;
+  size_t key_bytes;
+  SluiceDictEntry *entries; /* keys point into @key_data; values unused */
+  uint32_t *sorted;         /* as in a dict of this size; NULL below the threshold */
+  char *key_data;
+};
+
+SluiceDictKeys *
+sluice_dict_keys_new (const char *const *keys, size_t n, GError **error)
+{
+  g_autofree uint32_t *lens = g_new (uint32_t, n ? n : 1);
+  SluiceDictKeys *set;
+  size_t key_bytes = 0;
+  gboolean indexed = n > SLUICE_DICT_INDEX_THRESHOLD;
+  char *key_data;
+
+  g_return_val_if_fail (keys != NULL || n == 0, NULL);
+  for (size_t i = 0; i < n; i++)
+    {
+      gssize len;
+
+      g_return_val_if_fail (keys[i] != NULL, NULL);
+      len = key_length (keys[i]);
+      if (len < 0)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                       "dict key %zu is not valid UTF-8: expected UTF-8 text", i);
+          return NULL;
+        }
+      lens[i] = (uint32_t) len;
+      key_bytes += (size_t) len + 1;
+    }
+  set = g_malloc (sizeof *set + n * sizeof (SluiceDictEntry) + (indexed ? n * sizeof (uint32_t) : 0)
+                  + key_bytes);
+  set->n = n;
+  set->key_bytes = key_bytes;
+  set->entries = (SluiceDictEntry *) (set + 1);
+  set->sorted = indexed ? (uint32_t *) (set->entries + n) : NULL;
+  set->key_data = key_data = (char *) (set->entries + n) + (indexed ? n * sizeof (uint32_t) : 0);
+  for (size_t i = 0; i < n; i++)
+    {
+      memcpy (key_data, keys[i], lens[i] + 1);
+      set->entries[i].key = key_data;
+      set->entries[i].key_len = lens[i];
+      set->entries[i].value = NULL;
+      key_data += lens[i] + 1;
+    }
+  {
+    uint32_t scratch[32];
+    uint32_t *order = n <= G_N_ELEMENTS (scratch) ? scratch : g_new (uint32_t, n);
+    const char *repeated = NULL;
+
+    sort_positions (set->entries, order, n);
+    for (size_t i = 1; i < n && repeated == NULL; i++)
+      {
+        const SluiceDictEntry *a = &set->entries[order[i - 1]], *b = &set->entries[order[i]];
+
+        if (a->key_len == b->key_len && memcmp (a->key, b->key, a->key_len) == 0)
+          repeated = a->key;
+      }
+    if (repeated != NULL)
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                   "dict key \"%s\" appears more than once: expected distinct keys", repeated);
+    else if (indexed)
+      memcpy (set->sorted, order, n * sizeof (uint32_t));
+    if (order != scratch)
+      g_free (order);
+    if (repeated != NULL)
+      {
+        g_free (set);
+        return NULL;
+      }
+  }
+  return set;
+}
+
+void
+sluice_dict_keys_free (SluiceDictKeys *keys)
+{
+  g_free (keys);
+}
+
+size_t
+sluice_dict_keys_get_size (const SluiceDictKeys *keys)
+{
+  g_return_val_if_fail (keys != NULL, 0);
+  return keys->n;
+}
+
+const char *
+sluice_dict_keys_get_key (const SluiceDictKeys *keys, size_t index)
+{
+  g_return_val_if_fail (keys != NULL && index < keys->n, NULL);
+  return keys->entries[index].key;
+}
+
+SluiceValue *
+sluice_value_new_dict_with_keys (const SluiceDictKeys *keys, SluiceValue *const *values)
+{
+  SluiceValue *value;
+  SluiceDictEntry *entries;
+  char *key_data;
+  ptrdiff_t shift;
+  size_t n;
+
+  g_return_val_if_fail (keys != NULL && (values != NULL || keys->n == 0), NULL);
+  n = keys->n;
+  value = dict_alloc (n, keys->key_bytes, &key_data);
+  entries = value->u.dict.entries;
+  /* One copy of all the key text; each entry's key moves by the same distance. */
+  memcpy (key_data, keys->key_data, keys->key_bytes);
+  shift = key_data - keys->key_data;
+  for (size_t i = 0; i < n; i++)
+    {
+      entries[i].key = keys->entries[i].key + shift;
+      entries[i].key_len = keys->entries[i].key_len;
+      entries[i].value = values[i];
+    }
+  if (keys->sorted != NULL)
+    memcpy (value->u.dict.sorted, keys->sorted, n * sizeof (uint32_t));
+  return value;
+}
+
+/* Scalars up to this many bytes of payload are copied into a dict built from borrowed values. */
+#define EMBED_MAX_BYTES 64
+
+/* The bytes @value takes when embedded (its parent pointer and node included), or 0 when it is
+ * not worth embedding: a container, a decimal, a long text, or a value that costs nothing to
+ * reference anyway. */
+static size_t
+embedded_size (const SluiceValue *value)
+{
+  size_t size = sizeof (SluiceValue *) + sizeof (SluiceValue);
+
+  if (value->flags & (VALUE_FLAG_STATIC | VALUE_FLAG_EMBEDDED))
+    return 0;
+  switch (value->kind)
+    {
+    case SLUICE_VALUE_INTEGER:
+    case SLUICE_VALUE_FLOAT:
+    case SLUICE_VALUE_DATETIME:
+      return size;
+    case SLUICE_VALUE_STRING:
+    case SLUICE_VALUE_NI:
+    case SLUICE_VALUE_URI:
+    case SLUICE_VALUE_UUID:
+    case SLUICE_VALUE_BYTES:
+      if (value->u.str.len > EMBED_MAX_BYTES)
+        return 0;
+      return size + ((value->u.str.len + 1 + 7) & ~(size_t) 7);
+    default:
+      return 0;
+    }
+}
+
+SluiceValue *
+sluice_value_new_dict_with_keys_borrowed (const SluiceDictKeys *keys, SluiceValue *const *values)
+{
+  size_t embed[SLUICE_DICT_INDEX_THRESHOLD * 4];
+  size_t n, embed_bytes = 0, key_bytes;
+  SluiceValue *value;
+  SluiceDictEntry *entries;
+  char *key_data, *tail;
+  ptrdiff_t shift;
+
+  g_return_val_if_fail (keys != NULL && (values != NULL || keys->n == 0), NULL);
+  n = keys->n;
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t size;
+
+      g_return_val_if_fail (values[i] != NULL, NULL);
+      size = i < G_N_ELEMENTS (embed) ? embedded_size (values[i]) : 0;
+      if (i < G_N_ELEMENTS (embed))
+        embed[i] = size;
+      embed_bytes += size;
+    }
+  /* Embedded nodes start on an 8-byte boundary after the key text. */
+  key_bytes = (keys->key_bytes + 7) & ~(size_t) 7;
+  value = dict_alloc (n, key_bytes + embed_bytes, &key_data);
+  entries = value->u.dict.entries;
+  memcpy (key_data, keys->key_data, keys->key_bytes);
+  shift = key_data - keys->key_data;
+  tail = key_data + key_bytes;
+  for (size_t i = 0; i < n; i++)
+    {
+      SluiceValue *item = values[i];
+
+      entries[i].key = keys->entries[i].key + shift;
+      entries[i].key_len = keys->entries[i].key_len;
+      if (i < G_N_ELEMENTS (embed) && embed[i] > 0)
+        {
+          SluiceValue *copy = (SluiceValue *) (tail + sizeof (SluiceValue *));
+
+          ((SluiceValue **) tail)[0] = value;
+          *copy = *item;
+          copy->ref_count = 0;
+          copy->flags |= VALUE_FLAG_EMBEDDED;
+          if (item->kind != SLUICE_VALUE_INTEGER && item->kind != SLUICE_VALUE_FLOAT
+              && item->kind != SLUICE_VALUE_DATETIME)
+            {
+              char *data = (char *) (copy + 1);
+
+              memcpy (data, item->u.str.data, item->u.str.len + 1);
+              copy->u.str.data = data;
+            }
+          entries[i].value = copy;
+          tail += embed[i];
+        }
+      else
+        entries[i].value = sluice_value_ref (item);
+    }
+  if (keys->sorted != NULL)
+    memcpy (value->u.dict.sorted, keys->sorted, n * sizeof (uint32_t));
+  return value;
+}
+
+/* Interned strings. */
+
+#define INTERN_BUDGET (1024 * 1024)
+
+static GMutex intern_lock;
+static GHashTable *interned; /* (const char *, len) as a GBytes -> SluiceValue; never freed */
+static size_t interned_bytes;
+
+SluiceValue *
+sluice_value_intern_string (const char *str, gssize len)
+{
+  size_t n;
+  g_autoptr (GBytes) probe = NULL;
+  SluiceValue *value;
+
+  g_return_val_if_fail (str != NULL || len == 0, NULL);
+  n = len < 0 ? strlen (str) : (size_t) len;
+  g_return_val_if_fail (sluice_utf8_validate (str, n), NULL);
+  probe = g_bytes_new_static (str, n);
+  g_mutex_lock (&intern_lock);
+  if (interned == NULL)
+    interned = g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref, NULL);
+  value = g_hash_table_lookup (interned, probe);
+  if (value == NULL && interned_bytes + n <= INTERN_BUDGET)
+    {
+      value = sluice_value_new_text_unchecked (SLUICE_VALUE_STRING, str, n);
+      value->flags |= VALUE_FLAG_STATIC;
+      interned_bytes += n;
+      g_hash_table_insert (interned, g_bytes_new_static (value->u.str.data, n), value);
+    }
+  g_mutex_unlock (&intern_lock);
+  return value != NULL ? value : sluice_value_new_text_unchecked (SLUICE_VALUE_STRING, str, n);
 }

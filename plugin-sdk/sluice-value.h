@@ -89,6 +89,13 @@ SLUICE_SDK_API SluiceValue *sluice_value_list_get (const SluiceValue *list, size
 SLUICE_SDK_API size_t sluice_value_dict_get_size (const SluiceValue *dict);
 /* Borrowed; NULL when the key is absent. */
 SLUICE_SDK_API SluiceValue *sluice_value_dict_lookup (const SluiceValue *dict, const char *key);
+/* Like sluice_value_dict_lookup (), for one key looked up in many dicts that tend to have the
+ * same layout (the entities of one source): *@hint remembers where the key was last found, so
+ * that a dict with the same layout answers after a single comparison.  @key_len: bytes of @key
+ * (-1: NUL-terminated).  @hint: starts at 0; it may be shared between threads (a stale hint only
+ * costs the ordinary search). */
+SLUICE_SDK_API SluiceValue *sluice_value_dict_lookup_hinted (const SluiceValue *dict, const char *key,
+                                                             gssize key_len, size_t *hint);
 /* Position-based iteration in insertion order. */
 SLUICE_SDK_API const char *sluice_value_dict_get_key (const SluiceValue *dict, size_t index);
 SLUICE_SDK_API SluiceValue *sluice_value_dict_get_value (const SluiceValue *dict, size_t index);
@@ -121,6 +128,42 @@ SLUICE_SDK_API void sluice_dict_builder_add (SluiceDictBuilder *builder, const c
 SLUICE_SDK_API void sluice_dict_builder_remove (SluiceDictBuilder *builder, const char *key);
 SLUICE_SDK_API SluiceValue *sluice_dict_builder_end (SluiceDictBuilder *builder);
 SLUICE_SDK_API void sluice_dict_builder_free (SluiceDictBuilder *builder);
+/* A builder with room for @n keys, so that building a dict of known size
+ * reallocates nothing. */
+SLUICE_SDK_API SluiceDictBuilder *sluice_dict_builder_new_sized (size_t n);
+
+/* A fixed sequence of distinct keys, validated once, for building many dicts that have the same
+ * keys in the same order (a transform's output, a codec's rows).  Immutable: one SluiceDictKeys may
+ * be used from several threads at once.  The dicts built copy the keys, so they do not depend on
+ * it. */
+typedef struct _SluiceDictKeys SluiceDictKeys;
+
+/* @keys: @n NUL-terminated UTF-8 strings (copied).  NULL with SLUICE_ERROR_INVALID_DATA when a
+ * key repeats or is not UTF-8. */
+SLUICE_SDK_API SluiceDictKeys *sluice_dict_keys_new (const char *const *keys, size_t n,
+                                                     GError **error);
+SLUICE_SDK_API void sluice_dict_keys_free (SluiceDictKeys *keys);
+SLUICE_SDK_API size_t sluice_dict_keys_get_size (const SluiceDictKeys *keys);
+/* Borrowed. */
+SLUICE_SDK_API const char *sluice_dict_keys_get_key (const SluiceDictKeys *keys, size_t index);
+/* A dict of @keys with @values (one per key, in the same order; the references are taken):
+ * equal to what a builder makes from the same pairs, in one allocation and without re-checking
+ * the keys. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_dict_with_keys (const SluiceDictKeys *keys,
+                                                             SluiceValue *const *values);
+/* The same with @values borrowed: the dict holds its own references, except that small scalars
+ * (numbers, datetimes, texts up to 64 bytes) are copied into the dict's own allocation instead,
+ * so that copying properties from one entity to another costs no atomic reference counting.
+ * Such a copy is an ordinary value to every reader; a reference to it keeps the dict alive. */
+SLUICE_SDK_API SluiceValue *sluice_value_new_dict_with_keys_borrowed (const SluiceDictKeys *keys,
+                                                                      SluiceValue *const *values);
+
+/* The process-wide shared copy of a string: a value that is never freed, so that taking and
+ * dropping references to it costs nothing (no atomic operation).  For a bounded set of strings
+ * that live as long as the process, such as the literals of a configuration: each distinct
+ * string stays in memory until exit.  Past an internal budget (1 MiB of interned text) this
+ * returns an ordinary new string instead.  @str: UTF-8 of @len bytes (-1: NUL-terminated). */
+SLUICE_SDK_API SluiceValue *sluice_value_intern_string (const char *str, gssize len);
 
 /* JSON text with transit encoding ("~t…", "~:…", …) for one value.  For the streaming parser of
  * whole arrays of entities see sluice-json.h. */
@@ -130,5 +173,6 @@ SLUICE_SDK_API char *sluice_value_to_json (const SluiceValue *value);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceValue, sluice_value_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceListBuilder, sluice_list_builder_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDictBuilder, sluice_dict_builder_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDictKeys, sluice_dict_keys_free)
 
 SLUICE_END_DECLS

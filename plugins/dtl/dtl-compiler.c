@@ -1,6 +1,7 @@
 /* dtl-compiler.c — JSON values to DTL node trees, with load-time diagnostics (see
  * dtl-compiler.h). */
 #include "dtl-compiler.h"
+#include "dtl-plan.h"
 
 #include <string.h>
 
@@ -307,7 +308,17 @@ sluice_dtl_compile_expr (DtlCompiler *compiler, SluiceValue *expr, const char *p
       G_GNUC_FALLTHROUGH;
     default:
       node = node_new (pointer);
-      node->constant = sluice_value_ref (expr);
+      /* A literal string becomes the shared immortal copy, so that putting it into every target
+       * (["add", "type", "customer"]) costs no reference counting. */
+      if (sluice_value_get_kind (expr) == SLUICE_VALUE_STRING)
+        {
+          size_t len;
+
+          text = sluice_value_get_string (expr, &len);
+          node->constant = sluice_value_intern_string (text, (gssize) len);
+        }
+      else
+        node->constant = sluice_value_ref (expr);
       node->eval = sluice_dtl_eval_constant;
       return node;
     case SLUICE_VALUE_LIST:
@@ -446,6 +457,8 @@ rule_free (gpointer data)
   for (guint i = 0; i < rule->n_steps; i++)
     sluice_dtl_node_free (rule->steps[i]);
   g_free (rule->steps);
+  sluice_dtl_shape_cache_clear (&rule->shapes);
+  sluice_dtl_plan_free (rule->plan);
   g_free (rule->name);
   g_free (rule);
 }
@@ -530,6 +543,7 @@ sluice_dtl_program_compile (SluiceValue *rules, const DtlSettings *settings, GEr
             }
           rule->n_steps++;
         }
+      rule->plan = sluice_dtl_plan_new (program, rule);
     }
   return program;
 }

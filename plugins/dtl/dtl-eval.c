@@ -1,12 +1,18 @@
 /* dtl-eval.c — running compiled DTL: rules, contexts, variables and the shared evaluation
  * conventions (see dtl-eval.h). */
 #include "dtl-eval.h"
+#include "dtl-plan.h"
 
 #include <math.h>
 #include <string.h>
 
 /* `apply` may recurse through rules; this bounds the nesting. */
 #define MAX_DEPTH 64
+
+/* Targets start in this many entries on the stack: a run allocates no entry array unless its
+ * target grows past it.  (Not a per-thread cache: its destructor would live in this module, which
+ * the host may unload before its worker threads exit.) */
+#define TARGET_STACK_ENTRIES 16
 
 G_DEFINE_QUARK (sluice-dtl-error-quark, sluice_dtl_error)
 
@@ -60,7 +66,7 @@ scope_as_value (DtlScope *scope, gboolean with_parent)
 SluiceValue *
 sluice_dtl_eval_path (DtlEval *ev, const DtlNode *node)
 {
-  const DtlPath *path = node->path;
+  DtlPath *path = node->path;
   DtlScope *scope = ev->scope;
   DtlVar var = path->var;
   guint i = 0;
@@ -128,7 +134,37 @@ sluice_dtl_eval_path (DtlEval *ev, const DtlNode *node)
       start = ev->current;
       break;
     }
+  i = sluice_dtl_path_walk_dicts (path, i, start, &start);
+  if (i == path->n_steps)
+    return sluice_value_ref (start);
   return sluice_dtl_path_walk (start, path->steps + i, path->n_steps - i, FALSE);
+}
+
+SluiceValue *
+sluice_dtl_eval_borrowed (DtlEval *ev, const DtlNode *node, SluiceValue **owned)
+{
+  *owned = NULL;
+  if (node->eval == sluice_dtl_eval_constant)
+    return node->constant;
+  /* Values reached from `_S`, `_B` or `_` outlive the evaluation of any expression: the source
+   * for the whole run, the others for the call that bound them.  The walk mirrors
+   * sluice_dtl_path_walk ()'s single-value case and leaves fan-out over lists to it. */
+  if (node->eval == sluice_dtl_eval_path && ev->error == NULL
+      && (node->path->var == DTL_VAR_S || node->path->var == DTL_VAR_B
+          || node->path->var == DTL_VAR_CURRENT))
+    {
+      DtlPath *path = node->path;
+      SluiceValue *v = path->var == DTL_VAR_S ? ev->scope->source
+                       : path->var == DTL_VAR_B ? ev->bound : ev->current;
+      guint i = sluice_dtl_path_walk_dicts (path, 0, v, &v);
+
+      if (i == path->n_steps)
+        return v;
+      *owned = sluice_dtl_path_walk (v, path->steps + i, path->n_steps - i, FALSE);
+      return *owned;
+    }
+  *owned = dtl_eval (ev, node);
+  return *owned;
 }
 
 SluiceValue *
@@ -257,6 +293,7 @@ sluice_dtl_run_steps (DtlEval *ev, DtlNode *const *steps, guint n_steps)
 SluiceValue *
 sluice_dtl_apply_rule (DtlEval *ev, const DtlRule *rule, SluiceValue *source)
 {
+  DtlTargetEntry storage[TARGET_STACK_ENTRIES];
   DtlTarget target;
   DtlScope scope = { source, &target, ev->scope };
   DtlScope *saved = ev->scope;
@@ -273,18 +310,25 @@ sluice_dtl_apply_rule (DtlEval *ev, const DtlRule *rule, SluiceValue *source)
                        MAX_DEPTH);
       return NULL;
     }
-  sluice_dtl_target_init (&target);
+  sluice_dtl_target_init_with_storage (&target, storage, TARGET_STACK_ENTRIES);
   ev->scope = &scope;
   ev->current = NULL;
   ev->depth++;
-  status = sluice_dtl_run_steps (ev, rule->steps, rule->n_steps);
+  if (rule->plan != NULL)
+    {
+      result = sluice_dtl_plan_run (ev, rule->plan);
+      status = result != NULL ? DTL_STATUS_CONTINUE : DTL_STATUS_ERROR;
+    }
+  else
+    {
+      status = sluice_dtl_run_steps (ev, rule->steps, rule->n_steps);
+      if (status == DTL_STATUS_CONTINUE)
+        result = sluice_dtl_target_steal_value (&target, (DtlShapeCache *) &rule->shapes);
+    }
   ev->depth--;
   ev->scope = saved;
   ev->current = saved_current;
-  if (status == DTL_STATUS_CONTINUE)
-    result = sluice_value_ref (sluice_dtl_target_get_value (&target));
-  sluice_dtl_target_clear (&target);
-  g_free (target.entries);
+  sluice_dtl_target_free_storage (&target);
   return result;
 }
 
@@ -296,53 +340,47 @@ sluice_dtl_result_clear (DtlResult *result)
   result->status = DTL_STATUS_CONTINUE;
 }
 
-/* The root target's storage is kept per thread between runs, so that a run allocates no entry
- * array. */
-static void
-free_target (gpointer data)
-{
-  DtlTarget *target = data;
-
-  sluice_dtl_target_clear (target);
-  g_free (target->entries);
-  g_free (target);
-}
-
-static GPrivate root_target_key = G_PRIVATE_INIT (free_target);
-
 gboolean
 sluice_dtl_program_run (const DtlProgram *program, SluiceValue *source, SluiceValue *target_before,
                         DtlResult *result, GError **error)
 {
-  DtlTarget *target = g_private_get (&root_target_key);
+  DtlTargetEntry storage[TARGET_STACK_ENTRIES];
+  DtlTarget root_target;
+  DtlTarget *target = &root_target;
   DtlScope scope;
   DtlEval ev = { program, &scope, &scope, NULL, NULL, NULL, NULL, 0 };
   int status;
 
-  if (G_UNLIKELY (target == NULL))
-    {
-      target = g_new0 (DtlTarget, 1);
-      g_private_set (&root_target_key, target);
-    }
+  sluice_dtl_target_init_with_storage (target, storage, TARGET_STACK_ENTRIES);
   scope.source = source;
   scope.target = target;
   scope.parent = NULL;
   memset (result, 0, sizeof *result);
+  if (program->default_rule->plan != NULL && target_before == NULL)
+    {
+      result->target = sluice_dtl_plan_run (&ev, program->default_rule->plan);
+      if (result->target == NULL)
+        {
+          g_propagate_error (error, ev.error);
+          return FALSE;
+        }
+      result->status = DTL_STATUS_CONTINUE;
+      return TRUE;
+    }
   if (target_before != NULL)
     sluice_dtl_target_set_all (target, target_before);
   status = sluice_dtl_run_steps (&ev, program->default_rule->steps, program->default_rule->n_steps);
   if (ev.error != NULL)
     {
       g_propagate_error (error, ev.error);
-      sluice_dtl_target_clear (target);
+      sluice_dtl_target_free_storage (target);
       g_clear_pointer (&ev.created, g_ptr_array_unref);
       return FALSE;
     }
   result->status = status;
   if (status != DTL_STATUS_DISCARD)
-    result->target = sluice_dtl_target_steal_value (target);
-  else
-    sluice_dtl_target_clear (target);
+    result->target = sluice_dtl_target_steal_value (target, &program->default_rule->shapes);
+  sluice_dtl_target_free_storage (target);
   result->created = ev.created;
   return TRUE;
 }

@@ -16,12 +16,15 @@ G_BEGIN_DECLS
 typedef struct _DtlRule DtlRule;
 typedef struct _DtlProgram DtlProgram;
 typedef struct _DtlScope DtlScope;
+typedef struct _DtlPlan DtlPlan;
 
 struct _DtlRule
 {
   char *name;
   DtlNode **steps;
   guint n_steps;
+  DtlShapeCache shapes; /* the key sets of its targets (filled while running) */
+  DtlPlan *plan;        /* the fixed-layout form of a mapping rule (dtl-plan.h), or NULL */
 };
 
 /* Pipe settings that change how DTL behaves (digest §1.6). */
@@ -149,6 +152,12 @@ dtl_first (SluiceValue *v)
 
 /* Truthiness: false, null and [] are false. */
 gboolean sluice_dtl_truthy (const SluiceValue *v);
+
+/* Evaluates @node without taking a reference when its value already exists somewhere (a
+ * constant, or a property reached through single dicts): returns the value, borrowed, and sets
+ * *@owned to the reference the caller must drop (NULL when there is none).  Saves the atomic
+ * reference count operations of dtl_eval () for arguments that are only read. */
+SluiceValue *sluice_dtl_eval_borrowed (DtlEval *ev, const DtlNode *node, SluiceValue **owned);
 
 /* Evaluates @node with `_` bound to @current (borrowed). */
 SluiceValue *sluice_dtl_eval_with (DtlEval *ev, const DtlNode *node, SluiceValue *current);

@@ -177,8 +177,14 @@ change_case (SluiceValue *item, gboolean up)
   if (!ascii)
     return new_string_take (up ? g_utf8_strup (s, len) : g_utf8_strdown (s, len));
   buf = len < sizeof stack ? stack : g_malloc (len + 1);
-  for (size_t i = 0; i < len; i++)
-    buf[i] = up ? g_ascii_toupper (s[i]) : g_ascii_tolower (s[i]);
+  /* Inline rather than g_ascii_toupper (): a library call per character would cost more than
+   * the rest of `upper`. */
+  if (up)
+    for (size_t i = 0; i < len; i++)
+      buf[i] = s[i] >= 'a' && s[i] <= 'z' ? (char) (s[i] - 'a' + 'A') : s[i];
+  else
+    for (size_t i = 0; i < len; i++)
+      buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char) (s[i] - 'A' + 'a') : s[i];
   r = sluice_value_new_string (buf, len);
   if (buf != stack)
     g_free (buf);
@@ -200,7 +206,8 @@ lower_one (DtlEval *ev, const DtlNode *node, SluiceValue *item, gpointer data)
 static SluiceValue *
 fn_upper (DtlEval *ev, const DtlNode *node)
 {
-  g_autoptr (SluiceValue) values = dtl_eval (ev, node->args[0]);
+  g_autoptr (SluiceValue) owned = NULL;
+  SluiceValue *values = sluice_dtl_eval_borrowed (ev, node->args[0], &owned);
 
   return sluice_dtl_map (ev, node, values, upper_one, NULL);
 }
@@ -208,7 +215,8 @@ fn_upper (DtlEval *ev, const DtlNode *node)
 static SluiceValue *
 fn_lower (DtlEval *ev, const DtlNode *node)
 {
-  g_autoptr (SluiceValue) values = dtl_eval (ev, node->args[0]);
+  g_autoptr (SluiceValue) owned = NULL;
+  SluiceValue *values = sluice_dtl_eval_borrowed (ev, node->args[0], &owned);
 
   return sluice_dtl_map (ev, node, values, lower_one, NULL);
 }

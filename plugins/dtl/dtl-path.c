@@ -89,6 +89,10 @@ sluice_dtl_path_parse (const char *text, GError **error)
   path->n_steps = steps->len;
   g_ptr_array_add (steps, NULL);
   path->steps = (char **) g_ptr_array_steal (steps, NULL);
+  path->step_lens = g_new (size_t, path->n_steps + 1);
+  path->hints = g_new0 (size_t, path->n_steps + 1);
+  for (guint i = 0; i < path->n_steps; i++)
+    path->step_lens[i] = strlen (path->steps[i]);
   return path;
 }
 
@@ -98,7 +102,43 @@ sluice_dtl_path_free (DtlPath *path)
   if (path == NULL)
     return;
   g_strfreev (path->steps);
+  g_free (path->step_lens);
+  g_free (path->hints);
   g_free (path);
+}
+
+guint
+sluice_dtl_path_walk_dicts (DtlPath *path, guint first, SluiceValue *start, SluiceValue **ret_value)
+{
+  SluiceValue *value = start;
+  guint i;
+
+  if (value == NULL)
+    {
+      *ret_value = sluice_value_new_null ();
+      return path->n_steps;
+    }
+  for (i = first; i < path->n_steps; i++)
+    {
+      SluiceValueKind kind = sluice_value_get_kind (value);
+
+      if (kind == SLUICE_VALUE_LIST)
+        break;
+      if (kind != SLUICE_VALUE_DICT)
+        {
+          *ret_value = sluice_value_new_null ();
+          return path->n_steps;
+        }
+      value = sluice_value_dict_lookup_hinted (value, path->steps[i], (gssize) path->step_lens[i],
+                                               &path->hints[i]);
+      if (value == NULL)
+        {
+          *ret_value = sluice_value_new_null ();
+          return path->n_steps;
+        }
+    }
+  *ret_value = value;
+  return i;
 }
 
 /* Appends what one step finds in @value: a list found is spliced in. */

@@ -23,7 +23,9 @@ struct _DtlPath
 {
   DtlVar var;
   guint n_steps;
-  char **steps; /* NULL-terminated */
+  char **steps;      /* NULL-terminated */
+  size_t *step_lens; /* strlen of each step */
+  size_t *hints;     /* per step: where the key was last found (sluice_value_dict_lookup_hinted) */
 };
 
 typedef struct _DtlPath DtlPath;
@@ -38,6 +40,14 @@ void sluice_dtl_path_free (DtlPath *path);
  * when it is a single value.  Returns a new reference. */
 SluiceValue *sluice_dtl_path_walk (SluiceValue *start, char *const *steps, guint n_steps,
                                    gboolean multi);
+
+/* Walks @path from step @first through single dicts without taking references, using the
+ * path's lookup hints.  Sets *@ret_value (borrowed: null when a step finds nothing or meets a
+ * scalar) and returns the index of the first step not taken: @path->n_steps when the walk is
+ * complete, less when *@ret_value is a list that sluice_dtl_path_walk () must fan out over.
+ * @start: NULL means null. */
+guint sluice_dtl_path_walk_dicts (DtlPath *path, guint first, SluiceValue *start,
+                                  SluiceValue **ret_value);
 
 /* Namespace-aware walk (the `path` function with namespaced identifiers on): an unqualified step
  * matches that identifier in every namespace; ":x" means x in @property_ns; "::x" means exactly x. */

@@ -63,7 +63,7 @@ exec_add (DtlEval *ev, const DtlNode *node)
     {
       value = dtl_eval (ev, node->args[1]);
       if (G_LIKELY (!ev->program->namespaced))
-        sluice_dtl_target_set_static (target_of (ev), node->data, value);
+        sluice_dtl_target_set_compiled (target_of (ev), node->data, value);
       else
         set_property (ev, node->data, value);
     }
@@ -262,7 +262,7 @@ exec_copy (DtlEval *ev, const DtlNode *node)
       SluiceValue *v = sluice_value_dict_lookup (source, node->data);
 
       if (v != NULL)
-        sluice_dtl_target_set_static (target_of (ev), node->data, sluice_value_ref (v));
+        sluice_dtl_target_set_compiled (target_of (ev), node->data, sluice_value_ref (v));
       return DTL_STATUS_CONTINUE;
     }
   include = dtl_eval (ev, node->args[0]);

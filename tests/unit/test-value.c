@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "sluice-error.h"
+#include "sluice-hash.h"
 #include "sluice-json.h"
 
 static SluiceValue *
@@ -327,6 +328,204 @@ test_values_shared_between_threads (void **state)
   assert_int_equal (sluice_value_list_get_length (sluice_value_dict_lookup (shared, "a")), 3);
 }
 
+/* A sized builder behaves like any builder: replacing, removing, growing past its size, and
+ * keys that are not ASCII. */
+static void
+test_dict_builder_sized (void **state)
+{
+  SluiceDictBuilder *builder = sluice_dict_builder_new_sized (2);
+  g_autoptr (SluiceValue) dict = NULL;
+  g_autoptr (SluiceValue) expected = parse ("{\"b\": 2, \"k0\": 0, \"k1\": 1, \"k2\": 2, \"k3\": 3, "
+                                            "\"k4\": 4, \"k5\": 5, \"k6\": 6, \"k7\": 7, \"k8\": 8, "
+                                            "\"k9\": 9, \"k10\": 10, \"k11\": 11, \"k12\": 12, "
+                                            "\"k13\": 13, \"k14\": 14, \"k15\": 15, \"k16\": 16, "
+                                            "\"k17\": 17, \"k18\": 18, \"k19\": 19, \"bl\u00e5\": true}");
+
+  sluice_dict_builder_take (builder, "a", sluice_value_new_integer (1));
+  sluice_dict_builder_take (builder, "b", sluice_value_new_integer (1));
+  sluice_dict_builder_take (builder, "b", sluice_value_new_integer (2));
+  sluice_dict_builder_remove (builder, "a");
+  for (int i = 0; i < 20; i++)
+    {
+      char key[8];
+
+      g_snprintf (key, sizeof key, "k%d", i);
+      sluice_dict_builder_take (builder, key, sluice_value_new_integer (i));
+    }
+  sluice_dict_builder_take (builder, "bl\u00e5", sluice_value_new_boolean (TRUE));
+  /* Past the lookup-index threshold, replacing must still find the key. */
+  sluice_dict_builder_take (builder, "k3", sluice_value_new_integer (3));
+  dict = sluice_dict_builder_end (builder);
+  assert_int_equal (sluice_value_dict_get_size (dict), 22);
+  assert_string_equal (sluice_value_dict_get_key (dict, 0), "b");
+  assert_string_equal (sluice_value_dict_get_key (dict, 21), "bl\u00e5");
+  assert_true (sluice_value_equal (dict, expected));
+  assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (dict, "k17")), 17);
+}
+
+static void
+test_dict_keys (void **state)
+{
+  const char *names[] = { "_id", "type", "name" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceDictKeys) keys = sluice_dict_keys_new (names, 3, &error);
+  SluiceValue *values[3];
+  g_autoptr (SluiceValue) dict = NULL;
+  g_autoptr (SluiceValue) expected = parse ("{\"_id\": \"p-1\", \"type\": \"customer\", \"name\": [1, 2]}");
+  g_autoptr (SluiceValue) list = parse ("[1, 2]");
+
+  assert_null (error);
+  assert_int_equal (sluice_dict_keys_get_size (keys), 3);
+  assert_string_equal (sluice_dict_keys_get_key (keys, 1), "type");
+  values[0] = sluice_value_new_string ("p-1", -1);
+  values[1] = sluice_value_intern_string ("customer", -1);
+  values[2] = sluice_value_ref (list);
+  dict = sluice_value_new_dict_with_keys (keys, values);
+  assert_true (sluice_value_equal (dict, expected));
+  assert_string_equal (sluice_value_dict_get_key (dict, 2), "name");
+  assert_ptr_equal (sluice_value_dict_lookup (dict, "name"), list);
+}
+
+static void
+test_dict_keys_errors (void **state)
+{
+  const char *repeated[] = { "a", "b", "a" };
+  const char *bad[] = { "ok", "\xff" };
+  GError *error = NULL;
+
+  assert_null (sluice_dict_keys_new (repeated, 3, &error));
+  assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA));
+  assert_string_equal (error->message, "dict key \"a\" appears more than once: expected distinct keys");
+  g_clear_error (&error);
+  assert_null (sluice_dict_keys_new (bad, 2, &error));
+  assert_string_equal (error->message, "dict key 1 is not valid UTF-8: expected UTF-8 text");
+  g_clear_error (&error);
+}
+
+/* Over the index threshold, a dict of prepared keys finds keys like any other dict. */
+static void
+test_dict_keys_large (void **state)
+{
+  const char *names[20];
+  char buf[20][8];
+  SluiceValue *values[20];
+  g_autoptr (SluiceDictKeys) keys = NULL;
+  g_autoptr (SluiceValue) dict = NULL;
+
+  for (int i = 0; i < 20; i++)
+    {
+      g_snprintf (buf[i], sizeof buf[i], "k%02d", 19 - i);
+      names[i] = buf[i];
+      values[i] = sluice_value_new_integer (19 - i);
+    }
+  keys = sluice_dict_keys_new (names, 20, NULL);
+  dict = sluice_value_new_dict_with_keys (keys, values);
+  for (int i = 0; i < 20; i++)
+    {
+      char key[8];
+
+      g_snprintf (key, sizeof key, "k%02d", i);
+      assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (dict, key)), i);
+    }
+  assert_null (sluice_value_dict_lookup (dict, "k20"));
+}
+
+/* The borrowed form copies small scalars into the dict: readers cannot tell, the content hash is
+ * that of the same dict built by a builder, and a copied value outlives the dict while someone
+ * holds it. */
+static void
+test_dict_keys_borrowed (void **state)
+{
+  const char *names[] = { "_id", "n", "f", "t", "big", "list", "flag" };
+  g_autoptr (SluiceDictKeys) keys = sluice_dict_keys_new (names, G_N_ELEMENTS (names), NULL);
+  g_autoptr (SluiceValue) source = parse ("{\"id\": \"p-1\", \"n\": 123456, \"f\": 2.5, "
+                                          "\"t\": \"~t2024-01-02T03:04:05Z\", \"list\": [1]}");
+  g_autofree char *long_text = g_strnfill (100, 'x');
+  g_autoptr (SluiceValue) big = sluice_value_new_string (long_text, -1);
+  SluiceValue *values[7];
+  SluiceValue *dict, *id;
+  g_autoptr (SluiceValue) expected = NULL;
+  SluiceDictBuilder *builder = sluice_dict_builder_new ();
+  uint8_t h1[SLUICE_HASH_SIZE], h2[SLUICE_HASH_SIZE];
+
+  values[0] = sluice_value_dict_lookup (source, "id");
+  values[1] = sluice_value_dict_lookup (source, "n");
+  values[2] = sluice_value_dict_lookup (source, "f");
+  values[3] = sluice_value_dict_lookup (source, "t");
+  values[4] = big;
+  values[5] = sluice_value_dict_lookup (source, "list");
+  values[6] = sluice_value_new_boolean (TRUE);
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    sluice_dict_builder_add (builder, names[i], values[i]);
+  expected = sluice_dict_builder_end (builder);
+
+  dict = sluice_value_new_dict_with_keys_borrowed (keys, values);
+  assert_true (sluice_value_equal (dict, expected));
+  assert_int_equal (sluice_value_compare (dict, expected), 0);
+  sluice_hash_value (dict, h1);
+  sluice_hash_value (expected, h2);
+  assert_memory_equal (h1, h2, SLUICE_HASH_SIZE);
+  {
+    g_autofree char *json = sluice_value_to_json (dict);
+
+    assert_string_equal (json, "{\"_id\":\"p-1\",\"n\":123456,\"f\":2.5,\"t\":\"~t2024-01-02T03:04:05Z\","
+                               "\"big\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"list\":[1],\"flag\":true}");
+  }
+  /* Containers are shared, not copied. */
+  assert_ptr_equal (sluice_value_dict_lookup (dict, "list"), values[5]);
+  assert_ptr_equal (sluice_value_dict_lookup (dict, "big"), big);
+
+  id = sluice_value_ref (sluice_value_dict_lookup (dict, "_id"));
+  sluice_value_unref (dict);
+  assert_string_equal (sluice_value_get_string (id, NULL), "p-1");
+  assert_true (sluice_value_equal (id, values[0]));
+  sluice_value_unref (id);
+}
+
+static void
+test_intern_string (void **state)
+{
+  SluiceValue *a = sluice_value_intern_string ("customer", -1);
+  SluiceValue *b = sluice_value_intern_string ("customerX", 8);
+  g_autoptr (SluiceValue) plain = sluice_value_new_string ("customer", -1);
+  size_t len;
+
+  assert_ptr_equal (a, b);
+  assert_true (sluice_value_equal (a, plain));
+  assert_string_equal (sluice_value_get_string (a, &len), "customer");
+  assert_int_equal (len, 8);
+  /* References to it are free and never release it. */
+  for (int i = 0; i < 3; i++)
+    sluice_value_unref (sluice_value_ref (a));
+  sluice_value_unref (a);
+  sluice_value_unref (b);
+  assert_string_equal (sluice_value_get_string (a, NULL), "customer");
+}
+
+static void
+test_dict_lookup_hinted (void **state)
+{
+  g_autoptr (SluiceValue) a = parse ("{\"x\": 1, \"name\": \"A\", \"y\": 2}");
+  g_autoptr (SluiceValue) b = parse ("{\"name\": \"B\", \"x\": 1}");
+  g_autoptr (SluiceValue) c = parse ("{\"x\": 1}");
+  size_t hint = 0;
+
+  assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup_hinted (a, "name", -1, &hint), NULL), "A");
+  assert_int_equal (hint, 1);
+  assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup_hinted (a, "name", 4, &hint), NULL), "A");
+  /* A different layout: found anyway, and the hint follows. */
+  assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup_hinted (b, "name", 4, &hint), NULL), "B");
+  assert_int_equal (hint, 0);
+  assert_null (sluice_value_dict_lookup_hinted (c, "name", 4, &hint));
+  /* A hint beyond the dict is harmless. */
+  hint = 99;
+  assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup_hinted (c, "x", -1, &hint)), 1);
+  /* Same length, different key at the hinted position. */
+  hint = 0;
+  assert_null (sluice_value_dict_lookup_hinted (c, "y", -1, &hint));
+}
+
 int
 main (void)
 {
@@ -339,6 +538,13 @@ main (void)
     cmocka_unit_test (test_mixed_type_ordering),
     cmocka_unit_test (test_numbers_compare_by_value),
     cmocka_unit_test (test_values_shared_between_threads),
+    cmocka_unit_test (test_dict_builder_sized),
+    cmocka_unit_test (test_dict_keys),
+    cmocka_unit_test (test_dict_keys_errors),
+    cmocka_unit_test (test_dict_keys_large),
+    cmocka_unit_test (test_dict_keys_borrowed),
+    cmocka_unit_test (test_intern_string),
+    cmocka_unit_test (test_dict_lookup_hinted),
   };
 
   return cmocka_run_group_tests_name ("value", tests, NULL, NULL);
