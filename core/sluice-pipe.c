@@ -41,6 +41,9 @@ struct _SluicePipe
   SluiceContinuation continuation;
   char **inputs;
   char **outputs;
+  char **source_inputs;          /* the datasets the source alone reads */
+  gboolean fail_if_source_empty; /* /source/if_source_empty is "fail" */
+  gboolean require_populated_input;
 
   SluicePipeStatus status;
   gboolean running;
@@ -436,6 +439,19 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
   if (!build_element (pipe, json_object_get_member (object, "source"), SLUICE_ELEMENT_KIND_SOURCE,
                       "/source", &pipe->source, ret_pointer, error))
     return FALSE;
+  pipe->source_inputs = g_strdupv (pipe->inputs);
+  {
+    /* Generic source options the engine itself honours, whichever the source type. */
+    JsonObject *source = get_object_member (object, "source");
+    const char *if_empty = source != NULL ? json_object_get_string_member_with_default (
+                                              source, "if_source_empty", NULL)
+                                          : NULL;
+
+    pipe->fail_if_source_empty = g_strcmp0 (if_empty, "fail") == 0;
+    pipe->require_populated_input
+      = source != NULL
+        && json_object_get_boolean_member_with_default (source, "require_populated_input", FALSE);
+  }
 
   transform = json_object_get_member (object, "transform");
   if (transform != NULL && JSON_NODE_HOLDS_ARRAY (transform))
@@ -746,6 +762,11 @@ run_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancell
     .continuation = pipe->continuation,
     .store = sluice_engine_get_store (pipe->engine),
     .host = pipe->host,
+    .sink_accepts_filtered
+    = (pipe->sink.descriptor->flags & SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED) != 0,
+    .fail_if_source_empty = pipe->fail_if_source_empty,
+    .require_populated_input = pipe->require_populated_input,
+    .source_datasets = (const char *const *) pipe->source_inputs,
   };
   SluiceRunStats *stats
     = sluice_run_execute (&plan, data->run_type, cancellable, &run_observer, data);
@@ -895,6 +916,7 @@ sluice_pipe_finalize (GObject *object)
   g_clear_pointer (&pipe->component, sluice_value_unref);
   g_strfreev (pipe->inputs);
   g_strfreev (pipe->outputs);
+  g_strfreev (pipe->source_inputs);
   g_clear_pointer (&pipe->last_stats, sluice_run_stats_free);
   g_free (pipe->id);
   G_OBJECT_CLASS (sluice_pipe_parent_class)->finalize (object);

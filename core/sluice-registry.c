@@ -37,7 +37,9 @@
 /* A descriptor with more elements than this has lost its NULL terminator. */
 #define MAX_ELEMENTS 256
 
-#define KNOWN_ELEMENT_FLAGS (SLUICE_ELEMENT_FLAG_BLOCKING | SLUICE_ELEMENT_FLAG_SIDE_EFFECTS)
+#define KNOWN_ELEMENT_FLAGS                                                                        \
+  (SLUICE_ELEMENT_FLAG_BLOCKING | SLUICE_ELEMENT_FLAG_SIDE_EFFECTS                                 \
+   | SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED)
 
 typedef union
 {
@@ -636,7 +638,14 @@ load_file (SluiceRegistry *self, const char *path, gboolean installed, GError **
                    symbol, ident);
     }
 
-  return add_descriptor (self, get_descriptor (), path, name, module, error);
+  if (!add_descriptor (self, get_descriptor (), path, name, module, error))
+    return FALSE;
+  /* A loaded plugin stays mapped until the process exits.  Threads that the plugin or a library it
+   * uses started (a resolver thread, a worker finishing a callback, thread-local destructors) may
+   * still run its code after the registry is gone, and jumping into an unmapped module crashes.
+   * deinit () still runs when the registry is finalized. */
+  g_module_make_resident (module);
+  return TRUE;
 }
 
 gboolean

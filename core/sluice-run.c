@@ -8,6 +8,16 @@
  *  - max: the largest `_updated` seen, written only when the run succeeds;
  *  - none: no offset; every run is full.
  * The counters of the pipe state are written with every batch.
+ *
+ * A full run records when it started in the pipe state (full_run_started) and clears it when it
+ * succeeds.  A run that finds it set with a chronological checkpoint continues that full run from
+ * the checkpoint instead of running incrementally, flagged SLUICE_RUN_FLAG_RESUMED, so that the
+ * sink knows the run is full (it may mark its dataset populated) but that it did not see what the
+ * earlier attempt read (a dataset sink then deletion-tracks nothing: docs/engine.md, "Deletion
+ * tracking").
+ *
+ * Entities marked `_filtered: true` reach only sinks that declare
+ * SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED; the run drops them for the others (digest §5.2).
  */
 #include "sluice-execution-log.h"
 #include "sluice-run.h"
@@ -25,6 +35,7 @@ typedef struct
   gboolean state_loaded;      /* FALSE: nothing may be written back */
   gboolean source_open;
   gboolean sink_begun;
+  gboolean resumed;          /* a full run continued from an earlier attempt's checkpoint */
 } Run;
 
 static const SluiceSourceCallbacks *
@@ -133,6 +144,38 @@ commit_flags (Run *run)
   return run->plan->durable ? SLUICE_STORE_COMMIT_DURABLE : 0;
 }
 
+static gboolean
+is_filtered (SluiceEntity *entity)
+{
+  SluiceValue *filtered = sluice_value_dict_lookup (sluice_entity_get_body (entity), "_filtered");
+
+  return filtered != NULL && sluice_value_get_kind (filtered) == SLUICE_VALUE_BOOLEAN
+         && sluice_value_get_boolean (filtered);
+}
+
+/* The entities of @batch that are not marked `_filtered`: @batch itself when none is. */
+static SluiceBatch *
+drop_filtered (SluiceBatch *batch)
+{
+  SluiceBatch *kept = NULL;
+  size_t length = sluice_batch_get_length (batch);
+
+  for (size_t i = 0; i < length; i++)
+    {
+      SluiceEntity *entity = sluice_batch_get (batch, i);
+
+      if (kept == NULL && is_filtered (entity))
+        {
+          kept = sluice_batch_new ();
+          for (size_t j = 0; j < i; j++)
+            sluice_batch_add (kept, sluice_batch_get (batch, j));
+        }
+      else if (kept != NULL && !is_filtered (entity))
+        sluice_batch_add (kept, entity);
+    }
+  return kept != NULL ? kept : batch;
+}
+
 /* One batch: transforms, sink, commit.  @batch holds what the source read. */
 static gboolean
 process_batch (Run *run, SluiceBatch *batch, GError **error)
@@ -148,6 +191,14 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
   output = transform (run, batch, number, error);
   if (output == NULL)
     return FALSE;
+  if (!plan->sink_accepts_filtered)
+    {
+      SluiceBatch *kept = drop_filtered (output);
+
+      if (kept != output && output != batch)
+        sluice_batch_free (output);
+      output = kept;
+    }
 
   sluice_host_datasets_begin_batch (plan->host);
   flow = sink_cb (plan)->write (plan->sink.instance, output, &local_error);
@@ -232,7 +283,20 @@ read_all (Run *run, GError **error)
       if (sluice_batch_get_length (batch) > 0 && !process_batch (run, batch, error))
         return FALSE;
       if (flow == SLUICE_FLOW_EOS)
-        return TRUE;
+        {
+          /* A resumed full run read entities before its checkpoint, so its source was not
+           * empty. */
+          if (plan->fail_if_source_empty && run->stats->run_type == SLUICE_RUN_TYPE_FULL
+              && !run->resumed && run->stats->entities_read == 0)
+            {
+              g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                           "%s (type '%s') produced no entities in a full run, and "
+                           "if_source_empty is \"fail\": the run fails and deletes nothing",
+                           plan->source.pointer, plan->source.type_name);
+              return FALSE;
+            }
+          return TRUE;
+        }
     }
 }
 
@@ -256,9 +320,58 @@ load_state (Run *run, GError **error)
 static SluiceRunType
 resolve_run_type (Run *run, SluiceRunType requested)
 {
-  if (run->plan->continuation == SLUICE_CONTINUATION_NONE || run->state.since == NULL)
+  if (run->plan->continuation == SLUICE_CONTINUATION_NONE || run->state.since == NULL
+      || requested == SLUICE_RUN_TYPE_FULL)
     return SLUICE_RUN_TYPE_FULL;
-  return requested == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_TYPE_FULL : SLUICE_RUN_TYPE_INCREMENTAL;
+  /* Only a chronological offset is a checkpoint of the unfinished full run; any other stored
+   * offset predates it. */
+  if (run->state.full_run_started != 0
+      && run->plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
+    {
+      run->resumed = TRUE;
+      return SLUICE_RUN_TYPE_FULL;
+    }
+  return SLUICE_RUN_TYPE_INCREMENTAL;
+}
+
+/* require_populated_input (digest §2.2): the run refuses to start while an input dataset of the
+ * source is not populated. */
+static gboolean
+check_inputs_populated (Run *run, gboolean *ret_all_populated, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  gboolean all = TRUE;
+
+  for (guint i = 0; plan->source_datasets != NULL && plan->source_datasets[i] != NULL; i++)
+    {
+      const char *dataset = plan->source_datasets[i];
+      g_autoptr (SluiceDatasetInfo) info = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      info = sluice_store_backend_get_dataset_info (plan->store, dataset, &local_error);
+      if (info == NULL
+          && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
+        {
+          g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                       "reading the state of input dataset '%s' failed: %s", dataset,
+                       local_error->message);
+          return FALSE;
+        }
+      if (info != NULL && info->populated)
+        continue;
+      all = FALSE;
+      if (plan->require_populated_input)
+        {
+          g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                       "%s (type '%s'): input dataset '%s' %s, and require_populated_input is "
+                       "true: the pipe does not run until it is populated",
+                       plan->source.pointer, plan->source.type_name, dataset,
+                       info == NULL ? "does not exist yet" : "is not populated yet");
+          return FALSE;
+        }
+    }
+  *ret_all_populated = all;
+  return TRUE;
 }
 
 static gboolean
@@ -267,7 +380,8 @@ start (Run *run, SluiceRunType requested, GError **error)
   const SluiceRunPlan *plan = run->plan;
   SluiceRunStats *stats = run->stats;
   g_autoptr (GError) local_error = NULL;
-  uint32_t flags;
+  uint32_t flags, sink_flags;
+  gboolean source_populated = TRUE;
 
   if (!load_state (run, error))
     return FALSE;
@@ -275,7 +389,9 @@ start (Run *run, SluiceRunType requested, GError **error)
   stats->since_after = g_strdup (run->state.since);
   run->committed_since = g_strdup (run->state.since);
   stats->run_type = resolve_run_type (run, requested);
-  if (stats->run_type == SLUICE_RUN_TYPE_INCREMENTAL)
+  if (!check_inputs_populated (run, &source_populated, error))
+    return FALSE;
+  if (stats->run_type == SLUICE_RUN_TYPE_INCREMENTAL || run->resumed)
     {
       run->since = sluice_value_from_json (run->state.since, -1, &local_error);
       if (run->since == NULL)
@@ -291,6 +407,7 @@ start (Run *run, SluiceRunType requested, GError **error)
       /* A full run starts from nothing; its own offsets replace the stored one as it goes. */
       set_state_since (run, NULL);
       g_clear_pointer (&run->committed_since, g_free);
+      run->state.full_run_started = stats->started;
     }
   run->state.runs++;
   run->state.last_run_started = stats->started;
@@ -305,6 +422,9 @@ start (Run *run, SluiceRunType requested, GError **error)
     }
 
   flags = stats->run_type == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_FLAG_FULL : 0;
+  if (run->resumed)
+    flags |= SLUICE_RUN_FLAG_RESUMED;
+  sink_flags = flags | (source_populated ? SLUICE_RUN_FLAG_SOURCE_POPULATED : 0);
   if (source_cb (plan)->open != NULL
       && !source_cb (plan)->open (plan->source.instance, flags, run->since, &local_error))
     {
@@ -313,7 +433,7 @@ start (Run *run, SluiceRunType requested, GError **error)
     }
   run->source_open = TRUE;
   if (sink_cb (plan)->begin != NULL
-      && !sink_cb (plan)->begin (plan->sink.instance, flags, &local_error))
+      && !sink_cb (plan)->begin (plan->sink.instance, sink_flags, &local_error))
     {
       element_error (error, &plan->sink, 0, "could not start writing", local_error);
       return FALSE;
@@ -353,6 +473,8 @@ finish (Run *run, gboolean success, GError **error)
       sluice_host_datasets_begin_batch (plan->host);
     }
 
+  if (ok)
+    run->state.full_run_started = 0;
   if (ok && plan->continuation != SLUICE_CONTINUATION_NONE)
     set_state_since (run, dup_since_json (run));
   else if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)

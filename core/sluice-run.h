@@ -40,6 +40,15 @@ typedef struct
   SluiceContinuation continuation;
   SluiceStoreBackend *store;
   SluiceHostDatasets *host;
+  /* The sink handles `_filtered` entities itself (SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED); otherwise
+   * the run drops them before the sink. */
+  gboolean sink_accepts_filtered;
+  /* The source's if_source_empty is "fail": a full run that reads nothing fails. */
+  gboolean fail_if_source_empty;
+  /* The source's require_populated_input: the run refuses to start while one of
+   * @source_datasets is not populated. */
+  gboolean require_populated_input;
+  const char *const *source_datasets; /* the datasets the source reads; NULL-terminated */
 } SluiceRunPlan;
 
 typedef struct

@@ -38,6 +38,9 @@ SLUICE_SDK_API const char *sluice_element_kind_get_name (SluiceElementKind kind)
 #define SLUICE_ELEMENT_FLAG_BLOCKING (1u << 0)
 /* The element has side effects outside sluice (a transform that POSTs): preview refuses it. */
 #define SLUICE_ELEMENT_FLAG_SIDE_EFFECTS (1u << 1)
+/* Appended.  The sink handles entities marked `_filtered: true` itself (digest §5.2); the host
+ * drops them before any other sink sees them. */
+#define SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED (1u << 2)
 
 /* Continuation characteristics of a source (digest §4.2), returned by get_capabilities. */
 #define SLUICE_SOURCE_SUPPORTS_SINCE (1u << 0)
@@ -46,6 +49,12 @@ SLUICE_SDK_API const char *sluice_element_kind_get_name (SluiceElementKind kind)
 
 /* Run flags passed to open/begin. */
 #define SLUICE_RUN_FLAG_FULL (1u << 0) /* a full run (no stored offset, or a rescan) */
+/* Appended.  With FULL: the run continues a full run that an earlier process left unfinished,
+ * from its last checkpoint; what the earlier attempt saw is not known to this one. */
+#define SLUICE_RUN_FLAG_RESUMED (1u << 1)
+/* Appended.  Given to the sink: every input dataset of the source was populated when the run
+ * started (always set for sources that read no dataset), digest §2.2. */
+#define SLUICE_RUN_FLAG_SOURCE_POPULATED (1u << 2)
 
 typedef struct _SluiceSourceCallbacks SluiceSourceCallbacks;
 typedef struct _SluiceSinkCallbacks SluiceSinkCallbacks;

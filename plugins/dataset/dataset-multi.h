@@ -9,6 +9,8 @@
 
 #include <sluice-plugin-sdk.h>
 
+static const char *const dataset_multi_if_source_empty_choices[] = { "accept", "fail", NULL };
+
 #define DATASET_MULTI_COMMON_OPTIONS                                                              \
   { .key = "datasets", .types = SLUICE_OPTION_ARRAY,                                             \
     .flags = SLUICE_OPTION_FLAG_REQUIRED | SLUICE_OPTION_FLAG_DATASET,                            \
@@ -17,6 +19,11 @@
     .description = "Read every stored version, not only the latest of each `_id`." },            \
   { .key = "supports_signalling", .types = SLUICE_OPTION_BOOLEAN,                                \
     .description = "Run the pipe as soon as one of the datasets changes." },                     \
+  { .key = "require_populated_input", .types = SLUICE_OPTION_BOOLEAN, .default_json = "false",  \
+    .description = "Refuse to run while one of the datasets is not populated." },                \
+  { .key = "if_source_empty", .types = SLUICE_OPTION_STRING, .default_json = "\"accept\"",       \
+    .choices = dataset_multi_if_source_empty_choices,                                            \
+    .description = "`fail` makes a full run that reads nothing fail, so nothing is deleted." },   \
   { .key = "comment", .types = SLUICE_OPTION_STRING | SLUICE_OPTION_ARRAY,                       \
     .description = "Free text for the reader of the configuration; ignored." }
 

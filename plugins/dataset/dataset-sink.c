@@ -1,19 +1,60 @@
 /* dataset-sink.c — the `dataset` sink (digest §9.1): appends each batch to a dataset with change
  * tracking.  The host appends inside the batch's transaction and commits it together with the
- * pipe offset, so the sink itself needs no bookkeeping.  A successful full run marks the dataset
- * populated (digest §2.2). */
+ * pipe offset, so the sink itself needs no bookkeeping for crash safety.
+ *
+ * It also does what only a dataset sink can (digest §5):
+ *  - `_filtered: true` entities become deletes of their `_id` when it is live, and are dropped
+ *    otherwise, in every run type (the element declares SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED);
+ *  - at the end of a successful full run, every live entity the run did not write gets a deleted
+ *    version that keeps its content (deletion tracking).  The ids the run wrote are held in a set
+ *    in memory, whose size is bounded by the number of ids of one run (docs/decisions/0005).
+ *    The end callback runs inside the transaction that commits the run's final pipe state, so
+ *    the deletes are committed with it or not at all;
+ *  - the populated flag, as set_initial_offset says (digest §2.2). */
+#include <signal.h>
+#include <string.h>
+
 #include "dataset-elements.h"
+
+#define DELETE_BATCH 1000
+
+typedef enum
+{
+  INITIAL_IF_SOURCE_POPULATED,
+  INITIAL_NEVER,
+  INITIAL_ALWAYS,
+  INITIAL_INITIALLY,
+  INITIAL_ONLOAD,
+} InitialOffset;
+
+static const char *const initial_offset_choices[]
+  = { "if-source-populated", "never", "always", "initially", "onload", NULL };
 
 typedef struct
 {
   SluiceElementContext *context; /* borrowed */
   const char *dataset;           /* borrowed from the options or the context */
-  gboolean full;
+  InitialOffset initial_offset;
+  gboolean deletion_tracking;
+  gboolean mark_deletion_tracked;
+  uint32_t run_flags;
+  GHashTable *seen; /* the ids this full run wrote; NULL when the run deletion-tracks nothing */
 } DatasetSink;
 
 static const SluiceOptionSpec sink_options[] = {
   { .key = "dataset", .types = SLUICE_OPTION_STRING, .flags = SLUICE_OPTION_FLAG_DATASET,
     .description = "The `_id` of the dataset to write (default: the pipe `_id`)." },
+  { .key = "set_initial_offset", .types = SLUICE_OPTION_STRING,
+    .default_json = "\"if-source-populated\"", .choices = initial_offset_choices,
+    .description = "When the dataset is marked populated: `if-source-populated` after a "
+                   "successful run whose source inputs are populated, `never`, `always` after "
+                   "any successful run, `initially` when a run starts, `onload` when the pipe "
+                   "is loaded." },
+  { .key = "deletion_tracking", .types = SLUICE_OPTION_BOOLEAN, .default_json = "true",
+    .description = "At the end of a successful full run, delete the entities the run did not "
+                   "write.  Set it to false for sources that only deliver changes." },
+  { .key = "mark_deletion_tracked", .types = SLUICE_OPTION_BOOLEAN, .default_json = "false",
+    .description = "Add `\"$deletion_tracked\": true` to the deletes deletion tracking writes." },
   { .key = "comment", .types = SLUICE_OPTION_STRING | SLUICE_OPTION_ARRAY,
     .description = "Free text for the reader of the configuration; ignored." },
   { NULL },
@@ -23,17 +64,46 @@ static void *
 sink_create (SluiceElementContext *context, GError **error)
 {
   DatasetSink *self = g_new0 (DatasetSink, 1);
+  const char *initial
+    = sluice_element_context_get_string (context, "set_initial_offset", "if-source-populated");
 
   self->context = context;
   self->dataset = sluice_element_context_get_string (
     context, "dataset", sluice_element_context_get_component_id (context));
+  self->deletion_tracking = sluice_element_context_get_boolean (context, "deletion_tracking", TRUE);
+  self->mark_deletion_tracked
+    = sluice_element_context_get_boolean (context, "mark_deletion_tracked", FALSE);
+  self->initial_offset = INITIAL_IF_SOURCE_POPULATED;
+  for (int i = 0; initial_offset_choices[i] != NULL; i++)
+    if (g_strcmp0 (initial, initial_offset_choices[i]) == 0)
+      self->initial_offset = (InitialOffset) i;
+
+  if (self->initial_offset == INITIAL_ONLOAD)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      /* Without a store (the configuration is only checked) there is nothing to mark. */
+      if (!sluice_dataset_set_populated (context, self->dataset, &local_error)
+          && !g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_NOT_SUPPORTED))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "set_initial_offset: marking dataset '%s' populated "
+                                      "failed: ",
+                                      self->dataset);
+          g_free (self);
+          return NULL;
+        }
+    }
   return self;
 }
 
 static void
 sink_destroy (void *instance)
 {
-  g_free (instance);
+  DatasetSink *self = instance;
+
+  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  g_free (self);
 }
 
 static gboolean
@@ -41,7 +111,80 @@ sink_begin (void *instance, uint32_t run_flags, GError **error)
 {
   DatasetSink *self = instance;
 
-  self->full = (run_flags & SLUICE_RUN_FLAG_FULL) != 0;
+  self->run_flags = run_flags;
+  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  /* A resumed full run does not know what its earlier attempt wrote before the crash: it must
+   * not delete on that partial knowledge, so only the next full run deletion-tracks. */
+  if (self->deletion_tracking && (run_flags & SLUICE_RUN_FLAG_FULL)
+      && !(run_flags & SLUICE_RUN_FLAG_RESUMED))
+    self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (self->initial_offset == INITIAL_INITIALLY)
+    return sluice_dataset_set_populated (self->context, self->dataset, error);
+  return TRUE;
+}
+
+static gboolean
+value_is_true (SluiceValue *value)
+{
+  return value != NULL && sluice_value_get_kind (value) == SLUICE_VALUE_BOOLEAN
+         && sluice_value_get_boolean (value);
+}
+
+/* A deleted version of @body: its content without the reserved `_` fields the store drops
+ * anyway, `_deleted: true`, and `$deletion_tracked: true` when @mark. */
+static SluiceEntity *
+new_delete (SluiceValue *body, gboolean mark, GError **error)
+{
+  g_autoptr (SluiceDictBuilder) builder = sluice_dict_builder_new ();
+  size_t size = sluice_value_dict_get_size (body);
+
+  for (size_t i = 0; i < size; i++)
+    {
+      const char *key = sluice_value_dict_get_key (body, i);
+
+      if (key[0] == '_' && strcmp (key, "_id") != 0)
+        continue;
+      sluice_dict_builder_add (builder, key, sluice_value_dict_get_value (body, i));
+    }
+  sluice_dict_builder_take (builder, "_deleted", sluice_value_new_boolean (TRUE));
+  if (mark)
+    sluice_dict_builder_take (builder, "$deletion_tracked", sluice_value_new_boolean (TRUE));
+  {
+    g_autoptr (SluiceValue) value = sluice_dict_builder_end (g_steal_pointer (&builder));
+
+    return sluice_entity_new (value, error);
+  }
+}
+
+/* digest §5.2: a filtered entity deletes its `_id` when that is live, and is dropped otherwise. */
+static gboolean
+add_filtered (DatasetSink *self, SluiceEntity *entity, SluiceBatch *out, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  SluiceEntity *stored
+    = sluice_dataset_get_entity (self->context, self->dataset, sluice_entity_get_id (entity),
+                                 &local_error);
+  SluiceEntity *deleted;
+
+  if (stored == NULL)
+    {
+      if (local_error == NULL)
+        return TRUE;
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "dataset '%s': looking up filtered entity '%s' failed: ",
+                                  self->dataset, sluice_entity_get_id (entity));
+      return FALSE;
+    }
+  if (sluice_entity_is_deleted (stored))
+    {
+      sluice_entity_unref (stored);
+      return TRUE;
+    }
+  sluice_entity_unref (stored);
+  deleted = new_delete (sluice_entity_get_body (entity), FALSE, error);
+  if (deleted == NULL)
+    return FALSE;
+  sluice_batch_take (out, deleted);
   return TRUE;
 }
 
@@ -49,18 +192,117 @@ static SluiceFlow
 sink_write (void *instance, const SluiceBatch *batch, GError **error)
 {
   DatasetSink *self = instance;
+  size_t length = sluice_batch_get_length (batch);
+  g_autoptr (SluiceBatch) out = NULL;
 
-  if (!sluice_dataset_append (self->context, self->dataset, batch, 0, NULL, error))
+  for (size_t i = 0; i < length; i++)
+    {
+      SluiceEntity *entity = sluice_batch_get (batch, i);
+
+      if (value_is_true (sluice_value_dict_lookup (sluice_entity_get_body (entity), "_filtered")))
+        {
+          if (out == NULL)
+            {
+              out = sluice_batch_new ();
+              for (size_t j = 0; j < i; j++)
+                sluice_batch_add (out, sluice_batch_get (batch, j));
+            }
+          /* Not added to the seen set: a full run that filters an id out deletes it. */
+          if (!add_filtered (self, entity, out, error))
+            return SLUICE_FLOW_ERROR;
+          continue;
+        }
+      if (out != NULL)
+        sluice_batch_add (out, entity);
+      if (self->seen != NULL)
+        g_hash_table_add (self->seen, g_strdup (sluice_entity_get_id (entity)));
+    }
+
+  if (out != NULL && sluice_batch_get_length (out) == 0)
+    return SLUICE_FLOW_OK;
+  if (!sluice_dataset_append (self->context, self->dataset, out != NULL ? out : batch, 0, NULL,
+                              error))
     return SLUICE_FLOW_ERROR;
   return SLUICE_FLOW_OK;
+}
+
+/* The end of a successful full run: a delete for every live entity the run did not write.  The
+ * reader sees the committed dataset, in which every batch of the run is committed already, and
+ * not the deletes appended here, which go into the transaction of the end of the run. */
+static gboolean
+track_deletions (DatasetSink *self, GError **error)
+{
+  g_autoptr (SluiceDatasetReader) reader = NULL;
+  g_autoptr (SluiceBatch) batch = sluice_batch_new ();
+  g_autoptr (SluiceBatch) deletes = sluice_batch_new ();
+  SluiceFlow flow;
+
+  reader = sluice_dataset_reader_new (self->context, self->dataset, -1, 0, error);
+  if (reader == NULL)
+    return FALSE;
+  do
+    {
+      flow = sluice_dataset_reader_read (reader, batch, DELETE_BATCH, error);
+      if (flow == SLUICE_FLOW_ERROR)
+        return FALSE;
+      for (size_t i = 0; i < sluice_batch_get_length (batch); i++)
+        {
+          SluiceEntity *entity = sluice_batch_get (batch, i);
+          SluiceEntity *deleted;
+
+          if (sluice_entity_is_deleted (entity)
+              || g_hash_table_contains (self->seen, sluice_entity_get_id (entity)))
+            continue;
+          deleted = new_delete (sluice_entity_get_body (entity), self->mark_deletion_tracked,
+                                error);
+          if (deleted == NULL)
+            return FALSE;
+          sluice_batch_take (deletes, deleted);
+        }
+      sluice_batch_clear (batch);
+      if (sluice_batch_get_length (deletes) >= DELETE_BATCH
+          || (flow == SLUICE_FLOW_EOS && sluice_batch_get_length (deletes) > 0))
+        {
+          if (!sluice_dataset_append (self->context, self->dataset, deletes, 0, NULL, error))
+            return FALSE;
+          sluice_batch_clear (deletes);
+          /* For tests/integration/test-sync-crash.c: die in the middle of this phase. */
+          if (g_getenv ("SLUICE_TEST_KILL_IN_DELETION_TRACKING") != NULL)
+            raise (SIGKILL);
+        }
+    }
+  while (flow != SLUICE_FLOW_EOS);
+  return TRUE;
 }
 
 static gboolean
 sink_end (void *instance, gboolean success, GError **error)
 {
   DatasetSink *self = instance;
+  gboolean ok = TRUE;
+  gboolean populate = FALSE;
 
-  if (success && self->full)
+  if (success && self->seen != NULL)
+    ok = track_deletions (self, error);
+  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  if (!ok || !success)
+    return ok;
+
+  switch (self->initial_offset)
+    {
+    case INITIAL_IF_SOURCE_POPULATED:
+      populate = (self->run_flags & SLUICE_RUN_FLAG_SOURCE_POPULATED) != 0;
+      break;
+    case INITIAL_ALWAYS:
+      populate = TRUE;
+      break;
+    case INITIAL_NEVER:
+    case INITIAL_INITIALLY:
+    case INITIAL_ONLOAD:
+    default:
+      break;
+    }
+  if (populate)
     return sluice_dataset_set_populated (self->context, self->dataset, error);
   return TRUE;
 }
@@ -77,8 +319,10 @@ static const SluiceSinkCallbacks sink_callbacks = {
 const SluiceElementDescriptor dataset_sink = {
   SLUICE_ELEMENT_DESCRIPTOR_INIT,
   .kind = SLUICE_ELEMENT_KIND_SINK,
+  .flags = SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED,
+  .description = "Appends entities to a dataset with change tracking, deletion tracking after "
+                 "full runs, and `_filtered` deletes.",
   .type_name = "dataset",
-  .description = "Appends entities to a dataset with change tracking.",
   .options = sink_options,
   .callbacks = &sink_callbacks,
 };

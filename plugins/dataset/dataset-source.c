@@ -28,6 +28,8 @@ static const SluiceOptionSpec source_options[] = {
   { .key = "supports_signalling", .types = SLUICE_OPTION_BOOLEAN,
     .description = "Run the pipe as soon as the dataset changes (default: when the pipe's "
                    "schedule interval is an hour or more and no cron expression is set)." },
+  { .key = "require_populated_input", .types = SLUICE_OPTION_BOOLEAN, .default_json = "false",
+    .description = "Refuse to run while the dataset is not populated (digest §2.2)." },
   { .key = "if_source_empty", .types = SLUICE_OPTION_STRING, .default_json = "\"accept\"",
     .choices = if_source_empty_choices,
     .description = "`fail` makes a full run fail when the dataset is empty or missing, so that "
@@ -96,7 +98,8 @@ source_open (void *instance, uint32_t run_flags, const SluiceValue *since, GErro
     }
   if (self->history)
     flags |= SLUICE_DATASET_READ_HISTORY;
-  self->full = (run_flags & SLUICE_RUN_FLAG_FULL) != 0;
+  /* A resumed full run read entities before its checkpoint: the dataset was not empty. */
+  self->full = (run_flags & SLUICE_RUN_FLAG_FULL) != 0 && !(run_flags & SLUICE_RUN_FLAG_RESUMED);
   self->read_any = FALSE;
   self->reader = sluice_dataset_reader_new (self->context, self->dataset, offset, flags, error);
   return self->reader != NULL;

@@ -381,9 +381,10 @@ test_fail_in_third_batch (void **state)
   assert_int_equal (info->version_count, 200);
   assert_int_equal (info->next_offset, 200);
 
-  /* The next run continues after the last committed batch, and fails in its own third batch. */
+  /* The next run continues the unfinished full run after its last committed batch, and fails
+   * in its own third batch. */
   resumed = run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
-  assert_int_equal (resumed->run_type, SLUICE_RUN_TYPE_INCREMENTAL);
+  assert_int_equal (resumed->run_type, SLUICE_RUN_TYPE_FULL);
   assert_string_equal (resumed->since_before, "199");
   assert_int_equal (resumed->entities_read, 200);
   assert_string_equal (resumed->since_after, "399");
@@ -453,7 +454,8 @@ test_execution_log (void **state)
   failed = g_strdup_printf ("\"_id\":\"pump-failed:%s\"", bad->run_id);
   assert_true (log_has (log, failed));
   assert_true (log_has (log, "\"sync_type\":\"full\""));
-  assert_true (log_has (log, "\"sync_type\":\"incremental\""));
+  /* The second run continued the first, unfinished, full run: full too. */
+  assert_false (log_has (log, "\"sync_type\":\"incremental\""));
   assert_true (log_has (log, "\"reason_why_stopped\":\"failed\",\"original_error_message\":"
                              "\"/sink (type 'test-fail-sink') failed in batch 3: failing in "
                              "batch 3 as configured\""));
