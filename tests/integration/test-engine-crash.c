@@ -18,6 +18,7 @@
 
 #include "sluice-store.h"
 #include "store/sluice-store-lmdb.h"
+#include "test-tree.h"
 
 #define N_ENTITIES 100000
 
@@ -105,24 +106,6 @@ dump (const char *data, const char *dataset, guint64 *ret_versions, char **ret_s
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 test_kill_and_resume (void **state)
 {
   g_autofree char *dir = g_dir_make_tmp ("sluice-crash-XXXXXX", NULL);
@@ -158,7 +141,7 @@ test_kill_and_resume (void **state)
   assert_string_equal (reference_since, "99999");
   assert_string_equal (crashed_since, "99999");
   assert_true (strcmp (reference, crashed) == 0);
-  remove_tree (dir);
+  sluice_test_remove_tree (dir);
 }
 
 int

@@ -13,127 +13,13 @@
 #include <glib/gstdio.h>
 
 #include "sluice-config-loader.h"
+#include "engine-fixture.h"
 #include "sluice-engine.h"
 #include "sluice-execution-log.h"
 #include "sluice-store.h"
 #include "store/sluice-store-lmdb.h"
 
-typedef struct
-{
-  char *dir;
-  SluiceRegistry *registry;
-  SluiceStoreBackend *store;
-  SluiceEngine *engine;
-} Fixture;
-
-static void
-load_plugin (SluiceRegistry *registry, const char *relative)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("SLUICE_TEST_BUILDDIR"), relative, NULL);
-  g_autoptr (GError) error = NULL;
-
-  if (!sluice_registry_load_file (registry, path, &error))
-    fail_msg ("%s", error->message);
-}
-
-static int
-setup (void **state)
-{
-  Fixture *f = g_new0 (Fixture, 1);
-  g_autofree char *data = NULL;
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("sluice-engine-XXXXXX", &error);
-  assert_non_null (f->dir);
-  f->registry = sluice_registry_new ();
-  load_plugin (f->registry, "plugins/sluice-basic.so");
-  load_plugin (f->registry, "plugins/sluice-dataset.so");
-  load_plugin (f->registry, "tests/plugins/engine/sluice-engine-test.so");
-  data = g_build_filename (f->dir, "data", NULL);
-  f->store = sluice_store_lmdb_open (data, NULL, &error);
-  assert_non_null (f->store);
-  *state = f;
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  g_clear_object (&f->engine);
-  sluice_store_backend_free (f->store);
-  g_object_unref (f->registry);
-  remove_tree (f->dir);
-  g_free (f->dir);
-  g_free (f);
-  return 0;
-}
-
-/* Builds the engine from @json (a configuration file's text); FALSE with @error on problems,
- * which are also formatted into @ret_problems when given. */
-static gboolean
-try_build (Fixture *f, const char *json, char **ret_problems, GError **error)
-{
-  g_autofree char *path = g_build_filename (f->dir, "config.json", NULL);
-  const char *paths[] = { path, NULL };
-  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
-  g_autoptr (SluiceConfig) config = NULL;
-
-  g_clear_object (&f->engine);
-  g_assert_true (g_file_set_contents (path, json, -1, NULL));
-  config = sluice_config_load (f->registry, paths, NULL, NULL, diagnostics, error);
-  if (config != NULL)
-    f->engine = sluice_engine_new (f->registry, config, f->store, diagnostics, error);
-  if (ret_problems != NULL)
-    *ret_problems = sluice_config_diagnostics_format (diagnostics);
-  return f->engine != NULL;
-}
-
-static void
-build (Fixture *f, const char *json)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *problems = NULL;
-
-  if (!try_build (f, json, &problems, &error))
-    fail_msg ("%s%s", problems, error->message);
-}
-
-static SluiceRunStats *
-run (Fixture *f, const char *pipe_id, SluiceRunType run_type, gboolean expect_success)
-{
-  SluicePipe *pipe = sluice_engine_lookup_pipe (f->engine, pipe_id);
-  g_autoptr (GError) error = NULL;
-  SluiceRunStats *stats = NULL;
-  gboolean ok;
-
-  assert_non_null (pipe);
-  ok = sluice_pipe_run_sync (pipe, run_type, NULL, &stats, &error);
-  if (expect_success && !ok)
-    fail_msg ("pipe '%s' failed: %s", pipe_id, error->message);
-  assert_int_equal (ok, expect_success);
-  assert_non_null (stats);
-  return stats;
-}
+typedef EngineFixture Fixture;
 
 static char *
 dup_since (Fixture *f, const char *pipe_id)
@@ -157,64 +43,6 @@ assert_since (Fixture *f, const char *pipe_id, const char *expected)
     assert_string_equal (since, expected);
 }
 
-static SluiceDatasetInfo *
-dataset_info (Fixture *f, const char *dataset)
-{
-  g_autoptr (GError) error = NULL;
-  SluiceDatasetInfo *info = sluice_store_backend_get_dataset_info (f->store, dataset, &error);
-
-  if (info == NULL)
-    fail_msg ("%s", error->message);
-  return info;
-}
-
-/* Every version of @dataset (or only the latest ones) as JSON lines without `_ts`. */
-static char *
-dump (Fixture *f, const char *dataset, gboolean history)
-{
-  SluiceStoreQuery query = { .dataset = dataset, .since = -1, .history = history, .deleted = TRUE };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SluiceStoreCursor) cursor = sluice_store_backend_read (f->store, &query, &error);
-  GString *out = g_string_new (NULL);
-  SluiceEntity *entity;
-
-  assert_non_null (cursor);
-  while ((entity = sluice_store_cursor_next_entity (cursor, dataset, &error)) != NULL)
-    {
-      g_autofree char *body = sluice_value_to_json (sluice_entity_get_body (entity));
-
-      g_string_append_printf (out, "%" G_GINT64_FORMAT " %s\n", sluice_entity_get_offset (entity),
-                              body);
-      sluice_entity_unref (entity);
-    }
-  assert_null (error);
-  return g_string_free (out, FALSE);
-}
-
-/* Appends entities {_id, n, value} to @dataset directly, as another pipe would. */
-static void
-append (Fixture *f, const char *dataset, int from, int to, const char *value)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SluiceBatch) batch = sluice_batch_new ();
-  SluiceStoreTxn *txn = sluice_store_backend_begin (f->store, &error);
-  g_autoptr (SluiceDatasetInfo) info = NULL;
-
-  for (int i = from; i < to; i++)
-    {
-      g_autofree char *json = g_strdup_printf ("{\"_id\": \"e%d\", \"n\": %d, \"value\": \"%s\"}",
-                                               i, i, value);
-      g_autoptr (SluiceValue) body = sluice_value_from_json (json, -1, NULL);
-
-      sluice_batch_take (batch, sluice_entity_new (body, NULL));
-    }
-  assert_non_null (txn);
-  info = sluice_store_txn_create_dataset (txn, dataset, TRUE, &error);
-  assert_non_null (info);
-  assert_true (sluice_store_txn_append_batch (txn, dataset, batch, 0, NULL, &error));
-  assert_true (sluice_store_txn_commit (txn, 0, &error));
-}
-
 static const char chain_config[]
   = "["
     "{\"_id\": \"copy\", \"type\": \"pipe\", \"batch_size\": 100,"
@@ -236,10 +64,10 @@ test_chain_full_then_incremental (void **state)
   g_autoptr (SluiceDatasetInfo) raw = NULL, copy = NULL, final = NULL;
   g_autofree char *raw_dump = NULL, *copy_dump = NULL;
 
-  build (f, chain_config);
+  engine_fixture_build (f, chain_config);
   assert_since (f, "raw", NULL);
 
-  s1 = run (f, "raw", SLUICE_RUN_TYPE_AUTO, TRUE);
+  s1 = engine_fixture_run (f, "raw", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (s1->run_type, SLUICE_RUN_TYPE_FULL);
   assert_int_equal (s1->entities_read, 250);
   assert_int_equal (s1->entities_written, 250);
@@ -249,29 +77,29 @@ test_chain_full_then_incremental (void **state)
   assert_string_equal (s1->since_after, "249");
   assert_since (f, "raw", "249");
 
-  s2 = run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
+  s2 = engine_fixture_run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (s2->run_type, SLUICE_RUN_TYPE_FULL);
   assert_int_equal (s2->entities_read, 250);
   assert_int_equal (s2->changes, 250);
   assert_since (f, "copy", "249"); /* the offset of the last version of `raw` */
-  s3 = run (f, "copy2", SLUICE_RUN_TYPE_AUTO, TRUE);
+  s3 = engine_fixture_run (f, "copy2", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (s3->batches_committed, 36); /* 250 / 7 rounded up */
   assert_since (f, "copy2", "249");
 
-  raw = dataset_info (f, "raw");
-  copy = dataset_info (f, "copy");
-  final = dataset_info (f, "final");
+  raw = engine_fixture_dataset_info (f, "raw");
+  copy = engine_fixture_dataset_info (f, "copy");
+  final = engine_fixture_dataset_info (f, "final");
   assert_int_equal (copy->entity_count, 250);
   assert_int_equal (final->version_count, 250);
   assert_true (raw->populated);
   assert_true (copy->populated);
-  raw_dump = dump (f, "raw", TRUE);
-  copy_dump = dump (f, "copy", TRUE);
+  raw_dump = engine_fixture_dump (f, "raw", TRUE);
+  copy_dump = engine_fixture_dump (f, "copy", TRUE);
   assert_string_equal (raw_dump, copy_dump);
 
   /* New and changed entities upstream: the incremental run reads only those. */
-  append (f, "raw", 245, 260, "w"); /* 5 changed, 10 new: offsets 250..264 */
-  s4 = run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
+  engine_fixture_append (f, "raw", 245, 260, "w"); /* 5 changed, 10 new: offsets 250..264 */
+  s4 = engine_fixture_run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (s4->run_type, SLUICE_RUN_TYPE_INCREMENTAL);
   assert_string_equal (s4->since_before, "249");
   assert_int_equal (s4->entities_read, 15);
@@ -280,13 +108,13 @@ test_chain_full_then_incremental (void **state)
   assert_since (f, "copy", "264");
 
   /* Nothing new: an incremental run that reads nothing keeps the offset. */
-  s5 = run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
+  s5 = engine_fixture_run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (s5->entities_read, 0);
   assert_int_equal (s5->batches_committed, 0);
   assert_since (f, "copy", "264");
 
   /* A full run on demand rereads everything; change tracking appends nothing. */
-  s6 = run (f, "copy", SLUICE_RUN_TYPE_FULL, TRUE);
+  s6 = engine_fixture_run (f, "copy", SLUICE_RUN_TYPE_FULL, TRUE);
   assert_int_equal (s6->run_type, SLUICE_RUN_TYPE_FULL);
   assert_int_equal (s6->entities_read, 260);
   assert_int_equal (s6->changes, 0);
@@ -330,13 +158,13 @@ test_continuation_strategies (void **state)
                       | (rows[i].chronological ? SLUICE_SOURCE_IS_CHRONOLOGICAL : 0);
 
       assert_int_equal (sluice_continuation_from_capabilities (caps), rows[i].strategy);
-      build (f, json);
+      engine_fixture_build (f, json);
       assert_int_equal (sluice_pipe_get_continuation (sluice_engine_lookup_pipe (f->engine, pipe_id)),
                         rows[i].strategy);
-      first = run (f, pipe_id, SLUICE_RUN_TYPE_AUTO, TRUE);
+      first = engine_fixture_run (f, pipe_id, SLUICE_RUN_TYPE_AUTO, TRUE);
       assert_int_equal (first->run_type, SLUICE_RUN_TYPE_FULL);
       assert_since (f, pipe_id, rows[i].since);
-      second = run (f, pipe_id, SLUICE_RUN_TYPE_AUTO, TRUE);
+      second = engine_fixture_run (f, pipe_id, SLUICE_RUN_TYPE_AUTO, TRUE);
       assert_int_equal (second->run_type, rows[i].since != NULL ? SLUICE_RUN_TYPE_INCREMENTAL
                                                                 : SLUICE_RUN_TYPE_FULL);
       /* A chronological source emitting in decreasing order is lying about itself: from offset
@@ -360,13 +188,13 @@ test_fail_in_third_batch (void **state)
   g_autoptr (SluiceDatasetInfo) info = NULL, info2 = NULL;
   SluicePipe *pipe;
 
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 100,"
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 100,"
             " \"source\": {\"type\": \"test-sequence\", \"count\": 500},"
             " \"sink\": {\"type\": \"test-fail-sink\", \"dataset\": \"out\", \"fail_at_batch\": 3}}");
   pipe = sluice_engine_lookup_pipe (f->engine, "p");
   assert_string_equal (sluice_pipe_get_output_datasets (pipe)[0], "out");
 
-  failed = run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
+  failed = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
   assert_non_null (failed->error);
   assert_string_equal (failed->error->message,
                        "/sink (type 'test-fail-sink') failed in batch 3: failing in batch 3 as "
@@ -377,18 +205,18 @@ test_fail_in_third_batch (void **state)
   assert_int_equal (failed->entities_written, 200);
   assert_string_equal (failed->since_after, "199");
   assert_since (f, "p", "199");
-  info = dataset_info (f, "out");
+  info = engine_fixture_dataset_info (f, "out");
   assert_int_equal (info->version_count, 200);
   assert_int_equal (info->next_offset, 200);
 
   /* The next run continues the unfinished full run after its last committed batch, and fails
    * in its own third batch. */
-  resumed = run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
+  resumed = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
   assert_int_equal (resumed->run_type, SLUICE_RUN_TYPE_FULL);
   assert_string_equal (resumed->since_before, "199");
   assert_int_equal (resumed->entities_read, 200);
   assert_string_equal (resumed->since_after, "399");
-  info2 = dataset_info (f, "out");
+  info2 = engine_fixture_dataset_info (f, "out");
   assert_int_equal (info2->version_count, 400);
 }
 
@@ -408,11 +236,11 @@ test_checkpoint_interval (void **state)
   g_autoptr (SluiceRunStats) stats = NULL;
   g_autoptr (GString) saved = g_string_new (NULL);
 
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 10, \"checkpoint_interval\": 3,"
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 10, \"checkpoint_interval\": 3,"
             " \"source\": {\"type\": \"test-sequence\", \"count\": 95}}");
   g_signal_connect (sluice_engine_lookup_pipe (f->engine, "p"), "batch-committed",
                     G_CALLBACK (on_checkpoint), saved);
-  stats = run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
+  stats = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (stats->batches_committed, 10);
   /* The offset stored with each batch: written every third batch, and at the end. */
   assert_string_equal (saved->str, "- - 29 29 29 59 59 59 89 89 ");
@@ -438,15 +266,15 @@ test_execution_log (void **state)
   g_auto (GStrv) lines = NULL;
 
   assert_string_equal (dataset, "system:pump_execution:p");
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
             " \"source\": {\"type\": \"test-sequence\", \"count\": 10},"
             " \"sink\": {\"type\": \"test-fail-sink\", \"fail_at_batch\": 3}}");
-  bad = run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
+  bad = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, FALSE);
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
             " \"source\": {\"type\": \"test-sequence\", \"count\": 10}}");
-  ok = run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
+  ok = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
 
-  log = dump (f, dataset, FALSE);
+  log = engine_fixture_dump (f, dataset, FALSE);
   started = g_strdup_printf ("\"_id\":\"pump-started:%s\",\"event_type\":\"pump-started\","
                              "\"run_id\":\"%s\",\"pipe\":\"p\",",
                              bad->run_id, bad->run_id);
@@ -544,7 +372,7 @@ test_signals (void **state)
   SignalLog log = { g_string_new (NULL), g_main_loop_new (NULL, FALSE), NULL, NULL, FALSE };
   SluicePipe *pipe;
 
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\", \"batch_size\": 4,"
             " \"source\": {\"type\": \"test-sequence\", \"count\": 10}}");
   pipe = sluice_engine_lookup_pipe (f->engine, "p");
   g_signal_connect (pipe, "run-started", G_CALLBACK (on_run_started), &log);
@@ -579,24 +407,24 @@ test_set_since (void **state)
   g_autofree char *log = NULL;
   SluicePipe *pipe;
 
-  build (f, "{\"_id\": \"p\", \"type\": \"pipe\","
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\","
             " \"source\": {\"type\": \"test-sequence\", \"count\": 10}}");
   pipe = sluice_engine_lookup_pipe (f->engine, "p");
   assert_true (sluice_pipe_set_since (pipe, "6", &error));
-  after_set = run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
+  after_set = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (after_set->run_type, SLUICE_RUN_TYPE_INCREMENTAL);
   assert_int_equal (after_set->entities_read, 3);
   assert_since (f, "p", "9");
 
   assert_true (sluice_pipe_set_since (pipe, NULL, &error));
   assert_since (f, "p", NULL);
-  after_reset = run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
+  after_reset = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (after_reset->run_type, SLUICE_RUN_TYPE_FULL);
   assert_int_equal (after_reset->entities_read, 10);
 
   assert_false (sluice_pipe_set_since (pipe, "{not json", &error));
   assert_non_null (error);
-  log = dump (f, dataset, FALSE);
+  log = engine_fixture_dump (f, dataset, FALSE);
   assert_true (log_has (log, "\"event_type\":\"pump-offset-set\""));
   assert_true (log_has (log, "\"pipe_offset\":6,\"original_pipe_offset\":null,\"is_reset\":false"));
   assert_true (log_has (log, "\"pipe_offset\":null,\"original_pipe_offset\":9,\"is_reset\":true"));
@@ -612,7 +440,7 @@ test_create_error_located (void **state)
   g_autofree char *problems = NULL;
   g_autofree char *expected = NULL;
 
-  assert_false (try_build (
+  assert_false (engine_fixture_try_build (
     f,
     "[{\"_id\": \"ok\", \"type\": \"pipe\", \"source\": {\"type\": \"test-sequence\"}},\n"
     " {\"_id\": \"bad\", \"type\": \"pipe\",\n"
@@ -635,7 +463,7 @@ test_graph_from_config (void **state)
   g_autoptr (GPtrArray) downstream = NULL;
   g_autoptr (GError) error = NULL;
 
-  build (f, chain_config);
+  engine_fixture_build (f, chain_config);
   graph = sluice_engine_get_graph (f->engine);
   order = sluice_pipe_graph_sort (graph, NULL, &error);
   assert_non_null (order);
@@ -660,14 +488,14 @@ test_union_datasets (void **state)
   g_autoptr (SluiceRunStats) first = NULL, second = NULL;
   g_autofree char *out = NULL, *out2 = NULL;
 
-  append (f, "men", 0, 2, "m");
-  append (f, "women", 10, 13, "w");
-  build (f, "{\"_id\": \"people\", \"type\": \"pipe\", \"batch_size\": 2,"
+  engine_fixture_append (f, "men", 0, 2, "m");
+  engine_fixture_append (f, "women", 10, 13, "w");
+  engine_fixture_build (f, "{\"_id\": \"people\", \"type\": \"pipe\", \"batch_size\": 2,"
             " \"source\": {\"type\": \"union_datasets\", \"datasets\": [\"men\", \"women\", \"none\"]}}");
-  first = run (f, "people", SLUICE_RUN_TYPE_AUTO, TRUE);
+  first = engine_fixture_run (f, "people", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (first->entities_read, 5);
   assert_since (f, "people", "{\"men\":1,\"women\":2,\"none\":-1}");
-  out = dump (f, "people", TRUE);
+  out = engine_fixture_dump (f, "people", TRUE);
   assert_string_equal (out, "0 {\"_id\":\"men:e0\",\"n\":0,\"value\":\"m\"}\n"
                             "1 {\"_id\":\"men:e1\",\"n\":1,\"value\":\"m\"}\n"
                             "2 {\"_id\":\"women:e10\",\"n\":10,\"value\":\"w\"}\n"
@@ -676,12 +504,12 @@ test_union_datasets (void **state)
   assert_string_equal (sluice_pipe_get_input_datasets (sluice_engine_lookup_pipe (f->engine, "people"))[1],
                        "none");
 
-  append (f, "men", 1, 2, "changed");
-  second = run (f, "people", SLUICE_RUN_TYPE_AUTO, TRUE);
+  engine_fixture_append (f, "men", 1, 2, "changed");
+  second = engine_fixture_run (f, "people", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (second->run_type, SLUICE_RUN_TYPE_INCREMENTAL);
   assert_int_equal (second->entities_read, 1);
   assert_since (f, "people", "{\"men\":2,\"women\":2,\"none\":-1}");
-  out2 = dump (f, "people", FALSE);
+  out2 = engine_fixture_dump (f, "people", FALSE);
   assert_true (strstr (out2, "5 {\"_id\":\"men:e1\",\"n\":1,\"value\":\"changed\"}\n") != NULL);
 }
 
@@ -694,26 +522,26 @@ test_merge_datasets (void **state)
   g_autoptr (SluiceRunStats) latest = NULL, all = NULL;
   g_autofree char *latest_out = NULL, *all_out = NULL;
 
-  append (f, "crm", 0, 2, "crm");    /* e0, e1 */
-  append (f, "erp", 1, 3, "erp");    /* e1, e2: e1 is newer here */
-  build (f, "[{\"_id\": \"latest\", \"type\": \"pipe\","
+  engine_fixture_append (f, "crm", 0, 2, "crm");    /* e0, e1 */
+  engine_fixture_append (f, "erp", 1, 3, "erp");    /* e1, e2: e1 is newer here */
+  engine_fixture_build (f, "[{\"_id\": \"latest\", \"type\": \"pipe\","
             "  \"source\": {\"type\": \"merge_datasets\", \"datasets\": [\"crm\", \"erp\"]}},"
             " {\"_id\": \"all\", \"type\": \"pipe\","
             "  \"source\": {\"type\": \"merge_datasets\", \"datasets\": [\"crm\", \"erp\"],"
             "   \"strategy\": \"all\"}}]");
-  latest = run (f, "latest", SLUICE_RUN_TYPE_AUTO, TRUE);
+  latest = engine_fixture_run (f, "latest", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (latest->entities_read, 4);
   assert_since (f, "latest", "{\"crm\":1,\"erp\":1}");
-  latest_out = dump (f, "latest", FALSE);
+  latest_out = engine_fixture_dump (f, "latest", FALSE);
   assert_string_equal (latest_out, "0 {\"_id\":\"e0\",\"n\":0,\"value\":\"crm\"}\n"
                                    "2 {\"_id\":\"e1\",\"n\":1,\"value\":\"erp\"}\n"
                                    "3 {\"_id\":\"e2\",\"n\":2,\"value\":\"erp\"}\n");
 
-  all = run (f, "all", SLUICE_RUN_TYPE_AUTO, TRUE);
+  all = engine_fixture_run (f, "all", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (all->entities_read, 4);
   /* e1 is merged from both datasets the first time already: its second version changes nothing. */
   assert_int_equal (all->changes, 3);
-  all_out = dump (f, "all", FALSE);
+  all_out = engine_fixture_dump (f, "all", FALSE);
   assert_string_equal (
     all_out,
     "0 {\"_id\":\"e0\",\"crm\":{\"_id\":\"e0\",\"n\":0,\"value\":\"crm\"}}\n"
@@ -726,17 +554,17 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_chain_full_then_incremental, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_continuation_strategies, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_fail_in_third_batch, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_checkpoint_interval, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_execution_log, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_signals, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_set_since, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_create_error_located, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_graph_from_config, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_union_datasets, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_merge_datasets, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_chain_full_then_incremental, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_continuation_strategies, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_fail_in_third_batch, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_checkpoint_interval, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_execution_log, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_signals, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_set_since, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_create_error_located, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_graph_from_config, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_union_datasets, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_merge_datasets, engine_fixture_setup, engine_fixture_teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "store/sluice-store-lmdb.h"
+#include "test-tree.h"
 
 #define TIMEOUT_S 60
 
@@ -92,24 +93,6 @@ on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   *exited = TRUE;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
 }
 
 /* Ids of the latest versions in @dataset that start with @prefix. */
@@ -198,7 +181,7 @@ test_daemon_runs_on_schedule_and_stops_on_sigterm (void **state)
   g_clear_pointer (&store, sluice_store_backend_free);
   g_clear_object (&daemon.lines);
   g_string_free (daemon.log, TRUE);
-  remove_tree (dir);
+  sluice_test_remove_tree (dir);
 }
 
 /* A schedule that cannot work stops the daemon before it runs anything, saying where it is. */
@@ -233,7 +216,7 @@ test_daemon_refuses_a_bad_cron_expression (void **state)
                               config);
   if (strstr (output, expected) == NULL)
     fail_msg ("expected\n%sin\n%s", expected, output);
-  remove_tree (dir);
+  sluice_test_remove_tree (dir);
 }
 
 int

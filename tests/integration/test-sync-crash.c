@@ -20,6 +20,7 @@
 
 #include "sluice-store.h"
 #include "store/sluice-store-lmdb.h"
+#include "test-tree.h"
 
 static const char *sluiced;
 static const char *plugin_dir;
@@ -94,24 +95,6 @@ count (const char *data, guint *ret_live, guint *ret_wrongly_deleted)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 kill_and_restart (gboolean since)
 {
   g_autofree char *dir = g_dir_make_tmp ("sluice-sync-crash-XXXXXX", NULL);
@@ -155,7 +138,7 @@ kill_and_restart (gboolean since)
   /* Started over: deletion-tracked.  Resumed: what the first attempt saw is unknown, so the
    * resumed run deletes nothing. */
   assert_int_equal (live, since ? 3000 : 2000);
-  remove_tree (dir);
+  sluice_test_remove_tree (dir);
 }
 
 static void

@@ -1,0 +1,23 @@
+/* test-tree.c — removing a test's temporary directory tree. */
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "test-tree.h"
+
+void
+sluice_test_remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        sluice_test_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
