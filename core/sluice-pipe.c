@@ -654,9 +654,13 @@ sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **error)
 
 /* Runs. */
 
+/* The worker thread drops its reference to the run's task after the task returned, possibly after
+ * everything else let go of the pipe.  So the task does not own the pipe: run_done, on the main
+ * context, takes the pipe's reference out of the run data and drops it there, and the pipe is never
+ * finalized on a worker thread while the main thread tears the engine down. */
 typedef struct
 {
-  SluicePipe *pipe; /* owned */
+  SluicePipe *pipe; /* owned until run_done takes it */
   GMainContext *context; /* owned */
   SluiceRunType run_type;
 } RunData;
@@ -664,7 +668,7 @@ typedef struct
 static void
 run_data_free (RunData *data)
 {
-  g_object_unref (data->pipe);
+  g_clear_object (&data->pipe);
   g_main_context_unref (data->context);
   g_free (data);
 }
@@ -787,7 +791,8 @@ set_status (SluicePipe *pipe, SluicePipeStatus status)
 static void
 run_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
 {
-  SluicePipe *pipe = SLUICE_PIPE (source_object);
+  RunData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr (SluicePipe) pipe = g_steal_pointer (&data->pipe);
   g_autoptr (GTask) outer = user_data;
   SluiceRunStats *stats = g_task_propagate_pointer (G_TASK (result), NULL);
 
@@ -832,7 +837,7 @@ sluice_pipe_run_async (SluicePipe *pipe, SluiceRunType run_type, GCancellable *c
   data->pipe = g_object_ref (pipe);
   data->context = g_main_context_ref_thread_default ();
   data->run_type = run_type;
-  inner = g_task_new (pipe, cancellable, run_done, g_steal_pointer (&outer));
+  inner = g_task_new (NULL, cancellable, run_done, g_steal_pointer (&outer));
   g_task_set_check_cancellable (inner, FALSE);
   g_task_set_task_data (inner, data, (GDestroyNotify) run_data_free);
   g_task_run_in_thread (inner, run_in_thread);
