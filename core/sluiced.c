@@ -307,6 +307,37 @@ print_run (const char *pipe_id, const SluiceRunStats *stats)
 
 /* The pipes --once runs: those named (each must exist and may not be "off"), or every enabled
  * pipe, in dependency order. */
+/* Opens the store in @data_dir (creating the directory) and builds the engine on it.  On failure
+ * the reason is printed and @ret_status holds the exit status. */
+static gboolean
+open_engine (const char *data_dir, SluiceRegistry *registry, SluiceConfig *config,
+             SluiceConfigDiagnostics *diagnostics, SluiceStoreBackend **ret_store,
+             SluiceEngine **ret_engine, int *ret_status)
+{
+  g_autoptr (GError) error = NULL;
+
+  *ret_status = EXIT_FAILURE;
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
+                  g_strerror (errno));
+      return FALSE;
+    }
+  *ret_store = sluice_store_lmdb_open (data_dir, NULL, &error);
+  if (*ret_store == NULL)
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      return FALSE;
+    }
+  *ret_engine = sluice_engine_new (registry, config, *ret_store, diagnostics, &error);
+  if (*ret_engine == NULL)
+    {
+      *ret_status = report_config_errors (diagnostics, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static char **
 select_once_pipes (const SluicedOptions *options, SluiceEngine *engine, GError **error)
 {
@@ -364,24 +395,12 @@ run_once (const SluicedOptions *options)
   g_auto (GStrv) order = NULL;
   const char *data_dir = options->data_dir != NULL ? options->data_dir : SLUICE_LOCALSTATEDIR;
   gboolean progress = isatty (STDERR_FILENO);
+  int status;
 
   if (config == NULL)
     return report_config_errors (diagnostics, error);
-  if (g_mkdir_with_parents (data_dir, 0700) != 0)
-    {
-      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
-                  g_strerror (errno));
-      return EXIT_FAILURE;
-    }
-  store = sluice_store_lmdb_open (data_dir, NULL, &error);
-  if (store == NULL)
-    {
-      g_printerr ("sluiced: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  engine = sluice_engine_new (registry, config, store, diagnostics, &error);
-  if (engine == NULL)
-    return report_config_errors (diagnostics, error);
+  if (!open_engine (data_dir, registry, config, diagnostics, &store, &engine, &status))
+    return status;
   order = select_once_pipes (options, engine, &error);
   if (order == NULL)
     {
@@ -631,6 +650,7 @@ run_daemon (const SluicedOptions *options)
                            : SLUICE_SCHEDULER_DEFAULT_MAX_CONCURRENT;
   Daemon daemon = { 0 };
   guint sigterm, sigint;
+  int status;
 
   if (options->max_concurrent_runs < 0)
     {
@@ -640,21 +660,8 @@ run_daemon (const SluicedOptions *options)
     }
   if (config == NULL)
     return report_config_errors (diagnostics, error);
-  if (g_mkdir_with_parents (data_dir, 0700) != 0)
-    {
-      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
-                  g_strerror (errno));
-      return EXIT_FAILURE;
-    }
-  store = sluice_store_lmdb_open (data_dir, NULL, &error);
-  if (store == NULL)
-    {
-      g_printerr ("sluiced: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  engine = sluice_engine_new (registry, config, store, diagnostics, &error);
-  if (engine == NULL)
-    return report_config_errors (diagnostics, error);
+  if (!open_engine (data_dir, registry, config, diagnostics, &store, &engine, &status))
+    return status;
 
   clock = sluice_clock_new ();
   pumps = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);

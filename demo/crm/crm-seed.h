@@ -1,7 +1,7 @@
 /* crm-seed.h — the demo CRM's initial data: a seed file, or generated persons and companies.
  *
  * Generated persons have the fields of the standard benchmark entity
- * (/work/shared/bench/gen_entities.py: name, email, age, updated, address, tags, score) and are
+ * (the shared generator, bench/gen_entities.py: name, email, age, updated, address, tags, score) and are
  * the same for the same count and seed, so runs and benchmarks are repeatable.
  */
 #pragma once
