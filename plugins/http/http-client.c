@@ -35,6 +35,24 @@ http_client_new (SluiceElementContext *context, HttpSystem *system, SluiceValue 
   return client;
 }
 
+HttpClient *
+http_client_new_for_element (SluiceElementContext *context, char **ret_url, GError **error)
+{
+  SluiceValue *headers = sluice_value_dict_lookup (sluice_element_context_get_options (context),
+                                                   "headers");
+  g_autoptr (HttpSystem) system = NULL;
+
+  system = http_system_acquire (context, sluice_element_context_get_string (context, "system", NULL),
+                                error);
+  if (system == NULL)
+    return NULL;
+  *ret_url = http_system_resolve_url (system, sluice_element_context_get_string (context, "url", ""));
+  return http_client_new (context, system,
+                          headers != NULL && sluice_value_get_kind (headers) == SLUICE_VALUE_DICT
+                            ? headers
+                            : NULL);
+}
+
 void
 http_client_free (HttpClient *client)
 {

@@ -33,6 +33,11 @@ typedef struct
 
 /* @headers (nullable): the element's own headers, a DICT added after the system's. */
 HttpClient *http_client_new (SluiceElementContext *context, HttpSystem *system, SluiceValue *headers);
+/* The client of an element with the usual options: `system` (the system component's `_id`),
+ * `headers` (a dict added to the system's) and `url`, resolved against the system's url_pattern
+ * into @ret_url (newly allocated).  NULL with @error when the system is unknown or unusable. */
+HttpClient *http_client_new_for_element (SluiceElementContext *context, char **ret_url,
+                                         GError **error);
 void http_client_free (HttpClient *client);
 HttpSystem *http_client_get_system (HttpClient *client);
 /* Overrides the system's rate_limiting_retries and rate_limiting_delay for this client's requests

@@ -36,10 +36,9 @@ static const SluiceOptionSpec http_transform_options[] = {
 static void *
 http_transform_create (SluiceElementContext *context, GError **error)
 {
-  SluiceValue *headers = sluice_value_dict_lookup (sluice_element_context_get_options (context),
-                                                   "headers");
   int64_t batch_size = sluice_element_context_get_integer (context, "batch_size", 100);
-  g_autoptr (HttpSystem) system = NULL;
+  HttpClient *client;
+  char *url = NULL;
   HttpTransform *self;
 
   if (batch_size < 1)
@@ -49,17 +48,13 @@ http_transform_create (SluiceElementContext *context, GError **error)
                    batch_size);
       return NULL;
     }
-  system = http_system_acquire (context, sluice_element_context_get_string (context, "system", NULL),
-                                error);
-  if (system == NULL)
+  client = http_client_new_for_element (context, &url, error);
+  if (client == NULL)
     return NULL;
   self = g_new0 (HttpTransform, 1);
   self->context = context;
-  self->client = http_client_new (context, system,
-                                  headers != NULL && sluice_value_get_kind (headers) == SLUICE_VALUE_DICT
-                                    ? headers
-                                    : NULL);
-  self->url = http_system_resolve_url (system, sluice_element_context_get_string (context, "url", ""));
+  self->client = g_steal_pointer (&client);
+  self->url = g_steal_pointer (&url);
   self->batch_size = batch_size;
   return self;
 }

@@ -41,9 +41,8 @@ static const SluiceOptionSpec json_sink_options[] = {
 static void *
 json_sink_create (SluiceElementContext *context, GError **error)
 {
-  SluiceValue *headers = sluice_value_dict_lookup (sluice_element_context_get_options (context),
-                                                   "headers");
-  g_autoptr (HttpSystem) system = NULL;
+  HttpClient *client;
+  char *url = NULL;
   JsonSink *self;
   int64_t batch_size = sluice_element_context_get_integer (context, "batch_size", 100);
 
@@ -53,17 +52,13 @@ json_sink_create (SluiceElementContext *context, GError **error)
                    "json sink: batch_size must be at least 1, got %" G_GINT64_FORMAT, batch_size);
       return NULL;
     }
-  system = http_system_acquire (context, sluice_element_context_get_string (context, "system", NULL),
-                                error);
-  if (system == NULL)
+  client = http_client_new_for_element (context, &url, error);
+  if (client == NULL)
     return NULL;
   self = g_new0 (JsonSink, 1);
   self->context = context;
-  self->client = http_client_new (context, system,
-                                  headers != NULL && sluice_value_get_kind (headers) == SLUICE_VALUE_DICT
-                                    ? headers
-                                    : NULL);
-  self->url = http_system_resolve_url (system, sluice_element_context_get_string (context, "url", ""));
+  self->client = g_steal_pointer (&client);
+  self->url = g_steal_pointer (&url);
   self->batch_size = batch_size;
   return self;
 }

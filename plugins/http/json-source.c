@@ -82,22 +82,18 @@ static void *
 json_source_create (SluiceElementContext *context, GError **error)
 {
   SluiceValue *options = sluice_element_context_get_options (context);
-  g_autoptr (HttpSystem) system = NULL;
-  SluiceValue *headers = sluice_value_dict_lookup (options, "headers");
+  HttpClient *client;
+  char *url = NULL;
   SluiceValue *subset = sluice_value_dict_lookup (options, "subset");
   JsonSource *self;
 
-  system = http_system_acquire (context, sluice_element_context_get_string (context, "system", NULL),
-                                error);
-  if (system == NULL)
+  client = http_client_new_for_element (context, &url, error);
+  if (client == NULL)
     return NULL;
   self = g_new0 (JsonSource, 1);
   self->context = context;
-  self->client = http_client_new (context, system,
-                                  headers != NULL && sluice_value_get_kind (headers) == SLUICE_VALUE_DICT
-                                    ? headers
-                                    : NULL);
-  self->url = http_system_resolve_url (system, sluice_element_context_get_string (context, "url", ""));
+  self->client = g_steal_pointer (&client);
+  self->url = g_steal_pointer (&url);
   self->page_size = sluice_element_context_get_integer (context, "page_size", 0);
   if (subset != NULL && sluice_value_get_kind (subset) != SLUICE_VALUE_NULL)
     self->subset = sluice_value_to_json (subset);
