@@ -44,6 +44,7 @@ struct _SluicePipe
   char **source_inputs;          /* the datasets the source alone reads */
   gboolean fail_if_source_empty; /* /source/if_source_empty is "fail" */
   gboolean require_populated_input;
+  double partial_rescan_delta; /* /pump/partial_rescan_delta; < 0 when not set */
 
   SluicePipeStatus status;
   gboolean running;
@@ -82,6 +83,7 @@ sluice_run_type_get_type (void)
     { SLUICE_RUN_TYPE_AUTO, "SLUICE_RUN_TYPE_AUTO", "auto" },
     { SLUICE_RUN_TYPE_FULL, "SLUICE_RUN_TYPE_FULL", "full" },
     { SLUICE_RUN_TYPE_INCREMENTAL, "SLUICE_RUN_TYPE_INCREMENTAL", "incremental" },
+    { SLUICE_RUN_TYPE_PARTIAL, "SLUICE_RUN_TYPE_PARTIAL", "partial" },
     { 0, NULL, NULL },
   };
 
@@ -99,6 +101,8 @@ sluice_run_type_to_string (SluiceRunType run_type)
       return "full";
     case SLUICE_RUN_TYPE_INCREMENTAL:
       return "incremental";
+    case SLUICE_RUN_TYPE_PARTIAL:
+      return "partial";
     case SLUICE_RUN_TYPE_AUTO:
     default:
       return "auto";
@@ -427,6 +431,19 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
   checkpoint_interval = get_int_member (object, "checkpoint_interval",
                                         MAX (10000 / (gint64) pipe->batch_size, 1));
   pipe->checkpoint_interval = (guint) CLAMP (checkpoint_interval, 1, G_MAXUINT32);
+  pipe->partial_rescan_delta = -1;
+  if (get_object_member (object, "pump") != NULL)
+    {
+      JsonNode *delta
+          = json_object_get_member (get_object_member (object, "pump"), "partial_rescan_delta");
+
+      /* The pump validated it; a pipe without a pump (tests, --once) takes what is usable. */
+      if (delta != NULL && JSON_NODE_HOLDS_VALUE (delta)
+          && (json_node_get_value_type (delta) == G_TYPE_INT64
+              || json_node_get_value_type (delta) == G_TYPE_DOUBLE)
+          && json_node_get_double (delta) >= 0)
+        pipe->partial_rescan_delta = json_node_get_double (delta);
+    }
   metadata = get_object_member (object, "metadata");
   pipe->durable = metadata != NULL
                   && json_object_get_boolean_member_with_default (metadata, "durable", FALSE);
@@ -652,6 +669,42 @@ sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **error)
   return sluice_execution_log_write_offset_set (store, pipe->id, since, original, error);
 }
 
+gboolean
+sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error)
+{
+  SluiceStoreBackend *store = require_store (pipe, error);
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *since = NULL;
+  const char *dataset;
+
+  if (store == NULL)
+    return FALSE;
+  if (g_strcmp0 (pipe->source.type_name, "dataset") != 0 || pipe->source_inputs[0] == NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                   "pipe '%s': /source (type '%s') cannot set its offset to the end: only a "
+                   "'dataset' source knows where its end is",
+                   pipe->id, pipe->source.type_name);
+      return FALSE;
+    }
+  dataset = pipe->source_inputs[0];
+  info = sluice_store_backend_get_dataset_info (store, dataset, &local_error);
+  if (info == NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR,
+                   g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND)
+                       ? SLUICE_PIPE_ERROR_FAILED
+                       : SLUICE_PIPE_ERROR_STORE,
+                   "pipe '%s': cannot set its offset to the end of source dataset '%s': %s",
+                   pipe->id, dataset, local_error->message);
+      return FALSE;
+    }
+  /* A dataset source's offset is the offset of the last version it read. */
+  since = g_strdup_printf ("%" G_GINT64_FORMAT, info->next_offset - 1);
+  return sluice_pipe_set_since (pipe, since, error);
+}
+
 /* Runs. */
 
 /* The worker thread drops its reference to the run's task after the task returned, possibly after
@@ -770,6 +823,7 @@ run_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancell
     = (pipe->sink.descriptor->flags & SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED) != 0,
     .fail_if_source_empty = pipe->fail_if_source_empty,
     .require_populated_input = pipe->require_populated_input,
+    .partial_rescan_delta = pipe->partial_rescan_delta,
     .source_datasets = (const char *const *) pipe->source_inputs,
   };
   SluiceRunStats *stats

@@ -32,11 +32,15 @@ typedef enum
   SLUICE_RUN_TYPE_AUTO,        /* full when the pipe has no stored offset, else incremental */
   SLUICE_RUN_TYPE_FULL,        /* read everything; the stored offset is ignored */
   SLUICE_RUN_TYPE_INCREMENTAL, /* continue from the stored offset */
+  /* A partial rescan: continue from the stored offset rewound by the pipe's
+   * `pump.partial_rescan_delta` (sluice-since.h); full when there is no stored offset.  The offset
+   * it ends with is never older than the one it started from. */
+  SLUICE_RUN_TYPE_PARTIAL,
 } SluiceRunType;
 
 GType sluice_run_type_get_type (void);
 #define SLUICE_TYPE_RUN_TYPE (sluice_run_type_get_type ())
-/* "auto", "full", "incremental" (the execution log's `sync_type`). */
+/* "auto", "full", "incremental", "partial" (the execution log's `sync_type`). */
 const char *sluice_run_type_to_string (SluiceRunType run_type);
 
 typedef enum
@@ -65,7 +69,7 @@ const char *sluice_continuation_to_string (SluiceContinuation continuation);
 /* What a run did; also the payload of the "finished" and "failed" signals. */
 typedef struct
 {
-  SluiceRunType run_type;     /* FULL or INCREMENTAL, resolved */
+  SluiceRunType run_type;     /* FULL, INCREMENTAL or PARTIAL, resolved */
   char *run_id;               /* a UUID; names the run's execution-log entities */
   guint64 entities_read;      /* entities the source produced */
   guint64 entities_written;   /* entities the sink accepted (after the transforms) */
@@ -116,6 +120,13 @@ gboolean sluice_pipe_dup_since (SluicePipe *pipe, char **ret_since, GError **err
 /* Sets (JSON text) or, with NULL, resets the stored offset, and writes a `pump-offset-set` entity
  * to the execution log.  Fails with SLUICE_PIPE_ERROR_BUSY while a run is in progress. */
 gboolean sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **error);
+/* The set-last-seen-to-end operation (digest §3.6): marks everything the source holds now as
+ * seen, so that the next run reads only what comes after (entities not yet synced are skipped).
+ * Only a "dataset" source knows its end: its since becomes the dataset's last offset (-1 for an
+ * empty dataset).  Writes a `pump-offset-set` entity like sluice_pipe_set_since ().  Fails with
+ * SLUICE_PIPE_ERROR_FAILED for other sources or a source dataset that does not exist, and with
+ * SLUICE_PIPE_ERROR_BUSY while a run is in progress. */
+gboolean sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error);
 
 /* Starts a run on a worker thread.  @callback runs on the thread-default main context of the
  * caller, after the "finished" or "failed" signal. */

@@ -39,6 +39,12 @@ struct _SluicePump
   gboolean signalling;
   gboolean persistent;
   char *schedule_key; /* what the persisted start belongs to: "cron <text>", "interval <µs>" */
+  guint rescan_run_count;         /* 0: none */
+  SluiceCron *rescan_cron;        /* nullable */
+  guint partial_rescan_run_count; /* 0: none */
+  double partial_rescan_delta;    /* < 0: none */
+  guint64 runs;                   /* runs started so far; persisted when counting matters */
+  guint rescan_timer;
 
   gboolean active;
   gboolean enabled;
@@ -83,7 +89,10 @@ sluice_pump_dispose (GObject *object)
 
   if (self->clock != NULL && self->timer != 0)
     sluice_clock_cancel (self->clock, self->timer);
+  if (self->clock != NULL && self->rescan_timer != 0)
+    sluice_clock_cancel (self->clock, self->rescan_timer);
   self->timer = 0;
+  self->rescan_timer = 0;
   g_clear_object (&self->clock);
   g_clear_object (&self->scheduler);
   G_OBJECT_CLASS (sluice_pump_parent_class)->dispose (object);
@@ -95,6 +104,7 @@ sluice_pump_finalize (GObject *object)
   SluicePump *self = SLUICE_PUMP (object);
 
   g_clear_pointer (&self->cron, sluice_cron_free);
+  g_clear_pointer (&self->rescan_cron, sluice_cron_free);
   g_free (self->pipe_id);
   g_free (self->state_name);
   g_free (self->schedule_key);
@@ -142,6 +152,7 @@ sluice_pump_init (SluicePump *self)
 {
   self->enabled = TRUE;
   self->next_start = -1;
+  self->partial_rescan_delta = -1;
 }
 
 /* Configuration ------------------------------------------------------------------------------ */
@@ -204,6 +215,69 @@ invalid (GError **error, const char *pipe_id, const char *pointer, const char *f
   g_set_error (error, SLUICE_PUMP_ERROR, SLUICE_PUMP_ERROR_INVALID, "pipe '%s': %s: %s", pipe_id,
                pointer, reason);
   return FALSE;
+}
+
+/* A positive integer member of the pump ("/pump/<member>"), or 0 when absent. */
+static gboolean
+read_run_count (SluicePump *self, JsonObject *pump, const char *member, guint *ret_count,
+                GError **error)
+{
+  JsonNode *node = pump != NULL ? json_object_get_member (pump, member) : NULL;
+  g_autofree char *pointer = g_strconcat ("/pump/", member, NULL);
+  gint64 count;
+
+  *ret_count = 0;
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64
+      || (count = json_node_get_int (node)) < 1 || count > G_MAXUINT32)
+    return invalid (error, self->pipe_id, pointer, "expected a whole number of runs, 1 or more");
+  *ret_count = (guint)count;
+  return TRUE;
+}
+
+static gboolean
+read_rescan_config (SluicePump *self, JsonObject *pump, GError **error)
+{
+  JsonNode *node;
+
+  if (!read_run_count (self, pump, "rescan_run_count", &self->rescan_run_count, error)
+      || !read_run_count (self, pump, "partial_rescan_run_count",
+                          &self->partial_rescan_run_count, error))
+    return FALSE;
+
+  node = pump != NULL ? json_object_get_member (pump, "rescan_cron_expression") : NULL;
+  if (node != NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        return invalid (error, self->pipe_id, "/pump/rescan_cron_expression",
+                        "expected a string");
+      if (self->rescan_run_count > 0)
+        return invalid (error, self->pipe_id, "/pump/rescan_cron_expression",
+                        "cannot be used together with /pump/rescan_run_count");
+      self->rescan_cron = sluice_cron_parse (json_node_get_string (node), &local_error);
+      if (self->rescan_cron == NULL)
+        return invalid (error, self->pipe_id, "/pump/rescan_cron_expression", "%s",
+                        local_error->message);
+    }
+
+  node = pump != NULL ? json_object_get_member (pump, "partial_rescan_delta") : NULL;
+  if (node != NULL)
+    {
+      GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+
+      if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) || !(json_node_get_double (node) >= 0)
+          || json_node_get_double (node) > 1e15)
+        return invalid (error, self->pipe_id, "/pump/partial_rescan_delta",
+                        "expected a number of 0 or more (seconds for a datetime offset)");
+      self->partial_rescan_delta = json_node_get_double (node);
+    }
+  if (self->partial_rescan_run_count > 0 && self->partial_rescan_delta < 0)
+    return invalid (error, self->pipe_id, "/pump/partial_rescan_run_count",
+                    "requires /pump/partial_rescan_delta");
+  return TRUE;
 }
 
 static gboolean
@@ -273,6 +347,9 @@ read_config (SluicePump *self, JsonObject *pipe, gboolean use_signalling_interna
       self->interval = base + base / 1000 * permille;
     }
 
+  if (!read_rescan_config (self, pump, error))
+    return FALSE;
+
   node = pump != NULL ? json_object_get_member (pump, "run_at_startup") : NULL;
   self->run_at_startup = node != NULL && JSON_NODE_HOLDS_VALUE (node)
                          && json_node_get_value_type (node) == G_TYPE_BOOLEAN
@@ -338,12 +415,13 @@ typedef struct
   gboolean found;
   gboolean enabled;
   gint64 next_start; /* -1: none, or it belongs to another schedule */
+  gint64 runs;
 } Saved;
 
 static Saved
 load_state (SluicePump *self)
 {
-  Saved saved = { FALSE, TRUE, -1 };
+  Saved saved = { FALSE, TRUE, -1, 0 };
   g_auto (SluicePipeState) state = { 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = NULL;
@@ -370,11 +448,19 @@ load_state (SluicePump *self)
   object = json_node_get_object (json_parser_get_root (parser));
   saved.found = TRUE;
   saved.enabled = json_object_get_boolean_member_with_default (object, "enabled", TRUE);
+  saved.runs = MAX (0, json_object_get_int_member_with_default (object, "runs", 0));
   if (g_strcmp0 (json_object_get_string_member_with_default (object, "schedule", NULL),
                  self->schedule_key)
       == 0)
     saved.next_start = json_object_get_int_member_with_default (object, "next_start", -1);
   return saved;
+}
+
+/* Whether the kind of a run depends on how many ran before it. */
+static gboolean
+counts_runs (SluicePump *self)
+{
+  return self->rescan_run_count > 0 || self->partial_rescan_run_count > 0;
 }
 
 static gboolean
@@ -397,6 +483,11 @@ save_state (SluicePump *self, GError **error)
     {
       json_builder_set_member_name (builder, "next_start");
       json_builder_add_int_value (builder, self->next_start);
+    }
+  if (counts_runs (self))
+    {
+      json_builder_set_member_name (builder, "runs");
+      json_builder_add_int_value (builder, (gint64)self->runs);
     }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
@@ -446,6 +537,51 @@ should_schedule (SluicePump *self)
 
 static void on_timer (gpointer user_data);
 
+/* Asks for the pump's next run: a full rescan every rescan_run_count-th run, else a partial one
+ * every partial_rescan_run_count-th run (digest Appendix B9; a full rescan wins when both apply).
+ * The number is that of the run to come: the runs started so far, plus one. */
+static SluiceScheduleResult
+request_run (SluicePump *self, SluiceRunReason reason)
+{
+  guint64 number = self->runs + 1;
+
+  if (self->rescan_run_count > 0 && number % self->rescan_run_count == 0)
+    return sluice_scheduler_request (self->scheduler, self->pipe_id, reason, TRUE);
+  if (self->partial_rescan_run_count > 0 && number % self->partial_rescan_run_count == 0)
+    return sluice_scheduler_request_partial (self->scheduler, self->pipe_id, reason);
+  return sluice_scheduler_request (self->scheduler, self->pipe_id, reason, FALSE);
+}
+
+static void on_rescan_timer (gpointer user_data);
+
+/* Arms the next start of rescan_cron_expression after @now, or drops it. */
+static void
+schedule_rescan_from (SluicePump *self, gint64 now)
+{
+  gint64 next;
+
+  sluice_clock_cancel (self->clock, self->rescan_timer);
+  self->rescan_timer = 0;
+  if (self->rescan_cron == NULL || !should_schedule (self))
+    return;
+  next = sluice_cron_next (self->rescan_cron, now / SLUICE_USEC_PER_SEC);
+  if (next < 0)
+    return;
+  self->rescan_timer
+      = sluice_clock_call_at (self->clock, next * SLUICE_USEC_PER_SEC, on_rescan_timer, self);
+}
+
+static void
+on_rescan_timer (gpointer user_data)
+{
+  SluicePump *self = user_data;
+  gint64 due = sluice_clock_get_now (self->clock);
+
+  self->rescan_timer = 0;
+  sluice_scheduler_request (self->scheduler, self->pipe_id, SLUICE_RUN_REASON_SCHEDULE, TRUE);
+  schedule_rescan_from (self, due);
+}
+
 static void
 arm_at (SluicePump *self, gint64 when)
 {
@@ -491,7 +627,7 @@ on_timer (gpointer user_data)
   gint64 due = self->next_start;
 
   self->timer = 0;
-  sluice_scheduler_request (self->scheduler, self->pipe_id, SLUICE_RUN_REASON_SCHEDULE, FALSE);
+  request_run (self, SLUICE_RUN_REASON_SCHEDULE);
   /* An interval pump arms again when the run finishes; a cron pump goes on from the due time (the
    * clock may read a little later), so that no matching minute is skipped or taken twice. */
   if (self->cron != NULL)
@@ -501,7 +637,11 @@ on_timer (gpointer user_data)
 static void
 on_run_started (SluiceScheduler *scheduler, const char *pipe_id, int reason, SluicePump *self)
 {
-  /* The persisted start stays as it is until the run finished: see the header comment. */
+  self->runs++;
+  /* Saved before the interval start below is dropped: the persisted start must stay as it is
+   * until the run finished (see the header comment). */
+  if (counts_runs (self))
+    save_state_or_warn (self);
   if (self->cron == NULL)
     {
       sluice_clock_cancel (self->clock, self->timer);
@@ -596,6 +736,7 @@ sluice_pump_activate (SluicePump *pump)
     return;
   self->active = TRUE;
   saved = load_state (self);
+  self->runs = (guint64)saved.runs;
   if (saved.found && self->enabled != saved.enabled)
     {
       self->enabled = saved.enabled;
@@ -614,7 +755,7 @@ sluice_pump_activate (SluicePump *pump)
                 "pipe '%s': its start at %s was missed while the host was down: running it now",
                 self->pipe_id, missed);
       set_next_start (self, saved.next_start);
-      sluice_scheduler_request (self->scheduler, self->pipe_id, SLUICE_RUN_REASON_MISSED, FALSE);
+      request_run (self, SLUICE_RUN_REASON_MISSED);
       if (self->cron != NULL)
         schedule_from (self, now);
     }
@@ -622,9 +763,10 @@ sluice_pump_activate (SluicePump *pump)
     arm_at (self, saved.next_start);
   else
     schedule_from (self, now);
+  schedule_rescan_from (self, now);
 
   if (self->run_at_startup)
-    sluice_scheduler_request (self->scheduler, self->pipe_id, SLUICE_RUN_REASON_STARTUP, FALSE);
+    request_run (self, SLUICE_RUN_REASON_STARTUP);
   g_object_unref (self);
 }
 
@@ -634,6 +776,7 @@ sluice_pump_deactivate (SluicePump *pump)
   g_return_if_fail (SLUICE_IS_PUMP (pump));
   pump->active = FALSE;
   disarm (pump);
+  schedule_rescan_from (pump, 0);
 }
 
 gboolean
@@ -662,6 +805,7 @@ sluice_pump_set_enabled (SluicePump *pump, gboolean enabled, GError **error)
     }
   self->next_start = next_start;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENABLED]);
+  schedule_rescan_from (self, sluice_clock_get_now (self->clock));
   if (enabled && self->cron == NULL && sluice_scheduler_is_running (self->scheduler, self->pipe_id))
     return TRUE; /* armed when the run finishes */
   schedule_from (self, sluice_clock_get_now (self->clock));
@@ -702,6 +846,5 @@ sluice_pump_notify_input_changed (SluicePump *pump)
 
   if (!pump->signalling || !should_schedule (pump))
     return FALSE;
-  return sluice_scheduler_request (pump->scheduler, pump->pipe_id, SLUICE_RUN_REASON_SIGNAL, FALSE)
-         != SLUICE_SCHEDULE_REFUSED;
+  return request_run (pump, SLUICE_RUN_REASON_SIGNAL) != SLUICE_SCHEDULE_REFUSED;
 }

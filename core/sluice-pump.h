@@ -9,6 +9,14 @@
  *    to a dataset sink, else 900 s; a default interval is spread by up to ±5 %, by an amount fixed
  *    per pipe id (a hash), so that pipes configured alike do not all start together and tests
  *    stay deterministic.  An explicit interval is exact.
+ *  - run kinds (digest §3.4, Appendix B9): with `rescan_run_count` N every Nth run the pump asks
+ *    for is full (1: all; 2: incremental, full, …); with `partial_rescan_run_count` M (which needs
+ *    `partial_rescan_delta`) every Mth is a partial rescan (SluiceRunRequest.partial); a full
+ *    rescan wins when both fall on one run.  Every run of the pipe counts, whatever started it;
+ *    the count is kept in the schedule record (below) when a store is given, else it starts
+ *    from 0 with each pump.  `rescan_cron_expression` (exclusive with `rescan_run_count`) asks
+ *    for a full run at each of its starts, like a second cron schedule; its starts are not
+ *    persisted (a rescan missed while the host was down is not made up for).
  *  - `run_at_startup`: a run when the pump is activated.
  *  - `mode`: "scheduled" (the default), "manual" (runs only when started), "off" (cannot be
  *    started at all).

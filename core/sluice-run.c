@@ -21,6 +21,7 @@
  */
 #include "sluice-execution-log.h"
 #include "sluice-run.h"
+#include "sluice-since.h"
 
 typedef struct
 {
@@ -32,6 +33,7 @@ typedef struct
   SluicePipeState state;     /* as stored, updated as the run goes */
   SluiceValue *since;        /* the run's offset so far (chronological/max); NULL: none */
   char *committed_since;     /* the offset the last committed batch stored; owned */
+  SluiceValue *partial_floor; /* a partial rescan's stored offset at the start; NULL otherwise */
   gboolean state_loaded;      /* FALSE: nothing may be written back */
   gboolean source_open;
   gboolean sink_begun;
@@ -331,6 +333,8 @@ resolve_run_type (Run *run, SluiceRunType requested)
       run->resumed = TRUE;
       return SLUICE_RUN_TYPE_FULL;
     }
+  if (requested == SLUICE_RUN_TYPE_PARTIAL)
+    return SLUICE_RUN_TYPE_PARTIAL;
   return SLUICE_RUN_TYPE_INCREMENTAL;
 }
 
@@ -374,6 +378,40 @@ check_inputs_populated (Run *run, gboolean *ret_all_populated, GError **error)
   return TRUE;
 }
 
+/* A partial rescan reads from the stored offset rewound by the delta; the stored offset stays the
+ * floor of the one it ends with, so that a rescan that reads little never moves the pipe back. */
+static gboolean
+start_partial (Run *run, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *rewound = NULL;
+
+  if (run->plan->partial_rescan_delta < 0)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG,
+                   "/pump/partial_rescan_delta: a partial rescan needs it, and it is not set");
+      return FALSE;
+    }
+  run->partial_floor = sluice_value_from_json (run->state.since, -1, &local_error);
+  if (run->partial_floor == NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+                   "the stored offset '%s' is not valid JSON: %s", run->state.since,
+                   local_error->message);
+      return FALSE;
+    }
+  rewound = sluice_since_rewind (run->state.since, run->plan->partial_rescan_delta, &local_error);
+  if (rewound == NULL)
+    {
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+                   "partial rescan (/pump/partial_rescan_delta %g): %s",
+                   run->plan->partial_rescan_delta, local_error->message);
+      return FALSE;
+    }
+  run->since = sluice_value_from_json (rewound, -1, error);
+  return run->since != NULL;
+}
+
 static gboolean
 start (Run *run, SluiceRunType requested, GError **error)
 {
@@ -391,7 +429,12 @@ start (Run *run, SluiceRunType requested, GError **error)
   stats->run_type = resolve_run_type (run, requested);
   if (!check_inputs_populated (run, &source_populated, error))
     return FALSE;
-  if (stats->run_type == SLUICE_RUN_TYPE_INCREMENTAL || run->resumed)
+  if (stats->run_type == SLUICE_RUN_TYPE_PARTIAL)
+    {
+      if (!start_partial (run, error))
+        return FALSE;
+    }
+  else if (stats->run_type == SLUICE_RUN_TYPE_INCREMENTAL || run->resumed)
     {
       run->since = sluice_value_from_json (run->state.since, -1, &local_error);
       if (run->since == NULL)
@@ -476,7 +519,15 @@ finish (Run *run, gboolean success, GError **error)
   if (ok)
     run->state.full_run_started = 0;
   if (ok && plan->continuation != SLUICE_CONTINUATION_NONE)
-    set_state_since (run, dup_since_json (run));
+    {
+      if (run->partial_floor != NULL
+          && (run->since == NULL || sluice_value_compare (run->since, run->partial_floor) < 0))
+        {
+          g_clear_pointer (&run->since, sluice_value_unref);
+          run->since = sluice_value_ref (run->partial_floor);
+        }
+      set_state_since (run, dup_since_json (run));
+    }
   else if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
     set_state_since (run, g_strdup (run->committed_since));
   run->stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
@@ -539,6 +590,7 @@ sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancella
 
   sluice_pipe_state_clear (&run.state);
   g_clear_pointer (&run.since, sluice_value_unref);
+  g_clear_pointer (&run.partial_floor, sluice_value_unref);
   g_free (run.committed_since);
   return stats;
 }

@@ -49,6 +49,8 @@ typedef struct
    * @source_datasets is not populated. */
   gboolean require_populated_input;
   const char *const *source_datasets; /* the datasets the source reads; NULL-terminated */
+  /* `pump.partial_rescan_delta` for SLUICE_RUN_TYPE_PARTIAL runs; < 0 when not set. */
+  double partial_rescan_delta;
 } SluiceRunPlan;
 
 typedef struct

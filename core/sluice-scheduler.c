@@ -18,6 +18,7 @@ typedef struct
   gboolean queued; /* the waiting request is in the FIFO */
   SluiceRunReason reason;
   gboolean full;
+  gboolean partial;
 } Entry;
 
 struct _SluiceScheduler
@@ -210,7 +211,8 @@ on_run_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_run (SluiceScheduler *self, Entry *entry)
 {
-  SluiceRunRequest request = { entry->pipe_id, entry->reason, entry->full };
+  SluiceRunRequest request = { entry->pipe_id, entry->reason, entry->full,
+                               entry->partial && !entry->full };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   RunData *data;
 
@@ -246,9 +248,9 @@ sluice_scheduler_set_max_concurrent (SluiceScheduler *scheduler, guint max_concu
   dispatch (scheduler);
 }
 
-SluiceScheduleResult
-sluice_scheduler_request (SluiceScheduler *scheduler, const char *pipe_id, SluiceRunReason reason,
-                          gboolean full)
+static SluiceScheduleResult
+request_run (SluiceScheduler *scheduler, const char *pipe_id, SluiceRunReason reason,
+             gboolean full, gboolean partial)
 {
   Entry *entry;
 
@@ -261,11 +263,13 @@ sluice_scheduler_request (SluiceScheduler *scheduler, const char *pipe_id, Sluic
   if (entry->waiting)
     {
       entry->full = entry->full || full;
+      entry->partial = entry->partial || partial;
       return SLUICE_SCHEDULE_COALESCED;
     }
   entry->waiting = TRUE;
   entry->reason = reason;
   entry->full = full;
+  entry->partial = partial;
   if (entry->running)
     return SLUICE_SCHEDULE_QUEUED;
   entry->queued = TRUE;
@@ -273,6 +277,20 @@ sluice_scheduler_request (SluiceScheduler *scheduler, const char *pipe_id, Sluic
   dispatch (scheduler);
   /* The entry may have started and even finished (a runner that completes at once) by now. */
   return entry->queued ? SLUICE_SCHEDULE_QUEUED : SLUICE_SCHEDULE_STARTED;
+}
+
+SluiceScheduleResult
+sluice_scheduler_request (SluiceScheduler *scheduler, const char *pipe_id, SluiceRunReason reason,
+                          gboolean full)
+{
+  return request_run (scheduler, pipe_id, reason, full, FALSE);
+}
+
+SluiceScheduleResult
+sluice_scheduler_request_partial (SluiceScheduler *scheduler, const char *pipe_id,
+                                  SluiceRunReason reason)
+{
+  return request_run (scheduler, pipe_id, reason, FALSE, TRUE);
 }
 
 gboolean

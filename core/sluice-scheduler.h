@@ -48,6 +48,9 @@ typedef struct
   const char *pipe_id;
   SluiceRunReason reason;
   gboolean full; /* read everything, ignoring the stored offset */
+  /* A partial rescan: continue from the stored offset rewound by the pipe's
+   * `pump.partial_rescan_delta`.  Never set together with @full (a full run wins). */
+  gboolean partial;
 } SluiceRunRequest;
 
 typedef struct
@@ -88,6 +91,12 @@ void sluice_scheduler_set_max_concurrent (SluiceScheduler *scheduler, guint max_
  * @full is set. */
 SluiceScheduleResult sluice_scheduler_request (SluiceScheduler *scheduler, const char *pipe_id,
                                                SluiceRunReason reason, gboolean full);
+
+/* As sluice_scheduler_request (), for a partial rescan (see SluiceRunRequest).  A full request
+ * that coalesces with it wins. */
+SluiceScheduleResult sluice_scheduler_request_partial (SluiceScheduler *scheduler,
+                                                       const char *pipe_id,
+                                                       SluiceRunReason reason);
 
 gboolean sluice_scheduler_is_running (SluiceScheduler *scheduler, const char *pipe_id);
 /* Whether a run of @pipe_id waits (in the queue, or behind its running run). */

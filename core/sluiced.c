@@ -471,8 +471,12 @@ daemon_run_start (const SluiceRunRequest *request, GCancellable *cancellable,
 
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLUICE_PIPE", request->pipe_id, "MESSAGE",
                     "pipe '%s': run started (%s%s)", request->pipe_id,
-                    sluice_run_reason_to_string (request->reason), request->full ? ", full" : "");
-  sluice_pipe_run_async (pipe, request->full ? SLUICE_RUN_TYPE_FULL : SLUICE_RUN_TYPE_AUTO,
+                    sluice_run_reason_to_string (request->reason),
+                    request->full ? ", full" : request->partial ? ", partial rescan" : "");
+  sluice_pipe_run_async (pipe,
+                         request->full      ? SLUICE_RUN_TYPE_FULL
+                         : request->partial ? SLUICE_RUN_TYPE_PARTIAL
+                                            : SLUICE_RUN_TYPE_AUTO,
                          cancellable, callback, callback_data);
 }
 

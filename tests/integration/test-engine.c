@@ -430,6 +430,98 @@ test_set_since (void **state)
   assert_true (log_has (log, "\"pipe_offset\":null,\"original_pipe_offset\":9,\"is_reset\":true"));
 }
 
+/* A partial rescan (digest §3.4, Appendix B10) reads from the stored offset rewound by
+ * pump.partial_rescan_delta, never leaves the offset older than it found it, and is logged as
+ * sync_type "partial". */
+static void
+test_partial_rescan (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluiceRunStats) full = NULL, partial = NULL, beyond = NULL, fresh = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dataset = sluice_execution_log_dataset_name ("p");
+  g_autofree char *log = NULL;
+  SluicePipe *pipe;
+
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\","
+            " \"source\": {\"type\": \"test-sequence\", \"count\": 10},"
+            " \"pump\": {\"partial_rescan_run_count\": 2, \"partial_rescan_delta\": 4}}");
+  pipe = sluice_engine_lookup_pipe (f->engine, "p");
+
+  /* Without an offset a partial rescan is a full run. */
+  full = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_PARTIAL, TRUE);
+  assert_int_equal (full->run_type, SLUICE_RUN_TYPE_FULL);
+  assert_since (f, "p", "9");
+
+  partial = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_PARTIAL, TRUE);
+  assert_int_equal (partial->run_type, SLUICE_RUN_TYPE_PARTIAL);
+  assert_string_equal (partial->since_before, "9");
+  assert_int_equal (partial->entities_read, 4); /* 6, 7, 8, 9 */
+  assert_since (f, "p", "9");
+
+  /* Rewound to 96, past the source's end: nothing read, and the offset stays at 100. */
+  assert_true (sluice_pipe_set_since (pipe, "100", &error));
+  beyond = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_PARTIAL, TRUE);
+  assert_int_equal (beyond->entities_read, 0);
+  assert_since (f, "p", "100");
+
+  log = engine_fixture_dump (f, dataset, FALSE);
+  assert_true (log_has (log, "\"sync_type\":\"partial\""));
+
+  /* An offset that has no order cannot be rewound: the run fails and says why. */
+  assert_true (sluice_pipe_set_since (pipe, "\"abc\"", &error));
+  fresh = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_PARTIAL, FALSE);
+  assert_non_null (fresh->error);
+  assert_string_equal (fresh->error->message,
+                       "partial rescan (/pump/partial_rescan_delta 4): cannot rewind offset "
+                       "\"abc\": expected an integer, a float or a datetime, got string");
+  assert_since (f, "p", "\"abc\"");
+}
+
+/* set-last-seen-to-end (digest §3.6): a dataset source skips everything its dataset holds now;
+ * other sources refuse. */
+static void
+test_set_since_to_end (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluiceRunStats) raw = NULL, copy = NULL, more = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dataset = sluice_execution_log_dataset_name ("copy");
+  g_autofree char *log = NULL;
+
+  engine_fixture_build (f, "["
+            "{\"_id\": \"raw\", \"type\": \"pipe\","
+            " \"source\": {\"type\": \"test-sequence\", \"count\": 10}},"
+            "{\"_id\": \"copy\", \"type\": \"pipe\","
+            " \"source\": {\"type\": \"dataset\", \"dataset\": \"raw\"}}"
+            "]");
+
+  /* The source dataset does not exist yet. */
+  assert_false (sluice_pipe_set_since_to_end (sluice_engine_lookup_pipe (f->engine, "copy"),
+                                              &error));
+  assert_true (g_error_matches (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED));
+  assert_true (g_str_has_prefix (error->message, "pipe 'copy': cannot set its offset to the end "
+                                                 "of source dataset 'raw': "));
+  g_clear_error (&error);
+
+  raw = engine_fixture_run (f, "raw", SLUICE_RUN_TYPE_AUTO, TRUE);
+  assert_true (sluice_pipe_set_since_to_end (sluice_engine_lookup_pipe (f->engine, "copy"),
+                                             &error));
+  assert_since (f, "copy", "9");
+  copy = engine_fixture_run (f, "copy", SLUICE_RUN_TYPE_AUTO, TRUE);
+  assert_int_equal (copy->run_type, SLUICE_RUN_TYPE_INCREMENTAL);
+  assert_int_equal (copy->entities_read, 0);
+  log = engine_fixture_dump (f, dataset, FALSE);
+  assert_true (log_has (log, "\"pipe_offset\":9,\"original_pipe_offset\":null,\"is_reset\":false"));
+
+  assert_false (sluice_pipe_set_since_to_end (sluice_engine_lookup_pipe (f->engine, "raw"),
+                                              &error));
+  assert_true (g_error_matches (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED));
+  assert_string_equal (error->message,
+                       "pipe 'raw': /source (type 'test-sequence') cannot set its offset to the "
+                       "end: only a 'dataset' source knows where its end is");
+}
+
 /* An element's create error is a configuration problem located at the element, with the
  * element's own relative pointer appended. */
 static void
@@ -561,6 +653,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_execution_log, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_signals, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_set_since, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_partial_rescan, engine_fixture_setup,
+                                     engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_set_since_to_end, engine_fixture_setup,
+                                     engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_create_error_located, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_graph_from_config, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_union_datasets, engine_fixture_setup, engine_fixture_teardown),

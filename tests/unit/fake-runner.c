@@ -29,6 +29,7 @@ fake_start (const SluiceRunRequest *request, GCancellable *cancellable,
   run->pipe_id = g_strdup (request->pipe_id);
   run->reason = request->reason;
   run->full = request->full;
+  run->partial = request->partial;
   run->cancellable = g_object_ref (cancellable);
   run->task = g_task_new (NULL, cancellable, callback, callback_data);
   g_ptr_array_add (fake->runs, run);

@@ -10,6 +10,7 @@ typedef struct
   char *pipe_id;
   SluiceRunReason reason;
   gboolean full;
+  gboolean partial;
   GCancellable *cancellable;
   GTask *task; /* NULL once finished */
 } FakeRun;

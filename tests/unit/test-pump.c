@@ -660,6 +660,160 @@ test_invalid_configuration (void **state)
                   "pipe 'p': /pump/schedule_interval: expected a number of seconds");
   assert_invalid (f, "{\"pump\": {\"mode\": \"sometimes\"}}",
                   "pipe 'p': /pump/mode: expected \"scheduled\", \"manual\" or \"off\"");
+  assert_invalid (f, "{\"pump\": {\"rescan_run_count\": 0}}",
+                  "pipe 'p': /pump/rescan_run_count: expected a whole number of runs, 1 or more");
+  assert_invalid (f, "{\"pump\": {\"partial_rescan_run_count\": 2.5}}",
+                  "pipe 'p': /pump/partial_rescan_run_count: expected a whole number of runs, 1 "
+                  "or more");
+  assert_invalid (f,
+                  "{\"pump\": {\"rescan_run_count\": 2, \"rescan_cron_expression\": \"0 12 * * "
+                  "?\"}}",
+                  "pipe 'p': /pump/rescan_cron_expression: cannot be used together with "
+                  "/pump/rescan_run_count");
+  assert_invalid (f, "{\"pump\": {\"rescan_cron_expression\": \"0 25 * * ?\"}}",
+                  "pipe 'p': /pump/rescan_cron_expression: cron field 2 (hour) '25': value out of "
+                  "range 0-23");
+  assert_invalid (f, "{\"pump\": {\"partial_rescan_run_count\": 3}}",
+                  "pipe 'p': /pump/partial_rescan_run_count: requires /pump/partial_rescan_delta");
+  assert_invalid (f, "{\"pump\": {\"partial_rescan_delta\": -5}}",
+                  "pipe 'p': /pump/partial_rescan_delta: expected a number of 0 or more (seconds "
+                  "for a datetime offset)");
+}
+
+/* Run kinds: rescans and partial rescans -------------------------------------------------- */
+
+/* Runs @n interval runs of pipe "p" one after another and returns their kinds: "i"ncremental
+ * (or auto), "r"escan (full), "p"artial. */
+static char *
+run_kinds (Fixture *f, SluicePump *pump, guint n)
+{
+  GString *kinds = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    {
+      FakeRun *run;
+
+      advance_to (f, sluice_pump_get_next_start (pump));
+      run = fake_runner_find_running (f->fake, "p");
+      assert_non_null (run);
+      g_string_append_c (kinds, run->full ? 'r' : run->partial ? 'p' : 'i');
+      fake_runner_finish (f->fake, "p", NULL);
+    }
+  return g_string_free (kinds, FALSE);
+}
+
+static void
+assert_kinds (Fixture *f, const char *pump_json, guint n, const char *expected)
+{
+  g_autofree char *json
+      = g_strdup_printf ("{" JSON_SOURCE_TO_JSON_SINK ", \"pump\": {\"schedule_interval\": 60, %s}}",
+                         pump_json);
+  g_autoptr (SluicePump) pump = pump_new (f, "p", json);
+  g_autofree char *kinds = NULL;
+
+  sluice_pump_activate (pump);
+  kinds = run_kinds (f, pump, n);
+  assert_string_equal (kinds, expected);
+  sluice_pump_deactivate (pump);
+}
+
+static void
+test_rescan_run_count (void **state)
+{
+  Fixture *f = *state;
+
+  /* Digest Appendix B9.  Without a store each pump counts from 0. */
+  g_clear_pointer (&f->store, sluice_store_backend_free);
+  assert_kinds (f, "\"rescan_run_count\": 1", 4, "rrrr");
+  assert_kinds (f, "\"rescan_run_count\": 2", 4, "irir");
+  assert_kinds (f, "\"rescan_run_count\": 3", 6, "iiriir");
+  /* A full rescan wins over a partial one when both fall on the same run. */
+  assert_kinds (f, "\"rescan_run_count\": 3, \"partial_rescan_run_count\": 2, "
+                   "\"partial_rescan_delta\": 100",
+                6, "iprpir");
+}
+
+static void
+test_run_counter_survives_a_restart (void **state)
+{
+  Fixture *f = *state;
+  const char *json = "{" JSON_SOURCE_TO_JSON_SINK ", \"pump\": {\"schedule_interval\": 60, "
+                     "\"rescan_run_count\": 3}}";
+  g_autoptr (SluicePump) pump = pump_new (f, "p", json);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  sluice_pump_activate (pump);
+  before = run_kinds (f, pump, 2);
+  assert_string_equal (before, "ii");
+  g_clear_object (&pump);
+
+  host_stop (f);
+  host_start (f, utc (2024, 3, 9, 11, 0, 0));
+  pump = pump_new (f, "p", json);
+  sluice_pump_activate (pump);
+  /* The third run ever is the rescan, whatever restarts came between. */
+  after = run_kinds (f, pump, 4);
+  assert_string_equal (after, "riir");
+}
+
+static void
+test_other_starts_count_as_runs (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluicePump) pump
+      = pump_new (f, "p", "{" JSON_SOURCE_TO_JSON_SINK ", \"pump\": {\"schedule_interval\": 60, "
+                          "\"rescan_run_count\": 2, \"run_at_startup\": true}}");
+
+  /* The start-up run is run 1 (incremental); the first interval run is run 2 (a rescan); a manual
+   * start is run 3; the signal-less interval run after it is run 4 (a rescan). */
+  sluice_pump_activate (pump);
+  assert_false (fake_runner_find_running (f->fake, "p")->full);
+  fake_runner_finish (f->fake, "p", NULL);
+  advance_to (f, sluice_pump_get_next_start (pump));
+  assert_true (fake_runner_find_running (f->fake, "p")->full);
+  fake_runner_finish (f->fake, "p", NULL);
+  assert_true (sluice_pump_start (pump, FALSE, NULL));
+  assert_false (fake_runner_find_running (f->fake, "p")->full);
+  fake_runner_finish (f->fake, "p", NULL);
+  advance_to (f, sluice_pump_get_next_start (pump));
+  assert_true (fake_runner_find_running (f->fake, "p")->full);
+  fake_runner_finish (f->fake, "p", NULL);
+}
+
+static void
+test_rescan_cron_expression (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluicePump) pump = NULL;
+  FakeRun *run;
+
+  advance_to (f, utc (2024, 3, 8, 11, 58, 0));
+  pump = pump_new (f, "p", "{" JSON_SOURCE_TO_JSON_SINK ", \"pump\": {\"schedule_interval\": 7200, "
+                           "\"rescan_cron_expression\": \"0 12 * * ?\"}}");
+  sluice_pump_activate (pump);
+  assert_time_equal (sluice_pump_get_next_start (pump), utc (2024, 3, 8, 13, 58, 0));
+
+  /* Noon: a full run, which moves the interval as any run does. */
+  advance_to (f, utc (2024, 3, 8, 12, 0, 0));
+  run = fake_runner_find_running (f->fake, "p");
+  assert_non_null (run);
+  assert_true (run->full);
+  assert_int_equal (run->reason, SLUICE_RUN_REASON_SCHEDULE);
+  fake_runner_finish (f->fake, "p", NULL);
+  assert_time_equal (sluice_pump_get_next_start (pump), utc (2024, 3, 8, 14, 0, 0));
+  advance_to (f, utc (2024, 3, 8, 14, 0, 0));
+  assert_false (fake_runner_find_running (f->fake, "p")->full);
+  fake_runner_finish (f->fake, "p", NULL);
+
+  /* A disabled pump starts no rescan either. */
+  assert_true (sluice_pump_set_enabled (pump, FALSE, NULL));
+  advance_to (f, utc (2024, 3, 9, 12, 0, 0));
+  assert_int_equal (fake_runner_count (f->fake, "p"), 2);
+  assert_true (sluice_pump_set_enabled (pump, TRUE, NULL));
+  advance_to (f, utc (2024, 3, 9, 14, 0, 0));
+  assert_int_equal (fake_runner_count (f->fake, "p"), 3);
+  assert_false (fake_runner_find_running (f->fake, "p")->full);
 }
 
 int
@@ -686,6 +840,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_signalling, setup, teardown),
     cmocka_unit_test_setup_teardown (test_signalling_defaults, setup, teardown),
     cmocka_unit_test_setup_teardown (test_invalid_configuration, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_rescan_run_count, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_run_counter_survives_a_restart, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_other_starts_count_as_runs, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_rescan_cron_expression, setup, teardown),
   };
 
   return cmocka_run_group_tests_name ("pump", tests, NULL, NULL);

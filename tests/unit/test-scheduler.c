@@ -176,6 +176,32 @@ test_full_request_wins_when_coalescing (void **state)
   fake_runner_finish (f->fake, "b", NULL);
 }
 
+/* A partial rescan request keeps its kind alone, and gives way to a full request. */
+static void
+test_partial_request_and_full_wins (void **state)
+{
+  Fixture *f = *state;
+  FakeRun *run;
+
+  sluice_scheduler_request (f->scheduler, "a", SLUICE_RUN_REASON_SCHEDULE, FALSE);
+  sluice_scheduler_request_partial (f->scheduler, "b", SLUICE_RUN_REASON_SCHEDULE);
+  assert_int_equal (sluice_scheduler_request (f->scheduler, "c", SLUICE_RUN_REASON_SCHEDULE, FALSE),
+                    SLUICE_SCHEDULE_QUEUED);
+  assert_int_equal (sluice_scheduler_request_partial (f->scheduler, "c", SLUICE_RUN_REASON_SIGNAL),
+                    SLUICE_SCHEDULE_COALESCED);
+  assert_int_equal (sluice_scheduler_request (f->scheduler, "c", SLUICE_RUN_REASON_MANUAL, TRUE),
+                    SLUICE_SCHEDULE_COALESCED);
+  fake_runner_finish (f->fake, "a", NULL);
+  run = fake_runner_find_running (f->fake, "b");
+  assert_true (run->partial);
+  assert_false (run->full);
+  fake_runner_finish (f->fake, "b", NULL);
+  run = fake_runner_find_running (f->fake, "c");
+  assert_true (run->full);
+  assert_false (run->partial);
+  fake_runner_finish (f->fake, "c", NULL);
+}
+
 static void
 test_raising_the_limit_starts_waiting_runs (void **state)
 {
@@ -290,6 +316,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_limit_and_fifo_order, setup_limit_2, teardown),
     cmocka_unit_test_setup_teardown (test_a_pipe_never_runs_twice_and_requests_coalesce,
                                      setup_limit_2, teardown),
+    cmocka_unit_test_setup_teardown (test_partial_request_and_full_wins, setup_limit_1, teardown),
     cmocka_unit_test_setup_teardown (test_full_request_wins_when_coalescing, setup_limit_1,
                                      teardown),
     cmocka_unit_test_setup_teardown (test_raising_the_limit_starts_waiting_runs, setup_limit_1,
