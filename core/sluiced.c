@@ -75,7 +75,9 @@ parse_options (int *argc, char ***argv, SluicedOptions *options, GError **error)
       "List the plugins found, their element types and the plugins that failed to load, and exit",
       NULL },
     { "describe", 0, 0, G_OPTION_ARG_STRING, &options->describe_type,
-      "Print the options of element type TYPE as JSON Schema and exit", "TYPE" },
+      "Print the options of element type TYPE as JSON Schema and exit (source:, sink: or "
+      "transform: before TYPE says which kind, where kinds share a name)",
+      "[KIND:]TYPE" },
     { "max-concurrent-runs", 0, 0, G_OPTION_ARG_INT, &options->max_concurrent_runs,
       "Run at most N pipes at the same time (default: 4)", "N" },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit",
