@@ -119,18 +119,6 @@ skip_whitespace (Parser *parser)
     }
 }
 
-static int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static gboolean
 read_hex4 (Parser *parser, const char *at, gunichar *ret)
 {
@@ -140,7 +128,7 @@ read_hex4 (Parser *parser, const char *at, gunichar *ret)
     return FALSE;
   for (int i = 0; i < 4; i++)
     {
-      int digit = hex_value (at[i]);
+      int digit = g_ascii_xdigit_value (at[i]);
 
       if (digit < 0)
         return FALSE;

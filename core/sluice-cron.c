@@ -370,44 +370,36 @@ sluice_cron_get_text (const SluiceCron *cron)
   return cron->text;
 }
 
-/* Civil calendar in UTC: days since 1970-01-01 from a date and back (proleptic Gregorian, using
- * 400-year eras that start on March 1st so that the leap day comes last). */
+/* Civil calendar in UTC: days since 1970-01-01 from a date and back, through GLib's GDate (whose
+ * Julian day 1 is 0001-01-01).  Cron years are 1970-2099, well inside its range. */
+#define JULIAN_1970_01_01 719163
+
 static gint64
 days_from_civil (int y, int m, int d)
 {
-  gint64 era, yoe, doy, doe;
+  GDate date;
 
-  y -= m <= 2;
-  era = (y >= 0 ? y : y - 399) / 400;
-  yoe = y - era * 400;
-  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  return (gint64) g_date_get_julian (&date) - JULIAN_1970_01_01;
 }
 
 static void
 civil_from_days (gint64 days, int *ret_y, int *ret_m, int *ret_d)
 {
-  gint64 z = days + 719468;
-  gint64 era = (z >= 0 ? z : z - 146096) / 146097;
-  gint64 doe = z - era * 146097;
-  gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  gint64 mp = (5 * doy + 2) / 153;
-  int m = (int) (mp < 10 ? mp + 3 : mp - 9);
+  GDate date;
 
-  *ret_d = (int) (doy - (153 * mp + 2) / 5 + 1);
-  *ret_m = m;
-  *ret_y = (int) (yoe + era * 400 + (m <= 2));
+  g_date_clear (&date, 1);
+  g_date_set_julian (&date, (guint32) (days + JULIAN_1970_01_01));
+  *ret_y = g_date_get_year (&date);
+  *ret_m = g_date_get_month (&date);
+  *ret_d = g_date_get_day (&date);
 }
 
 static int
 days_in_month (int y, int m)
 {
-  static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-  gboolean leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-  return m == 2 && leap ? 29 : days[m - 1];
+  return g_date_get_days_in_month ((GDateMonth) m, (GDateYear) y);
 }
 
 static gboolean

@@ -306,18 +306,6 @@ close_container (SluiceJsonReader *reader)
 
 /* Strings. */
 
-static int
-hex_value (uint8_t c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Four hex digits at @p (bounds already known), or -1. */
 static int
 read_hex4 (const uint8_t *p)
@@ -326,7 +314,7 @@ read_hex4 (const uint8_t *p)
 
   for (int i = 0; i < 4; i++)
     {
-      int h = hex_value (p[i]);
+      int h = g_ascii_xdigit_value ((char) p[i]);
 
       if (h < 0)
         return -1;
