@@ -265,6 +265,20 @@ get_text (Decoder *d, const char *what, const char **ret, size_t *ret_len)
   return TRUE;
 }
 
+/* The 8 little-endian bytes of a float, whose presence the caller checked. */
+static double
+get_float (Decoder *d)
+{
+  uint64_t bits = 0;
+  double v;
+
+  for (int i = 0; i < 8; i++)
+    bits |= (uint64_t) d->data[d->pos + i] << (8 * i);
+  d->pos += 8;
+  memcpy (&v, &bits, sizeof v);
+  return v;
+}
+
 static SluiceValue *decode (Decoder *d, int depth);
 
 static SluiceValue *
@@ -382,21 +396,12 @@ decode (Decoder *d, int depth)
         return NULL;
       return sluice_value_new_integer ((int64_t) (u >> 1) ^ -(int64_t) (u & 1));
     case TAG_FLOAT:
-      {
-        uint64_t bits = 0;
-        double v;
-
-        if (d->len - d->pos < 8)
-          {
-            bad (d, at, "truncated: expected 8 bytes of a float");
-            return NULL;
-          }
-        for (int i = 0; i < 8; i++)
-          bits |= (uint64_t) d->data[d->pos + i] << (8 * i);
-        d->pos += 8;
-        memcpy (&v, &bits, sizeof v);
-        return sluice_value_new_float (v);
-      }
+      if (d->len - d->pos < 8)
+        {
+          bad (d, at, "truncated: expected 8 bytes of a float");
+          return NULL;
+        }
+      return sluice_value_new_float (get_float (d));
     case TAG_DECIMAL:
     case TAG_BIG_INTEGER:
       {
@@ -494,6 +499,293 @@ decode (Decoder *d, int depth)
     }
 }
 
+/* Decoding into one arena block (sluice-value-arena.c).  A first pass checks the structure and
+ * measures the block; a second builds the tree in it, checking the contents (UTF-8, decimals,
+ * datetimes, repeated keys).  Either pass gives up on anything unusual, and the node-by-node
+ * decoder above then produces the value or the exact error: the arena path only ever returns
+ * what that decoder would. */
+
+typedef struct
+{
+  uint32_t *key_bytes; /* per dict, in pre-order: the bytes of its key text */
+  size_t n, cap;
+  uint32_t stack[64];
+} DictSizes;
+
+static gboolean
+measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
+{
+  uint8_t tag;
+  uint64_t u;
+  const char *text;
+  size_t len;
+
+  if (depth > SLUICE_BINARY_MAX_DEPTH || d->pos >= d->len)
+    return FALSE;
+  tag = d->data[d->pos++];
+  switch (tag)
+    {
+    case TAG_NULL:
+    case TAG_FALSE:
+    case TAG_TRUE:
+      return TRUE;
+    case TAG_INTEGER:
+      if (!get_varint (d, &u))
+        return FALSE;
+      if ((u & 1) || (u >> 1) >= SLUICE_VALUE_N_SMALL_INTEGERS)
+        *total += sluice_arena_node_size (0);
+      return TRUE;
+    case TAG_FLOAT:
+      if (d->len - d->pos < 8)
+        return FALSE;
+      d->pos += 8;
+      *total += sluice_arena_node_size (0);
+      return TRUE;
+    case TAG_DECIMAL:
+    case TAG_BIG_INTEGER:
+      if (!get_run (d, "decimal", &text, &len))
+        return FALSE;
+      *total += sluice_arena_node_size (sluice_decimal_payload_size (len));
+      return TRUE;
+    case TAG_STRING:
+    case TAG_NI:
+    case TAG_URI:
+    case TAG_BYTES:
+      if (!get_run (d, "string", &text, &len))
+        return FALSE;
+      *total += sluice_arena_node_size (len + 1);
+      return TRUE;
+    case TAG_UUID:
+      if (d->len - d->pos < 16)
+        return FALSE;
+      d->pos += 16;
+      *total += sluice_arena_node_size (37);
+      return TRUE;
+    case TAG_DATETIME:
+      if (!get_varint (d, &u) || !get_varint (d, &u))
+        return FALSE;
+      *total += sluice_arena_node_size (0);
+      return TRUE;
+    case TAG_DATE:
+      if (!get_varint (d, &u))
+        return FALSE;
+      *total += sluice_arena_node_size (0);
+      return TRUE;
+    case TAG_LIST:
+      if (!get_varint (d, &u) || u > d->len - d->pos)
+        return FALSE;
+      *total += sluice_arena_node_size ((size_t) u * sizeof (SluiceValue *));
+      for (uint64_t i = 0; i < u; i++)
+        if (!measure (d, depth + 1, sizes, total))
+          return FALSE;
+      return TRUE;
+    case TAG_DICT:
+      {
+        size_t slot, key_bytes = 0;
+
+        if (!get_varint (d, &u) || u > (d->len - d->pos) / 2)
+          return FALSE;
+        if (sizes->n == sizes->cap)
+          {
+            sizes->cap *= 2;
+            if (sizes->key_bytes == sizes->stack)
+              sizes->key_bytes = g_memdup2 (sizes->stack, sizeof sizes->stack);
+            sizes->key_bytes = g_renew (uint32_t, sizes->key_bytes, sizes->cap);
+          }
+        slot = sizes->n++;
+        for (uint64_t i = 0; i < u; i++)
+          {
+            if (!get_run (d, "dict key", &text, &len))
+              return FALSE;
+            key_bytes += len + 1;
+            if (!measure (d, depth + 1, sizes, total))
+              return FALSE;
+          }
+        if (key_bytes > G_MAXUINT32)
+          return FALSE;
+        sizes->key_bytes[slot] = (uint32_t) key_bytes;
+        *total += sluice_arena_node_size (sluice_dict_payload_size ((size_t) u, key_bytes));
+        return TRUE;
+      }
+    default:
+      return FALSE;
+    }
+}
+
+/* Readers for the second pass, over input the first pass found sound. */
+static inline uint64_t
+next_varint (Decoder *d)
+{
+  uint64_t v = 0;
+
+  for (int shift = 0;; shift += 7)
+    {
+      uint8_t b = d->data[d->pos++];
+
+      v |= (uint64_t) (b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return v;
+    }
+}
+
+static inline const char *
+next_run (Decoder *d, size_t *ret_len)
+{
+  const char *run;
+
+  *ret_len = (size_t) next_varint (d);
+  run = (const char *) d->data + d->pos;
+  d->pos += *ret_len;
+  return run;
+}
+
+/* The second pass: the structure is known to be sound, so only the contents can fail. */
+static SluiceValue *
+fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
+{
+  uint8_t tag = d->data[d->pos++];
+  uint64_t u;
+  const char *text;
+  size_t len;
+  SluiceValue *v;
+
+  switch (tag)
+    {
+    case TAG_NULL:
+      return sluice_value_new_null ();
+    case TAG_FALSE:
+      return sluice_value_new_boolean (FALSE);
+    case TAG_TRUE:
+      return sluice_value_new_boolean (TRUE);
+    case TAG_INTEGER:
+      {
+        int64_t i;
+
+        u = next_varint (d);
+        i = (int64_t) (u >> 1) ^ -(int64_t) (u & 1);
+        if (i >= 0 && i < SLUICE_VALUE_N_SMALL_INTEGERS)
+          return sluice_value_new_integer (i);
+        v = sluice_arena_alloc (arena, SLUICE_VALUE_INTEGER, 0);
+        v->u.integer = i;
+        return v;
+      }
+    case TAG_FLOAT:
+      v = sluice_arena_alloc (arena, SLUICE_VALUE_FLOAT, 0);
+      v->u.number = get_float (d);
+      return v;
+    case TAG_DECIMAL:
+    case TAG_BIG_INTEGER:
+      text = next_run (d, &len);
+      v = sluice_arena_new_decimal (arena, text, len);
+      if (v != NULL && tag == TAG_BIG_INTEGER)
+        v->flags |= VALUE_FLAG_BIG_INTEGER;
+      return v;
+    case TAG_STRING:
+    case TAG_NI:
+    case TAG_URI:
+      text = next_run (d, &len);
+      if (!sluice_utf8_validate (text, len))
+        return NULL;
+      return sluice_arena_new_text (arena, tag == TAG_STRING ? SLUICE_VALUE_STRING
+                                           : tag == TAG_NI   ? SLUICE_VALUE_NI
+                                                             : SLUICE_VALUE_URI,
+                                    text, len);
+    case TAG_BYTES:
+      text = next_run (d, &len);
+      return sluice_arena_new_text (arena, SLUICE_VALUE_BYTES, text, len);
+    case TAG_UUID:
+    case TAG_DATETIME:
+    case TAG_DATE:
+      {
+        /* Rare in entities: decode the node the ordinary way and copy it in. */
+        SluiceValue *plain;
+
+        d->pos--;
+        plain = decode (d, 0);
+        if (plain == NULL)
+          return NULL;
+        if (tag == TAG_UUID)
+          v = sluice_arena_new_text (arena, SLUICE_VALUE_UUID, plain->u.str.data, plain->u.str.len);
+        else
+          {
+            v = sluice_arena_alloc (arena, SLUICE_VALUE_DATETIME, 0);
+            v->flags |= plain->flags & VALUE_FLAG_DATE;
+            v->u.datetime = plain->u.datetime;
+          }
+        sluice_value_unref (plain);
+        return v;
+      }
+    case TAG_LIST:
+      {
+        SluiceValue **items;
+
+        u = next_varint (d);
+        v = sluice_arena_alloc (arena, SLUICE_VALUE_LIST, (size_t) u * sizeof (SluiceValue *));
+        items = (SluiceValue **) (v + 1);
+        v->u.list.items = items;
+        v->u.list.len = (size_t) u;
+        for (uint64_t i = 0; i < u; i++)
+          if ((items[i] = fill (d, arena, sizes, next_dict)) == NULL)
+            return NULL;
+        return v;
+      }
+    case TAG_DICT:
+      {
+        SluiceDictEntry *entries;
+        char *key_data;
+
+        u = next_varint (d);
+        v = sluice_arena_new_dict (arena, (size_t) u, sizes->key_bytes[(*next_dict)++], &key_data);
+        entries = v->u.dict.entries;
+        for (uint64_t i = 0; i < u; i++)
+          {
+            text = next_run (d, &len);
+            if (!sluice_utf8_validate (text, len))
+              return NULL;
+            memcpy (key_data, text, len);
+            key_data[len] = '\0';
+            entries[i].key = key_data;
+            entries[i].key_len = (uint32_t) len;
+            entries[i].key_prefix = sluice_dict_key_prefix (text, len);
+            key_data += len + 1;
+            if ((entries[i].value = fill (d, arena, sizes, next_dict)) == NULL)
+              return NULL;
+          }
+        return sluice_arena_dict_finish (v) ? v : NULL;
+      }
+    default:
+      return NULL;
+    }
+}
+
+/* The value of a well-formed container, in one block; NULL to let the ordinary decoder decide. */
+static SluiceValue *
+decode_arena (const uint8_t *data, size_t len)
+{
+  Decoder d = { data, len, 1, NULL };
+  DictSizes sizes;
+  SluiceArena arena;
+  SluiceValue *root = NULL;
+  size_t total = 0, next_dict = 0;
+
+  sizes.key_bytes = sizes.stack;
+  sizes.n = 0;
+  sizes.cap = G_N_ELEMENTS (sizes.stack);
+  if (measure (&d, 0, &sizes, &total) && d.pos == len)
+    {
+      sluice_arena_init (&arena, total);
+      d.pos = 1;
+      root = fill (&d, &arena, &sizes, &next_dict);
+      if (root == NULL)
+        sluice_arena_discard (&arena);
+      else
+        g_assert (arena.used == arena.size);
+    }
+  if (sizes.key_bytes != sizes.stack)
+    g_free (sizes.key_bytes);
+  return root;
+}
+
 SluiceValue *
 sluice_binary_decode (const void *data, size_t len, GError **error)
 {
@@ -511,6 +803,9 @@ sluice_binary_decode (const void *data, size_t len, GError **error)
       bad (&d, 0, "unknown format 0x%02x, expected 0x%02x", d.data[0], SLUICE_BINARY_FORMAT_1);
       return NULL;
     }
+  if (len > 1 && (d.data[1] == TAG_DICT || d.data[1] == TAG_LIST)
+      && (value = decode_arena (d.data, len)) != NULL)
+    return value;
   value = decode (&d, 0);
   if (value != NULL && d.pos != len)
     {

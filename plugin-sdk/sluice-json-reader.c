@@ -219,6 +219,23 @@ fail_expected (SluiceJsonReader *reader, size_t pos, const char *expected)
 
 /* Completed values. */
 
+/* An entity handed out: a container is copied into one arena block (sluice-value-arena.c), which
+ * its readers walk faster and which is freed at once.  Single values (configuration, since values)
+ * keep their nodes: a part of them may outlive the rest. */
+static void
+hand_out (SluiceJsonReader *reader, SluiceValue *value)
+{
+  if (!reader->single && (sluice_value_get_kind (value) == SLUICE_VALUE_DICT
+                          || sluice_value_get_kind (value) == SLUICE_VALUE_LIST))
+    {
+      SluiceValue *compact = sluice_value_dup_compact (value);
+
+      sluice_value_unref (value);
+      value = compact;
+    }
+  g_queue_push_tail (&reader->out, value);
+}
+
 static gboolean
 value_done (SluiceJsonReader *reader, SluiceValue *value)
 {
@@ -226,14 +243,14 @@ value_done (SluiceJsonReader *reader, SluiceValue *value)
 
   if (reader->n_frames == 0)
     {
-      g_queue_push_tail (&reader->out, value);
+      hand_out (reader, value);
       reader->state = reader->single ? ST_END : ST_TOP;
       return TRUE;
     }
   top = &reader->frames[reader->n_frames - 1];
   if (top->type == FRAME_STREAM)
     {
-      g_queue_push_tail (&reader->out, value);
+      hand_out (reader, value);
       reader->state = ST_ARRAY_NEXT;
       return TRUE;
     }

@@ -1,14 +1,17 @@
 /* sluice-value-private.h — the representation of SluiceValue, shared by the files of the SDK library
  * that build or walk values (the JSON codec, the binary form, the content hash).
  *
- * Not installed and not exported: plugins see values only through sluice-value.h.  Every node is one
- * allocation: strings, decimals and dicts keep their bytes right behind the header, so that building
- * a parsed entity costs one malloc per node.
+ * Not installed and not exported: plugins see values only through sluice-value.h.  Every node keeps
+ * its bytes (text, decimal parts, dict entries and keys) right behind its header.  A node is its
+ * own allocation, or lives inside its dict's allocation, or inside the block of the entity a decoder
+ * handed out (sluice-value-arena.c).
  */
 #pragma once
 
 #include "sluice-value.h"
 #include "sluice-error.h"
+
+#include <string.h>
 
 SLUICE_BEGIN_DECLS
 
@@ -20,6 +23,13 @@ SLUICE_BEGIN_DECLS
  * sluice_value_new_dict_with_keys_borrowed ()): it has no reference count of its own; a
  * reference to it is a reference to that dict, whose pointer sits right before the node. */
 #define VALUE_FLAG_EMBEDDED (1u << 3)
+/* The root of an arena block (sluice-value-arena.c): every descendant that is not a static
+ * singleton lives in the root's own allocation as an embedded value, so freeing the root frees the
+ * whole tree at once, without walking it. */
+#define VALUE_FLAG_ARENA (1u << 4)
+
+/* Integers 0..SLUICE_VALUE_N_SMALL_INTEGERS-1 are static singletons (no memory of their own). */
+#define SLUICE_VALUE_N_SMALL_INTEGERS 256
 
 static inline SluiceValue *
 sluice_value_embedded_parent (const SluiceValue *value)
@@ -34,8 +44,49 @@ typedef struct
 {
   const char *key;
   uint32_t key_len;
+  /* The first four key bytes (zero-padded), in what would otherwise be padding: most lookups
+   * settle a mismatch, and a match of a key of up to four bytes, without reading the key text. */
+  uint32_t key_prefix;
   SluiceValue *value;
 } SluiceDictEntry;
+
+static inline uint32_t
+sluice_dict_key_prefix (const char *key, size_t len)
+{
+  const unsigned char *k = (const unsigned char *) key;
+  uint32_t prefix = 0;
+
+  /* Keys of equal length are only ever compared with each other, so the two forms need not
+   * agree. */
+  if (len >= 4)
+    {
+      memcpy (&prefix, key, 4);
+      return prefix;
+    }
+  switch (len)
+    {
+    case 3:
+      prefix |= (uint32_t) k[2] << 16;
+      /* fall through */
+    case 2:
+      prefix |= (uint32_t) k[1] << 8;
+      /* fall through */
+    case 1:
+      prefix |= k[0];
+      break;
+    default:
+      break;
+    }
+  return prefix;
+}
+
+/* Whether @e holds @key (of @len bytes, with the prefix @prefix). */
+static inline gboolean
+sluice_dict_entry_matches (const SluiceDictEntry *e, const char *key, size_t len, uint32_t prefix)
+{
+  return e->key_len == len && e->key_prefix == prefix
+         && (len <= 4 || memcmp (e->key + 4, key + 4, len - 4) == 0);
+}
 
 typedef struct
 {
@@ -118,5 +169,63 @@ gboolean sluice_utf8_validate (const char *str, size_t len);
 void sluice_json_write_string (GString *out, const char *str, size_t len);
 
 int sluice_value_key_compare (const char *a, size_t a_len, const char *b, size_t b_len);
+
+/* Fills a DECIMAL node that has sluice_decimal_payload_size (@len) bytes of payload behind it
+ * from its text; FALSE on bad syntax. */
+gboolean sluice_value_fill_decimal (SluiceValue *value, const char *text, size_t len);
+/* Fills @positions with the entry positions of @entries in key byte order. */
+void sluice_dict_sort_positions (const SluiceDictEntry *entries, uint32_t *positions, size_t len);
+
+/* Arena blocks (sluice-value-arena.c): a whole tree in one allocation, laid out in the order a
+ * reader walks it.  Used by the decoders for the entities they hand out. */
+typedef struct
+{
+  char *block;
+  size_t size;
+  size_t used;
+  SluiceValue *root;
+} SluiceArena;
+
+/* The bytes a node with @extra bytes of payload takes in an arena. */
+static inline size_t
+sluice_arena_node_size (size_t extra)
+{
+  return sizeof (void *) + sizeof (SluiceValue) + ((extra + 7) & ~(size_t) 7);
+}
+
+/* The bytes of a DECIMAL's payload for @len bytes of text (as sluice_value_new_decimal_len). */
+static inline size_t
+sluice_decimal_payload_size (size_t len)
+{
+  return sizeof (SluiceDecimalParts) + 2 * (len + 1);
+}
+
+/* The payload bytes of a dict of @n entries with @key_bytes of key text (NULs included). */
+static inline size_t
+sluice_dict_payload_size (size_t n, size_t key_bytes)
+{
+  return n * sizeof (SluiceDictEntry) + (n > SLUICE_DICT_INDEX_THRESHOLD ? n * sizeof (uint32_t) : 0)
+         + key_bytes;
+}
+
+/* A block of exactly @size bytes, the sum of sluice_arena_node_size () of its nodes. */
+void sluice_arena_init (SluiceArena *arena, size_t size);
+/* Frees a block whose root was never handed out (a decoder that gave up half-way). */
+void sluice_arena_discard (SluiceArena *arena);
+/* The next node: the first one is the root (reference count 1), every later one is embedded. */
+SluiceValue *sluice_arena_alloc (SluiceArena *arena, SluiceValueKind kind, size_t extra);
+SluiceValue *sluice_arena_new_text (SluiceArena *arena, SluiceValueKind kind, const char *str,
+                                    size_t len);
+/* NULL on bad syntax (nothing to undo: the node's bytes are simply not used). */
+SluiceValue *sluice_arena_new_decimal (SluiceArena *arena, const char *text, size_t len);
+/* A dict node whose @n entries the caller fills (keys into *@ret_key_data) before the next
+ * allocation, then finishes with sluice_arena_dict_finish (). */
+SluiceValue *sluice_arena_new_dict (SluiceArena *arena, size_t n, size_t key_bytes,
+                                    char **ret_key_data);
+/* Builds the sorted index of large dicts; FALSE when a key repeats. */
+gboolean sluice_arena_dict_finish (SluiceValue *dict);
+/* A copy of @value in one arena block, or a new reference to @value itself when it is not a list
+ * or dict, or already is an arena root. */
+SluiceValue *sluice_value_dup_compact (SluiceValue *value);
 
 SLUICE_END_DECLS

@@ -57,6 +57,11 @@ sluice_value_unref (SluiceValue *value)
    * read-modify-write, which dominates freeing a parsed entity. */
   if (g_atomic_int_get (&value->ref_count) != 1 && !g_atomic_int_dec_and_test (&value->ref_count))
     return;
+  if (value->flags & VALUE_FLAG_ARENA)
+    {
+      g_free ((char *) value - sizeof (void *));
+      return;
+    }
   switch (value->kind)
     {
     case SLUICE_VALUE_LIST:
@@ -68,7 +73,9 @@ sluice_value_unref (SluiceValue *value)
         {
           SluiceValue *item = value->u.dict.entries[i].value;
 
-          /* Its own embedded values go with its memory. */
+          /* Its own embedded values go with its memory; static ones need no call. */
+          if (item->flags & VALUE_FLAG_STATIC)
+            continue;
           if (!(item->flags & VALUE_FLAG_EMBEDDED) || sluice_value_embedded_parent (item) != value)
             sluice_value_unref (item);
         }
@@ -114,7 +121,7 @@ sluice_value_new_boolean (gboolean b)
 }
 
 /* Small non-negative integers (ages, counts, flags) are shared, like null and booleans. */
-#define N_SMALL_INTEGERS 256
+#define N_SMALL_INTEGERS SLUICE_VALUE_N_SMALL_INTEGERS
 static SluiceValue small_integers[N_SMALL_INTEGERS];
 
 __attribute__ ((constructor)) static void
@@ -172,7 +179,17 @@ sluice_utf8_validate (const char *str, size_t len)
 {
   size_t ascii = 0;
 
-  /* Most text is ASCII without NULs: skip it before the general walk. */
+  /* Most text is ASCII without NULs: skip it before the general walk, eight bytes at a time
+   * while no byte has its high bit set or is zero. */
+  while (ascii + 8 <= len)
+    {
+      uint64_t w;
+
+      memcpy (&w, str + ascii, 8);
+      if (((w | ((w - 0x0101010101010101u) & ~w)) & 0x8080808080808080u) != 0)
+        break;
+      ascii += 8;
+    }
   while (ascii < len && (unsigned char) str[ascii] - 1u < 0x7fu)
     ascii++;
   str += ascii;
@@ -318,15 +335,9 @@ parse_decimal (const char *text, size_t len, SluiceDecimalParts *parts, char *di
 SluiceValue *
 sluice_value_new_decimal_len (const char *text, size_t len, GError **error)
 {
-  SluiceValue *value;
-  SluiceDecimalParts *parts;
-  char *text_copy, *digits;
+  SluiceValue *value = value_alloc (SLUICE_VALUE_DECIMAL, sluice_decimal_payload_size (len));
 
-  value = value_alloc (SLUICE_VALUE_DECIMAL, sizeof (SluiceDecimalParts) + 2 * (len + 1));
-  parts = (SluiceDecimalParts *) value_tail (value);
-  text_copy = (char *) (parts + 1);
-  digits = text_copy + len + 1;
-  if (!parse_decimal (text, len, parts, digits))
+  if (!sluice_value_fill_decimal (value, text, len))
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                    "invalid decimal \"%.*s\": expected digits with an optional sign, fraction "
@@ -334,13 +345,25 @@ sluice_value_new_decimal_len (const char *text, size_t len, GError **error)
       g_free (value);
       return NULL;
     }
+  return value;
+}
+
+gboolean
+sluice_value_fill_decimal (SluiceValue *value, const char *text, size_t len)
+{
+  SluiceDecimalParts *parts = (SluiceDecimalParts *) value_tail (value);
+  char *text_copy = (char *) (parts + 1);
+  char *digits = text_copy + len + 1;
+
+  if (!parse_decimal (text, len, parts, digits))
+    return FALSE;
   memcpy (text_copy, text, len);
   text_copy[len] = '\0';
   digits[parts->n_digits] = '\0';
   value->u.str.data = text_copy;
   value->u.str.len = len;
   value->u.str.decimal = parts;
-  return value;
+  return TRUE;
 }
 
 SluiceValue *
@@ -569,6 +592,12 @@ sort_positions (const SluiceDictEntry *entries, uint32_t *positions, size_t len)
   g_qsort_with_data (positions, (gint) len, sizeof (uint32_t), compare_positions, (gpointer) entries);
 }
 
+void
+sluice_dict_sort_positions (const SluiceDictEntry *entries, uint32_t *positions, size_t len)
+{
+  sort_positions (entries, positions, len);
+}
+
 const uint32_t *
 sluice_value_dict_sorted_positions (const SluiceValue *dict, uint32_t *scratch, size_t scratch_len,
                                     gboolean *ret_free)
@@ -664,6 +693,7 @@ sluice_value_new_dict_take (const char *const *keys, const uint32_t *key_lens,
       key_data[key_lens[i]] = '\0';
       e->key = key_data;
       e->key_len = key_lens[i];
+      e->key_prefix = sluice_dict_key_prefix (key_data, key_lens[i]);
       e->value = values[i];
       key_data += key_lens[i] + 1;
     }
@@ -689,11 +719,12 @@ dict_find (const SluiceValue *dict, const char *key, size_t key_len)
 
   if (dict->u.dict.sorted == NULL)
     {
-      /* Comparing the first byte before calling memcmp () settles most mismatches of keys of
-       * equal length ("name", "mail", "city") inline. */
+      /* The stored prefix settles most mismatches, and matches of short keys, without reading
+       * the key text. */
+      uint32_t prefix = sluice_dict_key_prefix (key, key_len);
+
       for (size_t i = 0; i < dict->u.dict.len; i++)
-        if (entries[i].key_len == key_len && (key_len == 0 || entries[i].key[0] == key[0])
-            && memcmp (entries[i].key, key, key_len) == 0)
+        if (sluice_dict_entry_matches (&entries[i], key, key_len, prefix))
           return (gssize) i;
       return -1;
     }
@@ -729,13 +760,24 @@ sluice_value_dict_lookup (const SluiceValue *dict, const char *key)
   return pos < 0 ? NULL : dict->u.dict.entries[pos].value;
 }
 
+/* The search when the hint missed, kept out of line so that a hit needs no stack frame. */
+static __attribute__ ((noinline)) SluiceValue *
+lookup_and_hint (const SluiceValue *dict, const char *key, size_t len, size_t *hint)
+{
+  gssize pos = dict_find (dict, key, len);
+
+  if (pos < 0)
+    return NULL;
+  __atomic_store_n (hint, (size_t) pos, __ATOMIC_RELAXED);
+  return dict->u.dict.entries[pos].value;
+}
+
 SluiceValue *
 sluice_value_dict_lookup_hinted (const SluiceValue *dict, const char *key, gssize key_len,
                                  size_t *hint)
 {
   const SluiceDictEntry *e;
   size_t len, guess;
-  gssize pos;
 
   g_return_val_if_fail (dict != NULL && dict->kind == SLUICE_VALUE_DICT, NULL);
   g_return_val_if_fail (key != NULL && hint != NULL, NULL);
@@ -743,17 +785,13 @@ sluice_value_dict_lookup_hinted (const SluiceValue *dict, const char *key, gssiz
   /* Relaxed atomics: the hint is shared by every thread that runs the same lookup, and any value
    * it holds is safe to try. */
   guess = __atomic_load_n (hint, __ATOMIC_RELAXED);
-  if (guess < dict->u.dict.len)
+  if (G_LIKELY (guess < dict->u.dict.len))
     {
       e = &dict->u.dict.entries[guess];
-      if (e->key_len == len && memcmp (e->key, key, len) == 0)
+      if (G_LIKELY (sluice_dict_entry_matches (e, key, len, sluice_dict_key_prefix (key, len))))
         return e->value;
     }
-  pos = dict_find (dict, key, len);
-  if (pos < 0)
-    return NULL;
-  __atomic_store_n (hint, (size_t) pos, __ATOMIC_RELAXED);
-  return dict->u.dict.entries[pos].value;
+  return lookup_and_hint (dict, key, len, hint);
 }
 
 const char *
@@ -1359,6 +1397,7 @@ sluice_dict_builder_end (SluiceDictBuilder *builder)
       memcpy (key_data, builder->keys + b->key_offset, b->key_len + 1);
       entries[i].key = key_data;
       entries[i].key_len = b->key_len;
+      entries[i].key_prefix = sluice_dict_key_prefix (key_data, b->key_len);
       entries[i].value = b->value;
       key_data += b->key_len + 1;
     }
@@ -1426,6 +1465,7 @@ sluice_dict_keys_new (const char *const *keys, size_t n, GError **error)
       memcpy (key_data, keys[i], lens[i] + 1);
       set->entries[i].key = key_data;
       set->entries[i].key_len = lens[i];
+      set->entries[i].key_prefix = sluice_dict_key_prefix (key_data, lens[i]);
       set->entries[i].value = NULL;
       key_data += lens[i] + 1;
     }
@@ -1498,6 +1538,7 @@ sluice_value_new_dict_with_keys (const SluiceDictKeys *keys, SluiceValue *const 
     {
       entries[i].key = keys->entries[i].key + shift;
       entries[i].key_len = keys->entries[i].key_len;
+      entries[i].key_prefix = keys->entries[i].key_prefix;
       entries[i].value = values[i];
     }
   if (keys->sorted != NULL)
@@ -1516,7 +1557,9 @@ embedded_size (const SluiceValue *value)
 {
   size_t size = sizeof (SluiceValue *) + sizeof (SluiceValue);
 
-  if (value->flags & (VALUE_FLAG_STATIC | VALUE_FLAG_EMBEDDED))
+  /* An embedded value (of another dict, or of a decoded entity's arena) is copied too: a reference
+   * to it would be an atomic operation on its whole tree, and would keep that tree alive. */
+  if (value->flags & VALUE_FLAG_STATIC)
     return 0;
   switch (value->kind)
     {
@@ -1572,6 +1615,7 @@ sluice_value_new_dict_with_keys_borrowed (const SluiceDictKeys *keys, SluiceValu
 
       entries[i].key = keys->entries[i].key + shift;
       entries[i].key_len = keys->entries[i].key_len;
+      entries[i].key_prefix = keys->entries[i].key_prefix;
       if (i < G_N_ELEMENTS (embed) && embed[i] > 0)
         {
           SluiceValue *copy = (SluiceValue *) (tail + sizeof (SluiceValue *));
@@ -1579,7 +1623,7 @@ sluice_value_new_dict_with_keys_borrowed (const SluiceDictKeys *keys, SluiceValu
           ((SluiceValue **) tail)[0] = value;
           *copy = *item;
           copy->ref_count = 0;
-          copy->flags |= VALUE_FLAG_EMBEDDED;
+          copy->flags = (uint16_t) ((copy->flags & ~VALUE_FLAG_ARENA) | VALUE_FLAG_EMBEDDED);
           if (item->kind != SLUICE_VALUE_INTEGER && item->kind != SLUICE_VALUE_FLOAT
               && item->kind != SLUICE_VALUE_DATETIME)
             {
@@ -1592,7 +1636,7 @@ sluice_value_new_dict_with_keys_borrowed (const SluiceDictKeys *keys, SluiceValu
           tail += embed[i];
         }
       else
-        entries[i].value = sluice_value_ref (item);
+        entries[i].value = (item->flags & VALUE_FLAG_STATIC) ? item : sluice_value_ref (item);
     }
   if (keys->sorted != NULL)
     memcpy (value->u.dict.sorted, keys->sorted, n * sizeof (uint32_t));

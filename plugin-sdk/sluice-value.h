@@ -165,6 +165,14 @@ SLUICE_SDK_API SluiceValue *sluice_value_new_dict_with_keys_borrowed (const Slui
  * returns an ordinary new string instead.  @str: UTF-8 of @len bytes (-1: NUL-terminated). */
 SLUICE_SDK_API SluiceValue *sluice_value_intern_string (const char *str, gssize len);
 
+/* Asks the processor to start loading @value into its caches, without waiting for it: for a value
+ * that a decoder built as one block (the entities of the JSON reader and of the binary form) the
+ * whole tree, up to 4 KiB; for another value, its node and a dict's first entries.  A loop over
+ * many entities calls it on an entity a few positions ahead of the one it works on.  It only reads
+ * @value (its header: best when that was touched or prefetched a little earlier).
+ * NULL is allowed. */
+SLUICE_SDK_API void sluice_value_prefetch (const SluiceValue *value);
+
 /* JSON text with transit encoding ("~t…", "~:…", …) for one value.  For the streaming parser of
  * whole arrays of entities see sluice-json.h. */
 SLUICE_SDK_API SluiceValue *sluice_value_from_json (const char *text, gssize len, GError **error);
