@@ -90,6 +90,10 @@ new_metrics (const SluiceRunStats *stats)
                             sluice_value_new_integer ((int64_t) stats->entities_read));
   sluice_dict_builder_take (entities, "changes_last_run",
                             sluice_value_new_integer ((int64_t) stats->changes));
+  sluice_dict_builder_take (entities, "read_errors_last_run",
+                            sluice_value_new_integer ((int64_t) stats->read_errors));
+  sluice_dict_builder_take (entities, "write_errors_last_run",
+                            sluice_value_new_integer ((int64_t) stats->write_errors));
   sluice_dict_builder_take (metrics, "entities",
                             sluice_dict_builder_end (g_steal_pointer (&entities)));
   return sluice_dict_builder_end (g_steal_pointer (&metrics));
@@ -114,6 +118,10 @@ sluice_execution_log_write_finished (SluiceStoreBackend *store, const char *pipe
   sluice_dict_builder_take (builder, "original_pipe_offset", new_offset (stats->since_before));
   sluice_dict_builder_take (builder, "pipe_offset", new_offset (stats->since_after));
   sluice_dict_builder_take (builder, "metrics", new_metrics (stats));
+  sluice_dict_builder_take (builder, "entities_failed",
+                            sluice_value_new_integer ((int64_t) stats->entities_failed));
+  sluice_dict_builder_take (builder, "retry_entities_exist",
+                            sluice_value_new_boolean (stats->retries_pending > 0));
   if (failed)
     {
       gboolean stopped
@@ -127,21 +135,49 @@ sluice_execution_log_write_finished (SluiceStoreBackend *store, const char *pipe
   return append_event (store, pipe, builder, error);
 }
 
+SluiceDictBuilder *
+sluice_execution_log_new_event (const char *event_type, const char *pipe)
+{
+  SluiceDictBuilder *builder = sluice_dict_builder_new ();
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *id = g_strdup_printf ("%s:%s", event_type, uuid);
+
+  sluice_dict_builder_take (builder, "_id", sluice_value_new_string (id, -1));
+  sluice_dict_builder_take (builder, "event_type", sluice_value_new_string (event_type, -1));
+  sluice_dict_builder_take (builder, "pipe", sluice_value_new_string (pipe, -1));
+  sluice_dict_builder_take (builder, "event_time", new_time (g_get_real_time ()));
+  return builder;
+}
+
+gboolean
+sluice_execution_log_append (SluiceStoreBackend *store, const char *pipe,
+                             SluiceDictBuilder *event, GError **error)
+{
+  return append_event (store, pipe, event, error);
+}
+
 gboolean
 sluice_execution_log_write_offset_set (SluiceStoreBackend *store, const char *pipe,
                                        const char *since, const char *original_since,
                                        GError **error)
 {
-  SluiceDictBuilder *builder = sluice_dict_builder_new ();
-  g_autofree char *uuid = g_uuid_string_random ();
-  g_autofree char *id = g_strdup_printf ("pump-offset-set:%s", uuid);
+  SluiceDictBuilder *builder = sluice_execution_log_new_event ("pump-offset-set", pipe);
 
-  sluice_dict_builder_take (builder, "_id", sluice_value_new_string (id, -1));
-  sluice_dict_builder_take (builder, "event_type", sluice_value_new_string ("pump-offset-set", -1));
-  sluice_dict_builder_take (builder, "pipe", sluice_value_new_string (pipe, -1));
-  sluice_dict_builder_take (builder, "event_time", new_time (g_get_real_time ()));
   sluice_dict_builder_take (builder, "pipe_offset", new_offset (since));
   sluice_dict_builder_take (builder, "original_pipe_offset", new_offset (original_since));
   sluice_dict_builder_take (builder, "is_reset", sluice_value_new_boolean (since == NULL));
+  return append_event (store, pipe, builder, error);
+}
+
+gboolean
+sluice_execution_log_write_pump_enabled (SluiceStoreBackend *store, const char *pipe,
+                                         gboolean enabled, const char *comment, GError **error)
+{
+  SluiceDictBuilder *builder
+    = sluice_execution_log_new_event (enabled ? "pump-enabled" : "pump-disabled", pipe);
+
+  sluice_dict_builder_take (builder, "comment",
+                            comment != NULL ? sluice_value_new_string (comment, -1)
+                                            : sluice_value_new_null ());
   return append_event (store, pipe, builder, error);
 }

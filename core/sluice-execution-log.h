@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#include <sluice-plugin-sdk.h>
+
 #include "sluice-pipe.h"
 #include "store/sluice-store-backend.h"
 
@@ -25,8 +27,9 @@ gboolean sluice_execution_log_write_started (SluiceStoreBackend *store, const ch
                                              const SluiceRunStats *stats, GError **error);
 /* `pump-completed:<run_id>` or, when @stats has an error, `pump-failed:<run_id>`: the fields of
  * pump-started plus end_time, total_time (seconds), entities_succeeded, batches_committed,
- * pipe_offset (at the end), original_pipe_offset (at the start), metrics.entities
- * {entities_last_run, changes_last_run}, and for a failure reason_why_stopped ("failed" or
+ * pipe_offset (at the end), original_pipe_offset (at the start), entities_failed,
+ * retry_entities_exist, metrics.entities {entities_last_run, changes_last_run,
+ * read_errors_last_run, write_errors_last_run}, and for a failure reason_why_stopped ("failed" or
  * "stopped") and original_error_message. */
 gboolean sluice_execution_log_write_finished (SluiceStoreBackend *store, const char *pipe,
                                               const SluiceRunStats *stats, GError **error);
@@ -35,5 +38,17 @@ gboolean sluice_execution_log_write_finished (SluiceStoreBackend *store, const c
 gboolean sluice_execution_log_write_offset_set (SluiceStoreBackend *store, const char *pipe,
                                                 const char *since, const char *original_since,
                                                 GError **error);
+
+/* `pump-enabled:<uuid>` or `pump-disabled:<uuid>`: comment (null when none), event_time. */
+gboolean sluice_execution_log_write_pump_enabled (SluiceStoreBackend *store, const char *pipe,
+                                                  gboolean enabled, const char *comment,
+                                                  GError **error);
+
+/* For other events: a builder holding `_id` "<event_type>:<uuid>", event_type, pipe and
+ * event_time, to which the caller adds its fields and hands to sluice_execution_log_append ()
+ * (which takes it, whether it succeeds or not). */
+SluiceDictBuilder *sluice_execution_log_new_event (const char *event_type, const char *pipe);
+gboolean sluice_execution_log_append (SluiceStoreBackend *store, const char *pipe,
+                                      SluiceDictBuilder *event, GError **error);
 
 G_END_DECLS

@@ -104,6 +104,8 @@ host_reader_new (void *host_data, SluiceElementContext *context, const char *dat
     .since = since < 0 ? SLUICE_STORE_NO_OFFSET : since,
     .history = (flags & SLUICE_DATASET_READ_HISTORY) != 0,
     .deleted = (flags & SLUICE_DATASET_READ_DELETED) != 0,
+    /* A pipe sees what its own run wrote into a dataset its circuit breaker holds. */
+    .holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL,
   };
   g_autoptr (GError) local_error = NULL;
   Reader *reader;
@@ -193,11 +195,13 @@ host_get_entity (void *host_data, SluiceElementContext *context, const char *dat
 {
   SluiceHostDatasets *host = host_data;
   g_autoptr (GError) local_error = NULL;
+  SluiceStoreView view = { 0 };
   SluiceEntity *entity;
 
   if (!have_store (host, error))
     return NULL;
-  entity = sluice_store_get_entity (host->store, dataset, id, &local_error);
+  view.holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL;
+  entity = sluice_store_get_entity_in_view (host->store, dataset, id, &view, &local_error);
   if (entity == NULL && local_error != NULL
       && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
     g_propagate_error (error, g_steal_pointer (&local_error));
@@ -298,6 +302,12 @@ sluice_host_datasets_commit_batch (SluiceHostDatasets *host, const char *pipe,
   host->in_batch = FALSE;
   host->batch_changes = 0;
   return ok;
+}
+
+SluiceStoreTxn *
+sluice_host_datasets_get_txn (SluiceHostDatasets *host, GError **error)
+{
+  return ensure_txn (host, error);
 }
 
 void

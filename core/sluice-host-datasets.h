@@ -47,6 +47,9 @@ gboolean sluice_host_datasets_commit_batch (SluiceHostDatasets *host, const char
                                             GError **error);
 /* Discards everything the batch appended. */
 void sluice_host_datasets_abort_batch (SluiceHostDatasets *host);
+/* (transfer none) The batch's store transaction, opened now if nothing opened it yet, so that the
+ * run can add to what the batch commits (a circuit breaker's state). */
+SluiceStoreTxn *sluice_host_datasets_get_txn (SluiceHostDatasets *host, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceHostDatasets, sluice_host_datasets_free)
 

@@ -19,8 +19,10 @@
  * Entities marked `_filtered: true` reach only sinks that declare
  * SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED; the run drops them for the others (digest §5.2).
  */
+#include "sluice-breaker.h"
 #include "sluice-execution-log.h"
 #include "sluice-run.h"
+#include "sluice-run-retry.h"
 #include "sluice-since.h"
 
 typedef struct
@@ -38,6 +40,8 @@ typedef struct
   gboolean source_open;
   gboolean sink_begun;
   gboolean resumed;          /* a full run continued from an earlier attempt's checkpoint */
+  SluiceBreakerRun *breaker; /* the circuit breaker of the sink's datasets */
+  SluiceRunRetry *retry;     /* read and write failures */
 } Run;
 
 static const SluiceSourceCallbacks *
@@ -132,7 +136,19 @@ transform (Run *run, SluiceBatch *batch, guint64 batch_number, GError **error)
       current = output;
       if (flow != SLUICE_FLOW_OK && flow != SLUICE_FLOW_EOS)
         {
+          gboolean trip
+            = g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_CIRCUIT_BREAKER_TRIP)
+              && sluice_breaker_run_request_trip (run->breaker, local_error->message,
+                                                  run->stats->changes);
+
           element_error (error, element, batch_number, "failed", local_error);
+          /* DTL `trip!`: the sink's breaker trips with the user's message (digest §6), and the
+           * run's error says so. */
+          if (trip && error != NULL && *error != NULL)
+            {
+              (*error)->domain = SLUICE_ERROR;
+              (*error)->code = SLUICE_ERROR_CIRCUIT_BREAKER_TRIP;
+            }
           sluice_batch_free (current);
           return NULL;
         }
@@ -187,8 +203,9 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
   guint64 number = stats->batches_committed + 1;
   SluiceBatch *output;
   g_autoptr (GError) local_error = NULL;
-  SluiceFlow flow;
+  g_autoptr (GError) trip_error = NULL;
   gboolean checkpoint;
+  guint64 n_written = 0;
 
   output = transform (run, batch, number, error);
   if (output == NULL)
@@ -203,11 +220,9 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
     }
 
   sluice_host_datasets_begin_batch (plan->host);
-  flow = sink_cb (plan)->write (plan->sink.instance, output, &local_error);
-  if (flow != SLUICE_FLOW_OK)
+  if (!sluice_run_retry_write (run->retry, output, number, &n_written, error))
     {
       sluice_host_datasets_abort_batch (plan->host);
-      element_error (error, &plan->sink, number, "failed", local_error);
       if (output != batch)
         sluice_batch_free (output);
       return FALSE;
@@ -215,12 +230,26 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
 
   track_since (run, batch);
   run->state.entities_read += sluice_batch_get_length (batch);
-  run->state.entities_written += sluice_batch_get_length (output);
+  run->state.entities_written += n_written;
   checkpoint = plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL
                && number % plan->checkpoint_interval == 0;
   if (checkpoint)
     set_state_since (run, dup_since_json (run));
   stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
+  /* Over its limit, the run trips: the batch commits with the trip, and the run stops. */
+  if (!sluice_breaker_run_check (run->breaker, stats->changes, &trip_error))
+    {
+      g_prefix_error (&trip_error, "%s (type '%s') in batch %" G_GUINT64_FORMAT ": ",
+                      plan->sink.pointer, plan->sink.type_name, number);
+      if (!sluice_breaker_run_settle (run->breaker, plan->host, FALSE, &local_error))
+        {
+          sluice_host_datasets_abort_batch (plan->host);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          if (output != batch)
+            sluice_batch_free (output);
+          return FALSE;
+        }
+    }
   if (!sluice_host_datasets_commit_batch (plan->host, plan->pipe_id, &run->state,
                                           commit_flags (run), &local_error))
     {
@@ -233,7 +262,7 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
     }
 
   stats->entities_read += sluice_batch_get_length (batch);
-  stats->entities_written += sluice_batch_get_length (output);
+  stats->entities_written += n_written;
   stats->batches_committed = number;
   if (output != batch)
     sluice_batch_free (output);
@@ -247,6 +276,11 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
   stats->since_after = g_strdup (run->state.since);
   if (run->observer != NULL && run->observer->batch_committed != NULL)
     run->observer->batch_committed (run->user_data, stats);
+  if (trip_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&trip_error));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -258,7 +292,6 @@ read_all (Run *run, GError **error)
   for (;;)
     {
       g_autoptr (SluiceBatch) batch = sluice_batch_new ();
-      g_autoptr (GError) local_error = NULL;
       guint64 number = run->stats->batches_committed + 1;
       SluiceFlow flow;
 
@@ -269,19 +302,9 @@ read_all (Run *run, GError **error)
                        run->stats->batches_committed);
           return FALSE;
         }
-      flow = source_cb (plan)->read (plan->source.instance, batch, plan->batch_size, &local_error);
-      if (flow == SLUICE_FLOW_RETRY)
-        {
-          /* Read retries (pump.max_read_retries) are not implemented yet: fail, keeping what
-           * was committed, and let the next run continue. */
-          element_error (error, &plan->source, number, "asked to retry reading", local_error);
-          return FALSE;
-        }
+      flow = sluice_run_retry_read (run->retry, batch, number, error);
       if (flow != SLUICE_FLOW_OK && flow != SLUICE_FLOW_EOS)
-        {
-          element_error (error, &plan->source, number, "failed", local_error);
-          return FALSE;
-        }
+        return FALSE;
       if (sluice_batch_get_length (batch) > 0 && !process_batch (run, batch, error))
         return FALSE;
       if (flow == SLUICE_FLOW_EOS)
@@ -426,6 +449,17 @@ start (Run *run, SluiceRunType requested, GError **error)
   stats->since_before = g_strdup (run->state.since);
   stats->since_after = g_strdup (run->state.since);
   run->committed_since = g_strdup (run->state.since);
+  /* Before anything is written: refuse while a sink dataset's breaker is tripped, else arm it. */
+  {
+    SluiceBreakerLimits limits;
+
+    sluice_breaker_limits_from_options (plan->sink_options, &limits);
+    run->breaker = sluice_breaker_run_begin (plan->store, plan->pipe_id, stats->run_id,
+                                             plan->sink_datasets, &limits, run->state.since,
+                                             run->state.full_run_started, error);
+    if (run->breaker == NULL)
+      return FALSE;
+  }
   stats->run_type = resolve_run_type (run, requested);
   if (!check_inputs_populated (run, &source_populated, error))
     return FALSE;
@@ -515,6 +549,17 @@ finish (Run *run, gboolean success, GError **error)
       sluice_host_datasets_abort_batch (plan->host);
       sluice_host_datasets_begin_batch (plan->host);
     }
+  /* What the end wrote (deletion tracking) counts toward the breaker's limit; when it goes over,
+   * it stays, uncommitted, with the trip. */
+  else if (!sluice_breaker_run_check (run->breaker,
+                                      run->stats->changes
+                                        + sluice_host_datasets_get_batch_changes (plan->host),
+                                      error))
+    {
+      g_prefix_error (error, "%s (type '%s') at the end of the run: ", plan->sink.pointer,
+                      plan->sink.type_name);
+      ok = FALSE;
+    }
 
   if (ok)
     run->state.full_run_started = 0;
@@ -532,6 +577,15 @@ finish (Run *run, gboolean success, GError **error)
     set_state_since (run, g_strdup (run->committed_since));
   run->stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
   run->state.last_run_finished = g_get_real_time ();
+  if (!sluice_breaker_run_settle (run->breaker, plan->host, TRUE, &local_error))
+    {
+      sluice_host_datasets_abort_batch (plan->host);
+      if (ok)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_warning ("pipe '%s': %s", plan->pipe_id, local_error->message);
+      return FALSE;
+    }
   if (!sluice_host_datasets_commit_batch (plan->host, plan->pipe_id, &run->state,
                                           commit_flags (run), &local_error))
     {
@@ -567,6 +621,7 @@ sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancella
   stats->started = g_get_real_time ();
   stats->run_type = run_type == SLUICE_RUN_TYPE_AUTO ? SLUICE_RUN_TYPE_FULL : run_type;
   run.stats = stats;
+  run.retry = sluice_run_retry_new (plan, stats, cancellable);
 
   if (plan->store == NULL)
     {
@@ -575,9 +630,12 @@ sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancella
       stats->finished = g_get_real_time ();
       return stats;
     }
-  ok = start (&run, run_type, &error) && read_all (&run, &error);
+  /* Write errors of earlier runs are retried before the source is read. */
+  ok = start (&run, run_type, &error) && sluice_run_retry_write_pending (run.retry, &error)
+       && read_all (&run, &error);
   if (!finish (&run, ok, ok ? &error : NULL))
     ok = FALSE;
+  sluice_run_retry_finish (run.retry);
 
   stats->finished = g_get_real_time ();
   if (!ok)
@@ -592,5 +650,7 @@ sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancella
   g_clear_pointer (&run.since, sluice_value_unref);
   g_clear_pointer (&run.partial_floor, sluice_value_unref);
   g_free (run.committed_since);
+  sluice_breaker_run_free (run.breaker);
+  sluice_run_retry_free (run.retry);
   return stats;
 }

@@ -12,6 +12,7 @@
 
 #include "sluice-host-datasets.h"
 #include "sluice-pipe.h"
+#include "sluice-retry-log.h"
 #include "store/sluice-store-backend.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,12 @@ typedef struct
   const char *const *source_datasets; /* the datasets the source reads; NULL-terminated */
   /* `pump.partial_rescan_delta` for SLUICE_RUN_TYPE_PARTIAL runs; < 0 when not set. */
   double partial_rescan_delta;
+  /* The pump's read and write retry keys (sluice-run-retry.h). */
+  const SluiceRetryPolicy *retry_policy;
+  /* Circuit breakers (sluice-breaker.h): the sink's options, which may set
+   * circuit_breaker_threshold_factor/_count, and the datasets it writes (NULL-terminated). */
+  SluiceValue *sink_options;
+  const char *const *sink_datasets;
 } SluiceRunPlan;
 
 typedef struct

@@ -29,6 +29,11 @@ SluiceEntity *sluice_store_entity_from_version (const SluiceStoreVersion *versio
  * dataset has no such id. */
 SluiceEntity *sluice_store_get_entity (SluiceStoreBackend *backend, const char *dataset,
                                        const char *id, GError **error);
+/* (transfer full) As sluice_store_get_entity (), in @view (nullable: the committed view, which
+ * does not see the versions a circuit breaker holds back). */
+SluiceEntity *sluice_store_get_entity_in_view (SluiceStoreBackend *backend, const char *dataset,
+                                               const char *id, const SluiceStoreView *view,
+                                               GError **error);
 /* (transfer full) The version at @offset; NULL without an error when there is none. */
 SluiceEntity *sluice_store_get_entity_at (SluiceStoreBackend *backend, const char *dataset,
                                           int64_t offset, GError **error);

@@ -37,6 +37,16 @@ sluice_pipe_state_clear (SluicePipeState *state)
   memset (state, 0, sizeof (*state));
 }
 
+void
+sluice_breaker_state_clear (SluiceBreakerState *state)
+{
+  g_free (state->pipe);
+  g_free (state->run_id);
+  g_free (state->message);
+  g_free (state->since_before);
+  memset (state, 0, sizeof (*state));
+}
+
 gboolean
 sluice_store_check_dataset_name (const char *dataset, GError **error)
 {
@@ -320,4 +330,81 @@ sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error)
   if (!VT_HAS (backend->vtable, sync))
     return TRUE;
   return backend->vtable->sync (backend, error);
+}
+
+SluiceDatasetInfo *
+sluice_store_backend_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *dataset,
+                                               const SluiceStoreView *view, GError **error)
+{
+  if (view == NULL)
+    return sluice_store_backend_get_dataset_info (backend, dataset, error);
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return NULL;
+  if (!VT_HAS (backend->vtable, get_dataset_info_in_view))
+    return not_supported (backend, "circuit breakers", error), NULL;
+  return backend->vtable->get_dataset_info_in_view (backend, dataset, view, error);
+}
+
+SluiceStoreOwnedVersion *
+sluice_store_backend_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset,
+                                         const char *id, size_t id_len,
+                                         const SluiceStoreView *view, GError **error)
+{
+  if (view == NULL)
+    return sluice_store_backend_get_latest (backend, dataset, id, id_len, error);
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return NULL;
+  if (!VT_HAS (backend->vtable, get_latest_in_view))
+    return not_supported (backend, "circuit breakers", error), NULL;
+  return backend->vtable->get_latest_in_view (backend, dataset, id, id_len, view, error);
+}
+
+SluiceStoreOwnedVersion *
+sluice_store_backend_get_version_in_view (SluiceStoreBackend *backend, const char *dataset,
+                                          int64_t offset, const SluiceStoreView *view,
+                                          GError **error)
+{
+  if (view == NULL)
+    return sluice_store_backend_get_version (backend, dataset, offset, error);
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return NULL;
+  if (!VT_HAS (backend->vtable, get_version_in_view))
+    return not_supported (backend, "circuit breakers", error), NULL;
+  return backend->vtable->get_version_in_view (backend, dataset, offset, view, error);
+}
+
+gboolean
+sluice_store_backend_get_breaker (SluiceStoreBackend *backend, const char *dataset,
+                                  SluiceBreakerState *ret_state, GError **error)
+{
+  memset (ret_state, 0, sizeof (*ret_state));
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  /* A backend without breakers has none to report. */
+  if (!VT_HAS (backend->vtable, get_breaker))
+    return FALSE;
+  return backend->vtable->get_breaker (backend, dataset, ret_state, error);
+}
+
+gboolean
+sluice_store_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset,
+                              const SluiceBreakerState *state, GError **error)
+{
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  g_return_val_if_fail (state->pipe != NULL && state->run_id != NULL, FALSE);
+  if (!VT_HAS (txn->backend->vtable, txn_set_breaker))
+    return not_supported (txn->backend, "circuit breakers", error);
+  return txn->backend->vtable->txn_set_breaker (txn, dataset, state, error);
+}
+
+gboolean
+sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboolean rollback,
+                                  GError **error)
+{
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  if (!VT_HAS (txn->backend->vtable, txn_release_breaker))
+    return not_supported (txn->backend, "circuit breakers", error);
+  return txn->backend->vtable->txn_release_breaker (txn, dataset, rollback, error);
 }

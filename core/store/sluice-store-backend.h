@@ -34,6 +34,8 @@ typedef enum
   SLUICE_STORE_ERROR_CORRUPT,   /* a stored record could not be decoded */
   SLUICE_STORE_ERROR_IO,        /* any other failure of the underlying storage */
   SLUICE_STORE_ERROR_BUSY,      /* the store could not grow while other transactions were open */
+  SLUICE_STORE_ERROR_TRIPPED,   /* the dataset's circuit breaker is tripped: no writes until it is
+                                 * committed or rolled back */
 } SluiceStoreError;
 
 GQuark sluice_store_error_quark (void);
@@ -109,7 +111,41 @@ typedef struct
   uint64_t limit;   /* 0: unlimited */
   gboolean history; /* TRUE: every version; FALSE: only versions that are still the latest */
   gboolean deleted; /* FALSE: skip deleted versions */
+  /* Appended (circuit breakers).  Versions after a dataset's committed watermark are read only
+   * with @uncommitted, or by the pipe named @holder (nullable) when its run holds the dataset. */
+  gboolean uncommitted;
+  const char *holder;
 } SluiceStoreQuery;
+
+/* Whose view a single read takes; NULL means the committed view.  See SluiceStoreQuery. */
+typedef struct
+{
+  gboolean uncommitted;
+  const char *holder;
+} SluiceStoreView;
+
+/* The circuit breaker of a dataset (digest §6, docs/decisions/0006).  While a dataset has one, the
+ * versions at offsets ≥ @watermark are uncommitted: readers do not see them (nor count them, nor
+ * the populated flag they brought), and the store keeps the dataset as it was at the watermark so
+ * that a rollback restores it exactly.  A run whose breaker is armed *holds* the dataset for its
+ * duration; a run that went over its limit (or called DTL `trip!`) leaves it *tripped*. */
+typedef struct
+{
+  char *pipe;              /* the pipe whose run holds or tripped it */
+  char *run_id;            /* that run */
+  int64_t watermark;       /* the first uncommitted offset (set by the store when it is created) */
+  gboolean tripped;
+  char *message;           /* why it tripped; NULL while only held */
+  int64_t tripped_at;      /* µs since the epoch; 0 while only held */
+  uint64_t limit;          /* the run's limit of written versions; 0: none (`trip!` only) */
+  uint64_t written;        /* what the run had written when it tripped */
+  /* The writer's pipe state before the run, which a rollback restores. */
+  char *since_before;      /* JSON text; NULL: none */
+  int64_t full_run_started_before;
+} SluiceBreakerState;
+
+void sluice_breaker_state_clear (SluiceBreakerState *state);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluiceBreakerState, sluice_breaker_state_clear)
 
 typedef struct
 {
@@ -186,6 +222,22 @@ typedef struct
   /* Appended: ends whatever the cursor holds between calls (a read transaction), so that the
    * thread may write — and the store may grow — before it reads on.  May be NULL. */
   void (*cursor_pause) (SluiceStoreCursor *cursor);
+  /* Appended: circuit breakers.  The entries above read the committed view; these take a view. */
+  SluiceDatasetInfo *(*get_dataset_info_in_view) (SluiceStoreBackend *backend, const char *dataset,
+                                                  const SluiceStoreView *view, GError **error);
+  SluiceStoreOwnedVersion *(*get_latest_in_view) (SluiceStoreBackend *backend,
+                                                  const char *dataset, const char *id,
+                                                  size_t id_len, const SluiceStoreView *view,
+                                                  GError **error);
+  SluiceStoreOwnedVersion *(*get_version_in_view) (SluiceStoreBackend *backend,
+                                                   const char *dataset, int64_t offset,
+                                                   const SluiceStoreView *view, GError **error);
+  gboolean (*get_breaker) (SluiceStoreBackend *backend, const char *dataset,
+                           SluiceBreakerState *ret_state, GError **error);
+  gboolean (*txn_set_breaker) (SluiceStoreTxn *txn, const char *dataset,
+                               const SluiceBreakerState *state, GError **error);
+  gboolean (*txn_release_breaker) (SluiceStoreTxn *txn, const char *dataset, gboolean rollback,
+                                   GError **error);
 } SluiceStoreBackendVTable;
 
 /* The first member of every backend instance, transaction and cursor. */
@@ -285,6 +337,40 @@ gboolean sluice_store_backend_compact (SluiceStoreBackend *backend, const char *
                                        SluiceCompactStats *ret_stats, GError **error);
 /* Flushes everything committed so far to disk. */
 gboolean sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error);
+
+/* Circuit breakers (digest §6).  Each needs a backend that implements them; others fail with
+ * SLUICE_STORE_ERROR_FAILED ("does not support circuit breakers"). */
+
+/* The same reads in a view (nullable: committed).  A dataset's info in the committed view is the
+ * dataset as it was at the watermark: next offset, counts and populated flag. */
+SluiceDatasetInfo *sluice_store_backend_get_dataset_info_in_view (SluiceStoreBackend *backend,
+                                                                  const char *dataset,
+                                                                  const SluiceStoreView *view,
+                                                                  GError **error);
+SluiceStoreOwnedVersion *sluice_store_backend_get_latest_in_view (SluiceStoreBackend *backend,
+                                                                  const char *dataset,
+                                                                  const char *id, size_t id_len,
+                                                                  const SluiceStoreView *view,
+                                                                  GError **error);
+SluiceStoreOwnedVersion *sluice_store_backend_get_version_in_view (SluiceStoreBackend *backend,
+                                                                   const char *dataset,
+                                                                   int64_t offset,
+                                                                   const SluiceStoreView *view,
+                                                                   GError **error);
+/* FALSE without an error when @dataset has no breaker (neither held nor tripped); NOT_FOUND when
+ * there is no such dataset.  @ret_state is zeroed unless TRUE is returned. */
+gboolean sluice_store_backend_get_breaker (SluiceStoreBackend *backend, const char *dataset,
+                                           SluiceBreakerState *ret_state, GError **error);
+/* Creates the breaker of @dataset (the watermark becomes its next offset, and the store keeps its
+ * committed state), or, when it has one, replaces everything in it but the watermark.  A dataset
+ * with a tripped breaker refuses appends with SLUICE_STORE_ERROR_TRIPPED. */
+gboolean sluice_store_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset,
+                                       const SluiceBreakerState *state, GError **error);
+/* Removes the breaker of @dataset.  Commit (@rollback FALSE) makes every version visible; rollback
+ * removes every version after the watermark and restores the id index, counts, next offset and
+ * populated flag to what they were at the watermark.  NOT_FOUND when there is no breaker. */
+gboolean sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset,
+                                           gboolean rollback, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreBackend, sluice_store_backend_free)
 

@@ -6,6 +6,8 @@
  *   meta      dataset number                -> Meta (generation, counts, next offset, populated)
  *             0x00000000                    -> StoreHeader (format version, next dataset number)
  *             0x00000000 'D' number         -> ""  (a deleted dataset whose records await purging)
+ *             number 'B'                    -> the dataset's circuit breaker (held or tripped), with
+ *                                              the metadata as it was at the watermark
  *   log       number + offset (u64 BE)      -> LogHeader + id + body
  *   ids       number + id key               -> IdEntry (latest offset, its hash, its deleted flag)
  *   pipes     pipe id                       -> encoded SluicePipeState
@@ -93,6 +95,8 @@ typedef enum
   OP_POPULATED,
   OP_PIPE_STATE,
   OP_DELETE_PIPE,
+  OP_SET_BREAKER,
+  OP_RELEASE_BREAKER,
 } OpKind;
 
 typedef struct
@@ -126,6 +130,9 @@ typedef struct
   int64_t next;
   uint64_t remaining;
   gboolean history, deleted, done;
+  gboolean uncommitted;
+  char *holder;
+  int64_t end; /* versions at or after it are uncommitted in this reader's view */
   MDB_txn *txn;
   MDB_cursor *cur;
   guint in_chunk;
@@ -545,6 +552,196 @@ put_meta (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const Meta *meta, cons
   return 0;
 }
 
+/* Circuit breakers.  The record lives next to the metadata, under the dataset number plus 'B',
+ * and holds the state plus the metadata as it was at the watermark: the committed view of the
+ * dataset's info, and what a rollback restores. */
+
+#define BREAKER_FORMAT 1
+#define NO_STRING UINT32_MAX
+
+typedef struct
+{
+  SluiceBreakerState state;
+  Meta committed;
+} Breaker;
+
+static void
+breaker_clear (Breaker *b)
+{
+  sluice_breaker_state_clear (&b->state);
+}
+
+static void
+breaker_key (uint8_t key[5], uint32_t dsid)
+{
+  put_be32 (key, dsid);
+  key[4] = 'B';
+}
+
+static void
+put_string (GByteArray *buf, const char *str)
+{
+  uint32_t len = str != NULL ? strlen (str) : NO_STRING;
+
+  g_byte_array_append (buf, (const guint8 *)&len, 4);
+  if (str != NULL)
+    g_byte_array_append (buf, (const guint8 *)str, len);
+}
+
+static gboolean
+get_string (const uint8_t **p, const uint8_t *end, char **ret)
+{
+  uint32_t len;
+
+  if (end - *p < 4)
+    return FALSE;
+  memcpy (&len, *p, 4);
+  *p += 4;
+  if (len == NO_STRING)
+    {
+      *ret = NULL;
+      return TRUE;
+    }
+  if ((size_t)(end - *p) < len)
+    return FALSE;
+  *ret = g_strndup ((const char *)*p, len);
+  *p += len;
+  return TRUE;
+}
+
+static GBytes *
+encode_breaker (const SluiceBreakerState *state, const Meta *committed)
+{
+  GByteArray *buf = g_byte_array_new ();
+  uint8_t head[2] = { BREAKER_FORMAT, state->tripped != FALSE };
+  int64_t numbers[5] = { state->watermark, state->tripped_at, (int64_t)state->limit,
+                         (int64_t)state->written, state->full_run_started_before };
+  Meta zero = { 0 };
+
+  g_byte_array_append (buf, head, 2);
+  g_byte_array_append (buf, (const guint8 *)numbers, sizeof (numbers));
+  g_byte_array_append (buf, (const guint8 *)(committed != NULL ? committed : &zero),
+                       sizeof (Meta));
+  put_string (buf, state->pipe);
+  put_string (buf, state->run_id);
+  put_string (buf, state->message);
+  put_string (buf, state->since_before);
+  return g_byte_array_free_to_bytes (buf);
+}
+
+static gboolean
+decode_breaker (const uint8_t *p, size_t len, Breaker *ret)
+{
+  const uint8_t *end = p + len;
+  int64_t numbers[5];
+
+  memset (ret, 0, sizeof (*ret));
+  if (len < 2 + sizeof (numbers) + sizeof (Meta) || p[0] != BREAKER_FORMAT)
+    return FALSE;
+  ret->state.tripped = p[1] != 0;
+  memcpy (numbers, p + 2, sizeof (numbers));
+  ret->state.watermark = numbers[0];
+  ret->state.tripped_at = numbers[1];
+  ret->state.limit = (uint64_t)numbers[2];
+  ret->state.written = (uint64_t)numbers[3];
+  ret->state.full_run_started_before = numbers[4];
+  memcpy (&ret->committed, p + 2 + sizeof (numbers), sizeof (Meta));
+  p += 2 + sizeof (numbers) + sizeof (Meta);
+  if (get_string (&p, end, &ret->state.pipe) && get_string (&p, end, &ret->state.run_id)
+      && get_string (&p, end, &ret->state.message)
+      && get_string (&p, end, &ret->state.since_before) && ret->state.pipe != NULL
+      && ret->state.run_id != NULL)
+    return TRUE;
+  breaker_clear (ret);
+  return FALSE;
+}
+
+/* 0 with *ret filled; MDB_NOTFOUND when the dataset has no breaker; RC_ERROR with error set. */
+static int
+load_breaker (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset, Breaker *ret,
+              GError **error)
+{
+  uint8_t k[5];
+  MDB_val key = { 5, k }, val;
+  int rc;
+
+  breaker_key (k, dsid);
+  rc = mdb_get (txn, self->db_meta, &key, &val);
+  if (rc == MDB_NOTFOUND)
+    return rc;
+  if (rc != 0)
+    return set_rc_error (self, error, rc, "reading the circuit breaker of dataset '%s'", dataset);
+  if (!decode_breaker (val.mv_data, val.mv_size, ret))
+    {
+      g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
+                   "%s: dataset '%s': its circuit breaker record is malformed (%zu bytes)",
+                   self->description, dataset, val.mv_size);
+      return RC_ERROR;
+    }
+  return 0;
+}
+
+/* Where a reader's view of the dataset ends (exclusive): the watermark, unless the view includes
+ * the uncommitted versions. */
+static int64_t
+view_end (const Breaker *b, gboolean has_breaker, gboolean uncommitted, const char *holder)
+{
+  if (!has_breaker || uncommitted
+      || (holder != NULL && g_strcmp0 (holder, b->state.pipe) == 0))
+    return G_MAXINT64;
+  return b->state.watermark;
+}
+
+/* Looks up the breaker of @dsid and returns the end of the view through @ret_end and, when it
+ * limits the view, the committed metadata through @ret_committed (nullable).  0 or RC_ERROR. */
+static int
+resolve_view (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
+              gboolean uncommitted, const char *holder, int64_t *ret_end, Meta *ret_committed,
+              GError **error)
+{
+  Breaker b;
+  int rc = load_breaker (self, txn, dsid, dataset, &b, error);
+
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    return rc;
+  *ret_end = view_end (&b, rc == 0, uncommitted, holder);
+  if (ret_committed != NULL && *ret_end != G_MAXINT64)
+    *ret_committed = b.committed;
+  if (rc == 0)
+    breaker_clear (&b);
+  return 0;
+}
+
+/* The newest version of an id below @end, walking `_previous` back from @offset (the id's latest).
+ * SLUICE_STORE_NO_OFFSET when the id has none (it is new after the watermark). */
+static int
+latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
+               int64_t offset, int64_t end, int64_t *ret_offset, GError **error)
+{
+  while (offset != SLUICE_STORE_NO_OFFSET && offset >= end)
+    {
+      uint8_t lk[12];
+      MDB_val key = { 12, lk }, val;
+      int64_t previous;
+      int rc;
+
+      log_key (lk, dsid, offset);
+      rc = mdb_get (txn, self->db_log, &key, &val);
+      if (rc != 0 || val.mv_size < LOG_HEADER_SIZE)
+        return set_rc_error (self, error, rc != 0 ? rc : MDB_CORRUPTED,
+                             "dataset '%s': following _previous from offset %" G_GINT64_FORMAT,
+                             dataset, offset);
+      previous = get_i64 ((const uint8_t *)val.mv_data + 8);
+      if (previous >= offset)
+        return set_rc_error (self, error, MDB_CORRUPTED,
+                             "dataset '%s': following _previous from offset %" G_GINT64_FORMAT,
+                             dataset, offset);
+      offset = previous;
+    }
+  *ret_offset = offset;
+  return 0;
+}
+
 /* Operations of a write transaction.  Each returns 0, MDB_MAP_FULL (grow and replay) or RC_ERROR.
  * An error before anything was written leaves the transaction usable. */
 
@@ -638,6 +835,15 @@ exec_delete (LmdbTxn *t, const char *dataset, GError **error)
   key = (MDB_val){ 9, dropped };
   if ((rc = mdb_put (t->txn, self->db_meta, &key, &val, 0)) != 0)
     goto fail;
+  {
+    uint8_t bk[5];
+
+    breaker_key (bk, dsid);
+    key = (MDB_val){ 5, bk };
+    rc = mdb_del (t->txn, self->db_meta, &key, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      goto fail;
+  }
   t->dropped = TRUE;
   return 0;
 
@@ -664,6 +870,24 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
     return not_found (self, dataset, error);
   if (rc != 0)
     return rc;
+  {
+    Breaker b;
+
+    rc = load_breaker (self, t->txn, dsid, dataset, &b, error);
+    if (rc == RC_ERROR)
+      return rc;
+    if (rc == 0 && b.state.tripped)
+      {
+        g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_TRIPPED,
+                     "%s: dataset '%s': its circuit breaker is tripped (run %s of pipe '%s'): "
+                     "nothing can be written to it until the breaker is committed or rolled back",
+                     self->description, dataset, b.state.run_id, b.state.pipe);
+        breaker_clear (&b);
+        return RC_ERROR;
+      }
+    if (rc == 0)
+      breaker_clear (&b);
+  }
 
   for (size_t i = 0; i < n_records; i++)
     {
@@ -802,6 +1026,172 @@ exec_pipe_state (LmdbTxn *t, const char *pipe, GBytes *encoded, GError **error)
   return set_rc_error (self, error, rc, "writing the state of pipe '%s'", pipe);
 }
 
+static int
+put_breaker (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const SluiceBreakerState *state,
+             const Meta *committed)
+{
+  g_autoptr (GBytes) encoded = encode_breaker (state, committed);
+  uint8_t k[5];
+  MDB_val key = { 5, k }, val;
+
+  breaker_key (k, dsid);
+  val.mv_data = (void *)g_bytes_get_data (encoded, &val.mv_size);
+  return mdb_put (txn, self->db_meta, &key, &val, 0);
+}
+
+/* @encoded holds the state as the caller gave it; the watermark and the committed metadata come
+ * from the dataset when the breaker is new, and from the existing breaker otherwise. */
+static int
+exec_set_breaker (LmdbTxn *t, const char *dataset, GBytes *encoded, GError **error)
+{
+  LmdbBackend *self = t->self;
+  Breaker given, existing;
+  Meta meta;
+  uint32_t dsid;
+  gsize len;
+  const uint8_t *data = g_bytes_get_data (encoded, &len);
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
+  if (rc == MDB_NOTFOUND)
+    return not_found (self, dataset, error);
+  if (rc != 0)
+    return rc;
+  rc = load_breaker (self, t->txn, dsid, dataset, &existing, error);
+  if (rc == RC_ERROR)
+    return rc;
+  if (!decode_breaker (data, len, &given))
+    g_assert_not_reached ();
+  if (rc == 0)
+    {
+      given.state.watermark = existing.state.watermark;
+      rc = put_breaker (self, t->txn, dsid, &given.state, &existing.committed);
+      breaker_clear (&existing);
+    }
+  else
+    {
+      given.state.watermark = meta.next_offset;
+      rc = put_breaker (self, t->txn, dsid, &given.state, &meta);
+    }
+  breaker_clear (&given);
+  if (rc == 0 || rc == MDB_MAP_FULL)
+    return rc;
+  t->poisoned = TRUE;
+  return set_rc_error (self, error, rc, "writing the circuit breaker of dataset '%s'", dataset);
+}
+
+/* Rollback: from the newest version down to the watermark, each version's id goes back to the
+ * version before it, and the version goes.  An id's oldest uncommitted version comes last and its
+ * `_previous` is below the watermark (or none), so the id index ends as it was at the watermark;
+ * compaction never runs while a breaker exists, so that version is still there. */
+static int
+rollback_versions (LmdbTxn *t, const char *dataset, uint32_t dsid, int64_t watermark,
+                   int64_t next_offset, GError **error)
+{
+  LmdbBackend *self = t->self;
+  g_autoptr (GByteArray) id = g_byte_array_new ();
+
+  for (int64_t offset = next_offset - 1; offset >= watermark; offset--)
+    {
+      uint8_t lk[12], entry[ID_ENTRY_SIZE];
+      MDB_val lkey = { 12, lk }, lval, ikey, ival;
+      SluiceStoreVersion v;
+      int64_t previous;
+      int rc;
+
+      log_key (lk, dsid, offset);
+      rc = mdb_get (t->txn, self->db_log, &lkey, &lval);
+      if (rc == MDB_NOTFOUND)
+        continue;
+      if (rc != 0)
+        return rc;
+      if (!decode_version (self, dataset, &lkey, &lval, &v, error))
+        return RC_ERROR;
+      previous = v.previous;
+      /* The log value moves under writes: keep the id. */
+      g_byte_array_set_size (id, 0);
+      g_byte_array_append (id, (const guint8 *)v.record.id, v.record.id_len);
+      ikey.mv_size = id_key (t->scratch, dsid, (const char *)id->data, id->len);
+      ikey.mv_data = t->scratch->data;
+      if (previous == SLUICE_STORE_NO_OFFSET)
+        {
+          rc = mdb_del (t->txn, self->db_ids, &ikey, NULL);
+          if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        }
+      else if (previous < watermark)
+        {
+          uint8_t pk[12];
+          MDB_val pkey = { 12, pk }, pval;
+          const uint8_t *p;
+
+          log_key (pk, dsid, previous);
+          rc = mdb_get (t->txn, self->db_log, &pkey, &pval);
+          if (rc != 0)
+            return rc;
+          if (pval.mv_size < LOG_HEADER_SIZE)
+            return MDB_CORRUPTED;
+          p = pval.mv_data;
+          memcpy (entry, &previous, 8);
+          memcpy (entry + 8, p + 17, SLUICE_STORE_HASH_SIZE);
+          entry[8 + SLUICE_STORE_HASH_SIZE] = p[16] & REC_DELETED;
+          ival = (MDB_val){ ID_ENTRY_SIZE, entry };
+          if ((rc = mdb_put (t->txn, self->db_ids, &ikey, &ival, 0)) != 0)
+            return rc;
+        }
+      if ((rc = mdb_del (t->txn, self->db_log, &lkey, NULL)) != 0)
+        return rc;
+    }
+  return 0;
+}
+
+static int
+exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError **error)
+{
+  LmdbBackend *self = t->self;
+  Breaker b;
+  Meta meta;
+  uint32_t dsid;
+  uint8_t k[5];
+  MDB_val key = { 5, k };
+  int rc;
+
+  rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
+  if (rc == MDB_NOTFOUND)
+    return not_found (self, dataset, error);
+  if (rc != 0)
+    return rc;
+  rc = load_breaker (self, t->txn, dsid, dataset, &b, error);
+  if (rc == MDB_NOTFOUND)
+    {
+      g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND,
+                   "%s: dataset '%s' has no circuit breaker to %s", self->description, dataset,
+                   rollback ? "roll back" : "commit");
+      return RC_ERROR;
+    }
+  if (rc != 0)
+    return rc;
+  if (rollback)
+    {
+      rc = rollback_versions (t, dataset, dsid, b.state.watermark, meta.next_offset, error);
+      if (rc == 0)
+        rc = put_meta (self, t->txn, dsid, &b.committed, dataset, error);
+    }
+  breaker_clear (&b);
+  if (rc == 0)
+    {
+      breaker_key (k, dsid);
+      rc = mdb_del (t->txn, self->db_meta, &key, NULL);
+    }
+  if (rc == 0 || rc == MDB_MAP_FULL)
+    return rc;
+  t->poisoned = TRUE;
+  if (rc == RC_ERROR)
+    return rc;
+  return set_rc_error (self, error, rc, "%s the circuit breaker of dataset '%s'",
+                       rollback ? "rolling back" : "committing", dataset);
+}
+
 /* The journal. */
 
 static void
@@ -878,6 +1268,10 @@ exec_op (LmdbTxn *t, Op *op, const SluiceStoreRecord *records, int64_t *ret_offs
         return exec_pipe_state (t, op->name, op->data, error);
       case OP_DELETE_PIPE:
         return exec_pipe_state (t, op->name, NULL, error);
+      case OP_SET_BREAKER:
+        return exec_set_breaker (t, op->name, op->data, error);
+      case OP_RELEASE_BREAKER:
+        return exec_release_breaker (t, op->name, op->flag, error);
     }
   g_assert_not_reached ();
 }
@@ -1068,6 +1462,24 @@ lmdb_txn_delete_pipe_state (SluiceStoreTxn *txn, const char *pipe, GError **erro
   return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
 }
 
+static gboolean
+lmdb_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset, const SluiceBreakerState *state,
+                      GError **error)
+{
+  Op op = { OP_SET_BREAKER, g_strdup (dataset), 0, FALSE, 0, encode_breaker (state, NULL) };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
+lmdb_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboolean rollback,
+                          GError **error)
+{
+  Op op = { OP_RELEASE_BREAKER, g_strdup (dataset), 0, rollback, 0, NULL };
+
+  return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
 static void purge_dropped (LmdbBackend *self);
 
 static gboolean
@@ -1247,25 +1659,51 @@ purge_dropped (LmdbBackend *self)
 
 /* Reading. */
 
+/* Opens a read transaction on @dataset: 0 with *ret_txn open, or not (error set).  With @ret_end,
+ * also where @view (nullable: committed) ends, and @ret_meta (nullable) is the metadata as that
+ * view sees it. */
+static int
+open_view (LmdbBackend *self, const char *dataset, const SluiceStoreView *view, MDB_txn **ret_txn,
+           uint32_t *ret_dsid, Meta *ret_meta, int64_t *ret_end, GError **error)
+{
+  int rc;
+
+  *ret_txn = begin_txn (self, MDB_RDONLY, error);
+  if (*ret_txn == NULL)
+    return RC_ERROR;
+  rc = lookup_dataset (self, *ret_txn, dataset, ret_dsid, ret_meta, error);
+  if (rc == MDB_NOTFOUND)
+    rc = not_found (self, dataset, error);
+  if (rc == 0 && ret_end != NULL)
+    rc = resolve_view (self, *ret_txn, *ret_dsid, dataset, view != NULL && view->uncommitted,
+                       view != NULL ? view->holder : NULL, ret_end, ret_meta, error);
+  if (rc != 0)
+    end_read_txn (self, ret_txn);
+  return rc;
+}
+
+static SluiceDatasetInfo *
+lmdb_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *dataset,
+                               const SluiceStoreView *view, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  SluiceDatasetInfo *info;
+  MDB_txn *txn;
+  uint32_t dsid;
+  Meta meta;
+  int64_t end;
+
+  if (open_view (self, dataset, view, &txn, &dsid, &meta, &end, error) != 0)
+    return NULL;
+  info = info_from_meta (dataset, &meta);
+  end_read_txn (self, &txn);
+  return info;
+}
+
 static SluiceDatasetInfo *
 lmdb_get_dataset_info (SluiceStoreBackend *backend, const char *dataset, GError **error)
 {
-  LmdbBackend *self = (LmdbBackend *)backend;
-  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
-  SluiceDatasetInfo *info = NULL;
-  uint32_t dsid;
-  Meta meta;
-  int rc;
-
-  if (txn == NULL)
-    return NULL;
-  rc = lookup_dataset (self, txn, dataset, &dsid, &meta, error);
-  if (rc == 0)
-    info = info_from_meta (dataset, &meta);
-  else if (rc == MDB_NOTFOUND)
-    not_found (self, dataset, error);
-  end_read_txn (self, &txn);
-  return info;
+  return lmdb_get_dataset_info_in_view (backend, dataset, NULL, error);
 }
 
 static GPtrArray *
@@ -1290,7 +1728,11 @@ lmdb_list_datasets (SluiceStoreBackend *backend, GError **error)
       uint32_t dsid;
       Meta meta;
 
+      int64_t end;
+
       rc = lookup_dataset (self, txn, name, &dsid, &meta, error);
+      if (rc == 0)
+        rc = resolve_view (self, txn, dsid, name, FALSE, NULL, &end, &meta, error);
       if (rc != 0)
         break;
       g_ptr_array_add (list, info_from_meta (name, &meta));
@@ -1345,32 +1787,57 @@ read_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsi
 }
 
 static SluiceStoreOwnedVersion *
-lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id, size_t id_len,
-                 GError **error)
+lmdb_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset, const char *id,
+                         size_t id_len, const SluiceStoreView *view, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
   g_autoptr (GByteArray) buf = g_byte_array_new ();
-  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
   SluiceStoreOwnedVersion *v = NULL;
+  MDB_txn *txn;
   MDB_val key, val;
   uint32_t dsid;
+  int64_t end, offset;
   int rc;
 
-  if (txn == NULL)
+  if (open_view (self, dataset, view, &txn, &dsid, NULL, &end, error) != 0)
     return NULL;
-  rc = lookup_dataset (self, txn, dataset, &dsid, NULL, error);
-  if (rc == MDB_NOTFOUND)
-    not_found (self, dataset, error);
-  if (rc != 0)
-    goto out;
   key.mv_size = id_key (buf, dsid, id, id_len);
   key.mv_data = buf->data;
   rc = mdb_get (txn, self->db_ids, &key, &val);
   if (rc == 0 && val.mv_size == ID_ENTRY_SIZE)
-    v = read_version (self, txn, dataset, dsid, get_i64 (val.mv_data), error);
+    {
+      if (latest_before (self, txn, dsid, dataset, get_i64 (val.mv_data), end, &offset, error)
+              == 0
+          && offset != SLUICE_STORE_NO_OFFSET)
+        v = read_version (self, txn, dataset, dsid, offset, error);
+    }
   else if (rc != MDB_NOTFOUND)
     set_rc_error (self, error, rc != 0 ? rc : MDB_CORRUPTED, "reading dataset '%s'", dataset);
-out:
+  end_read_txn (self, &txn);
+  return v;
+}
+
+static SluiceStoreOwnedVersion *
+lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id, size_t id_len,
+                 GError **error)
+{
+  return lmdb_get_latest_in_view (backend, dataset, id, id_len, NULL, error);
+}
+
+static SluiceStoreOwnedVersion *
+lmdb_get_version_in_view (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
+                          const SluiceStoreView *view, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  SluiceStoreOwnedVersion *v = NULL;
+  MDB_txn *txn;
+  uint32_t dsid;
+  int64_t end;
+
+  if (open_view (self, dataset, view, &txn, &dsid, NULL, &end, error) != 0)
+    return NULL;
+  if (offset >= 0 && offset < end)
+    v = read_version (self, txn, dataset, dsid, offset, error);
   end_read_txn (self, &txn);
   return v;
 }
@@ -1378,21 +1845,27 @@ out:
 static SluiceStoreOwnedVersion *
 lmdb_get_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset, GError **error)
 {
+  return lmdb_get_version_in_view (backend, dataset, offset, NULL, error);
+}
+
+static gboolean
+lmdb_get_breaker (SluiceStoreBackend *backend, const char *dataset, SluiceBreakerState *ret_state,
+                  GError **error)
+{
   LmdbBackend *self = (LmdbBackend *)backend;
-  MDB_txn *txn = begin_txn (self, MDB_RDONLY, error);
-  SluiceStoreOwnedVersion *v = NULL;
+  MDB_txn *txn;
   uint32_t dsid;
+  Breaker b;
   int rc;
 
-  if (txn == NULL)
-    return NULL;
-  rc = lookup_dataset (self, txn, dataset, &dsid, NULL, error);
-  if (rc == MDB_NOTFOUND)
-    not_found (self, dataset, error);
-  else if (rc == 0 && offset >= 0)
-    v = read_version (self, txn, dataset, dsid, offset, error);
+  if (open_view (self, dataset, NULL, &txn, &dsid, NULL, NULL, error) != 0)
+    return FALSE;
+  rc = load_breaker (self, txn, dsid, dataset, &b, error);
   end_read_txn (self, &txn);
-  return v;
+  if (rc != 0)
+    return FALSE;
+  *ret_state = b.state;
+  return TRUE;
 }
 
 static SluiceStoreCursor *
@@ -1422,6 +1895,9 @@ lmdb_read (SluiceStoreBackend *backend, const SluiceStoreQuery *query, GError **
   c->remaining = query->limit > 0 ? query->limit : G_MAXUINT64;
   c->history = query->history;
   c->deleted = query->deleted;
+  c->uncommitted = query->uncommitted;
+  c->holder = g_strdup (query->holder);
+  c->end = G_MAXINT64;
   c->scratch = g_byte_array_new ();
   return &c->parent;
 }
@@ -1464,6 +1940,11 @@ cursor_acquire (LmdbCursor *c, MDB_val *key, MDB_val *val, GError **error)
     }
   if (rc != 0)
     return rc;
+  /* The watermark may move between chunks (a commit); read what is committed now. */
+  rc = resolve_view (self, c->txn, c->dsid, c->dataset, c->uncommitted, c->holder, &c->end, NULL,
+                     error);
+  if (rc != 0)
+    return rc;
   rc = mdb_cursor_open (c->txn, self->db_log, &c->cur);
   if (rc != 0)
     return set_rc_error (self, error, rc, "reading dataset '%s'", c->dataset);
@@ -1477,6 +1958,7 @@ static int
 is_latest (LmdbCursor *c, const SluiceStoreVersion *v, gboolean *ret, GError **error)
 {
   MDB_val key, val;
+  int64_t latest;
   int rc;
 
   key.mv_size = id_key (c->scratch, c->dsid, v->record.id, v->record.id_len);
@@ -1486,7 +1968,11 @@ is_latest (LmdbCursor *c, const SluiceStoreVersion *v, gboolean *ret, GError **e
     return set_rc_error (c->self, error, rc != 0 ? rc : MDB_CORRUPTED,
                          "dataset '%s': looking up the id of offset %" G_GINT64_FORMAT, c->dataset,
                          v->offset);
-  *ret = get_i64 (val.mv_data) == v->offset;
+  if (latest_before (c->self, c->txn, c->dsid, c->dataset, get_i64 (val.mv_data), c->end, &latest,
+                     error)
+      != 0)
+    return RC_ERROR;
+  *ret = latest == v->offset;
   return 0;
 }
 
@@ -1520,6 +2006,8 @@ lmdb_cursor_next (SluiceStoreCursor *cursor, GError **error)
         goto end;
       if (!decode_version (c->self, c->dataset, &key, &val, &c->version, error))
         goto fail;
+      if (c->version.offset >= c->end)
+        goto end;
       c->next = c->version.offset + 1;
       c->in_chunk++;
       if (!c->deleted && c->version.record.deleted)
@@ -1570,6 +2058,7 @@ lmdb_cursor_free (SluiceStoreCursor *cursor)
   cursor_release (c);
   g_byte_array_unref (c->scratch);
   g_free (c->dataset);
+  g_free (c->holder);
   g_free (c);
 }
 
@@ -1625,6 +2114,21 @@ compact_chunk (LmdbBackend *self, MDB_txn *txn, const char *dataset, const char 
     }
   if (rc != 0)
     return rc;
+  {
+    Breaker b;
+
+    /* A rollback needs every version the id index may go back to: no compaction while a
+     * breaker holds or tripped the dataset (digest §6). */
+    rc = load_breaker (self, txn, dsid, dataset, &b, error);
+    if (rc == RC_ERROR)
+      return rc;
+    if (rc == 0)
+      {
+        breaker_clear (&b);
+        *ret_done = TRUE;
+        return 0;
+      }
+  }
 
   if (resume->len == 0)
     {
@@ -1953,4 +2457,10 @@ static const SluiceStoreBackendVTable lmdb_vtable = {
   .compact = lmdb_compact,
   .sync = lmdb_sync,
   .cursor_pause = lmdb_cursor_pause,
+  .get_dataset_info_in_view = lmdb_get_dataset_info_in_view,
+  .get_latest_in_view = lmdb_get_latest_in_view,
+  .get_version_in_view = lmdb_get_version_in_view,
+  .get_breaker = lmdb_get_breaker,
+  .txn_set_breaker = lmdb_txn_set_breaker,
+  .txn_release_breaker = lmdb_txn_release_breaker,
 };

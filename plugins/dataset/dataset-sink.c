@@ -10,7 +10,10 @@
  *    in memory, whose size is bounded by the number of ids of one run (docs/decisions/0005).
  *    The end callback runs inside the transaction that commits the run's final pipe state, so
  *    the deletes are committed with it or not at all;
- *  - the populated flag, as set_initial_offset says (digest §2.2). */
+ *  - the populated flag, as set_initial_offset says (digest §2.2);
+ *  - circuit breakers (digest §6): the sink declares and checks circuit_breaker_threshold_factor
+ *    and _count; the engine arms them, because holding back what a run writes and tripping are a
+ *    matter of the run's transactions (core/sluice-breaker.h, docs/decisions/0006). */
 #include <signal.h>
 #include <string.h>
 
@@ -55,10 +58,59 @@ static const SluiceOptionSpec sink_options[] = {
                    "write.  Set it to false for sources that only deliver changes." },
   { .key = "mark_deletion_tracked", .types = SLUICE_OPTION_BOOLEAN, .default_json = "false",
     .description = "Add `\"$deletion_tracked\": true` to the deletes deletion tracking writes." },
+  { .key = "circuit_breaker_threshold_factor", .types = SLUICE_OPTION_NUMBER | SLUICE_OPTION_NULL,
+    .default_json = "null",
+    .description = "Enables the circuit breaker: a run that writes more than this factor times the "
+                   "number of ids in the dataset (deleted ones included) stops, and what it wrote "
+                   "stays uncommitted until an operator commits or rolls it back.  A factor, not a "
+                   "percentage (0.5: half).  Armed only once the dataset is populated." },
+  { .key = "circuit_breaker_threshold_count", .types = SLUICE_OPTION_INTEGER | SLUICE_OPTION_NULL,
+    .default_json = "null",
+    .description = "Enables the circuit breaker with an absolute limit: a run may write this many "
+                   "entities before it trips.  With a factor as well, the larger of the two "
+                   "limits applies." },
   { .key = "comment", .types = SLUICE_OPTION_STRING | SLUICE_OPTION_ARRAY,
     .description = "Free text for the reader of the configuration; ignored." },
   { NULL },
 };
+
+/* The breaker options as the engine reads them (core/sluice-breaker.c); refused here when they
+ * could never work, so that the configuration check reports them. */
+static gboolean
+check_breaker_options (SluiceElementContext *context, GError **error)
+{
+  SluiceValue *options = sluice_element_context_get_options (context);
+  SluiceValue *factor = sluice_value_dict_lookup (options, "circuit_breaker_threshold_factor");
+  SluiceValue *count = sluice_value_dict_lookup (options, "circuit_breaker_threshold_count");
+
+  if (factor != NULL && sluice_value_get_kind (factor) != SLUICE_VALUE_NULL)
+    {
+      g_autofree char *text = sluice_value_to_json (factor);
+      double value = g_ascii_strtod (text, NULL);
+
+      if (sluice_value_get_kind (factor) == SLUICE_VALUE_FLOAT)
+        value = sluice_value_get_float (factor);
+      if (!(value > 0))
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_CONFIG,
+                       "circuit_breaker_threshold_factor: %s is not a usable factor: expected a "
+                       "number > 0 (0.5 lets a run write half as many entities as the dataset "
+                       "has ids)",
+                       text);
+          return FALSE;
+        }
+    }
+  if (count != NULL && sluice_value_get_kind (count) == SLUICE_VALUE_INTEGER
+      && sluice_value_get_integer (count) < 1)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_CONFIG,
+                   "circuit_breaker_threshold_count: %" G_GINT64_FORMAT " is not a usable "
+                   "count: expected an integer ≥ 1",
+                   sluice_value_get_integer (count));
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static void *
 sink_create (SluiceElementContext *context, GError **error)
@@ -67,6 +119,11 @@ sink_create (SluiceElementContext *context, GError **error)
   const char *initial
     = sluice_element_context_get_string (context, "set_initial_offset", "if-source-populated");
 
+  if (!check_breaker_options (context, error))
+    {
+      g_free (self);
+      return NULL;
+    }
   self->context = context;
   self->dataset = sluice_element_context_get_string (
     context, "dataset", sluice_element_context_get_component_id (context));

@@ -24,6 +24,7 @@ typedef struct
   char *sequence_id;
   gboolean full;
   guint64 request_id; /* of the last request sent; 0 before the first */
+  gboolean sequence_rejected; /* the receiver answered 409 */
 } JsonSink;
 
 static const SluiceOptionSpec json_sink_options[] = {
@@ -83,6 +84,7 @@ json_sink_begin (void *instance, uint32_t run_flags, GError **error)
   self->sequence_id = g_uuid_string_random ();
   self->full = (run_flags & SLUICE_RUN_FLAG_FULL) != 0;
   self->request_id = 0;
+  self->sequence_rejected = FALSE;
   return TRUE;
 }
 
@@ -126,6 +128,7 @@ post (JsonSink *self, const SluiceBatch *batch, size_t start, size_t end, gboole
     }
   if (response->status == 409)
     {
+      self->sequence_rejected = TRUE;
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_IO,
                    "POST %s: 409 Conflict: the receiver rejected request %" G_GUINT64_FORMAT
                    " of sequence %s; the run stops and the next full run starts a new sequence",
@@ -150,7 +153,9 @@ json_sink_write (void *instance, const SluiceBatch *batch, GError **error)
 
   for (size_t start = 0; start < length; start += self->batch_size)
     if (!post (self, batch, start, MIN (length, start + (size_t) self->batch_size), FALSE, error))
-      return SLUICE_FLOW_ERROR;
+      /* A rejected sequence (409) cannot be continued; anything else may succeed when the pump's
+       * write retries send the batch again (docs/retries.md). */
+      return self->sequence_rejected ? SLUICE_FLOW_ERROR : SLUICE_FLOW_RETRY;
   return SLUICE_FLOW_OK;
 }
 

@@ -233,8 +233,10 @@ json_source_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GEr
       SluiceValue *id;
       gssize n;
 
+      /* Nothing of this page was passed on yet, so the pump's read retries may ask again
+       * (docs/retries.md). */
       if (self->response == NULL && !start_request (self, error))
-        return SLUICE_FLOW_ERROR;
+        return SLUICE_FLOW_RETRY;
 
       value = sluice_json_reader_pop (self->reader);
       if (value != NULL)

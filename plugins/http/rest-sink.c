@@ -85,11 +85,14 @@ rest_sink_write (void *instance, const SluiceBatch *batch, GError **error)
       if (request == NULL)
         return SLUICE_FLOW_ERROR;
       response = rest_element_send (self->rest, op, request, 0, error);
+      /* The system refused or could not be reached, after the system's own retries: the pump's
+       * write retries decide what happens next (docs/retries.md).  Entities before this one were
+       * written; writing them again is harmless (idempotent operations, change tracking). */
       if (response == NULL)
         {
           g_prefix_error (error, "rest sink: entity '%s': operation '%s': ",
                           sluice_entity_get_id (entity), op->name);
-          return SLUICE_FLOW_ERROR;
+          return SLUICE_FLOW_RETRY;
         }
     }
   return SLUICE_FLOW_OK;

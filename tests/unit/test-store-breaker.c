@@ -1,0 +1,469 @@
+/* test-store-breaker.c — circuit breakers in the LMDB store (digest §6, docs/decisions/0006):
+ * the committed watermark and the views that respect it, commit, rollback to exactly the state
+ * at the watermark, appends refused while tripped, compaction skipped, and a tripped breaker
+ * surviving a killed writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/sluice-store-lmdb.h"
+#include "test-tree.h"
+
+typedef struct
+{
+  char *dir;
+  SluiceStoreBackend *store;
+} Fixture;
+
+static SluiceStoreBackend *
+open_store (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceStoreBackend *store = sluice_store_lmdb_open (dir, NULL, &error);
+
+  assert_null (error);
+  assert_non_null (store);
+  return store;
+}
+
+static int
+setup (void **state)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("sluice-breaker-XXXXXX", &error);
+  assert_null (error);
+  f->store = open_store (f->dir);
+  *state = f;
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+
+  sluice_store_backend_free (f->store);
+  sluice_test_remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f);
+  return 0;
+}
+
+static SluiceStoreRecord
+rec (const char *id, const char *content, gboolean deleted)
+{
+  SluiceStoreRecord r = { id, strlen (id), { 0 }, deleted, content, strlen (content) };
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize len = sizeof (digest);
+
+  g_checksum_update (sum, (const guchar *)content, -1);
+  g_checksum_get_digest (sum, digest, &len);
+  memcpy (r.hash, digest, SLUICE_STORE_HASH_SIZE);
+  return r;
+}
+
+static size_t
+append (SluiceStoreBackend *store, const char *dataset, const SluiceStoreRecord *records, size_t n)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceStoreTxn *txn = sluice_store_backend_begin (store, &error);
+  size_t appended = 0;
+
+  assert_non_null (txn);
+  assert_true (sluice_store_txn_append (txn, dataset, records, n, 0, NULL, &appended, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  assert_null (error);
+  return appended;
+}
+
+/* a, b, c at offsets 0, 1, 2, then b changed at 3: populated. */
+static void
+fill (SluiceStoreBackend *store, const char *dataset)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceDatasetInfo) info
+      = sluice_store_backend_create_dataset (store, dataset, FALSE, &error);
+  SluiceStoreRecord first[]
+      = { rec ("a", "A", FALSE), rec ("b", "B", FALSE), rec ("c", "C", FALSE) };
+  SluiceStoreRecord second[] = { rec ("b", "B2", FALSE) };
+  SluiceStoreTxn *txn;
+
+  assert_non_null (info);
+  assert_int_equal (append (store, dataset, first, 3), 3);
+  assert_int_equal (append (store, dataset, second, 1), 1);
+  txn = sluice_store_backend_begin (store, &error);
+  assert_true (sluice_store_txn_set_populated (txn, dataset, TRUE, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+}
+
+static void
+hold (SluiceStoreBackend *store, const char *dataset, const char *pipe, gboolean tripped,
+      const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceBreakerState state = {
+    .pipe = (char *)pipe,
+    .run_id = (char *)"run-1",
+    .tripped = tripped,
+    .message = (char *)message,
+    .tripped_at = tripped ? 1234 : 0,
+    .limit = 2,
+    .written = tripped ? 3 : 0,
+    .since_before = (char *)"17",
+    .full_run_started_before = 0,
+  };
+  SluiceStoreTxn *txn = sluice_store_backend_begin (store, &error);
+
+  assert_true (sluice_store_txn_set_breaker (txn, dataset, &state, &error));
+  assert_null (error);
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+}
+
+static gboolean
+release (SluiceStoreBackend *store, const char *dataset, gboolean rollback, GError **error)
+{
+  SluiceStoreTxn *txn = sluice_store_backend_begin (store, error);
+
+  if (!sluice_store_txn_release_breaker (txn, dataset, rollback, error))
+    {
+      sluice_store_txn_abort (txn);
+      return FALSE;
+    }
+  return sluice_store_txn_commit (txn, 0, error);
+}
+
+/* Every version a query returns, one line each: offset, previous, deleted, ts, id, body. */
+static char *
+dump (SluiceStoreBackend *store, const char *dataset, gboolean history, gboolean uncommitted,
+      const char *holder)
+{
+  SluiceStoreQuery query = { .dataset = dataset,
+                             .since = SLUICE_STORE_NO_OFFSET,
+                             .history = history,
+                             .deleted = TRUE,
+                             .uncommitted = uncommitted,
+                             .holder = holder };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceStoreCursor) cursor = sluice_store_backend_read (store, &query, &error);
+  GString *out = g_string_new (NULL);
+  const SluiceStoreVersion *v;
+
+  assert_non_null (cursor);
+  while ((v = sluice_store_cursor_next (cursor, &error)) != NULL)
+    g_string_append_printf (
+        out, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT " %.*s %.*s\n",
+        v->offset, v->previous, v->record.deleted, v->ts, (int)v->record.id_len, v->record.id,
+        (int)v->record.body_len, (const char *)v->record.body);
+  assert_null (error);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+dump_info (SluiceStoreBackend *store, const char *dataset)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceDatasetInfo) info
+      = sluice_store_backend_get_dataset_info (store, dataset, &error);
+
+  assert_non_null (info);
+  return g_strdup_printf ("%s %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT
+                          " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %d",
+                          info->name, info->generation, info->created, info->next_offset,
+                          info->entity_count, info->id_count, info->version_count, info->populated);
+}
+
+static int64_t
+latest_offset (SluiceStoreBackend *store, const char *dataset, const char *id,
+               const SluiceStoreView *view)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceStoreOwnedVersion) v
+      = sluice_store_backend_get_latest_in_view (store, dataset, id, strlen (id), view, &error);
+
+  assert_null (error);
+  return v != NULL ? v->offset : SLUICE_STORE_NO_OFFSET;
+}
+
+/* What a held run writes: b changed again, c deleted, d new, d changed. */
+static void
+write_held (SluiceStoreBackend *store, const char *dataset)
+{
+  SluiceStoreRecord batch1[]
+      = { rec ("b", "B3", FALSE), rec ("c", "C", TRUE), rec ("d", "D", FALSE) };
+  SluiceStoreRecord batch2[] = { rec ("d", "D2", FALSE) };
+
+  assert_int_equal (append (store, dataset, batch1, 3), 3);
+  assert_int_equal (append (store, dataset, batch2, 1), 1);
+}
+
+static void
+test_watermark_views (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *before = NULL, *after = NULL, *all = NULL, *mine = NULL, *theirs = NULL;
+  g_autofree char *latest = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+  g_autoptr (SluiceDatasetInfo) full = NULL;
+  g_autoptr (SluiceStoreOwnedVersion) v = NULL;
+  SluiceStoreView uncommitted = { .uncommitted = TRUE };
+  SluiceStoreView holder = { .holder = "p" };
+  SluiceStoreRecord same[] = { rec ("d", "D2", FALSE) };
+
+  fill (f->store, "people");
+  before = dump (f->store, "people", TRUE, FALSE, NULL);
+  hold (f->store, "people", "p", FALSE, NULL);
+  write_held (f->store, "people");
+
+  /* Readers see the dataset as it was at the watermark. */
+  after = dump (f->store, "people", TRUE, FALSE, NULL);
+  assert_string_equal (after, before);
+  latest = dump (f->store, "people", FALSE, FALSE, NULL);
+  assert_true (g_str_has_prefix (latest, "0 -1 0")); /* a */
+  assert_non_null (strstr (latest, "\n3 1 0"));      /* b as committed */
+  assert_null (strstr (latest, " d "));
+  assert_int_equal (latest_offset (f->store, "people", "b", NULL), 3);
+  assert_int_equal (latest_offset (f->store, "people", "d", NULL), SLUICE_STORE_NO_OFFSET);
+  v = sluice_store_backend_get_version (f->store, "people", 4, &error);
+  assert_null (v);
+  assert_null (error);
+  info = sluice_store_backend_get_dataset_info (f->store, "people", &error);
+  assert_int_equal (info->next_offset, 4);
+  assert_int_equal (info->id_count, 3);
+  assert_int_equal (info->entity_count, 3);
+  assert_int_equal (info->version_count, 4);
+  assert_true (info->populated);
+
+  /* The uncommitted view, and the holder's own view, see everything. */
+  all = dump (f->store, "people", TRUE, TRUE, NULL);
+  assert_non_null (strstr (all, "\n7 6 0"));
+  mine = dump (f->store, "people", TRUE, FALSE, "p");
+  assert_string_equal (mine, all);
+  theirs = dump (f->store, "people", TRUE, FALSE, "q");
+  assert_string_equal (theirs, before);
+  assert_int_equal (latest_offset (f->store, "people", "d", &uncommitted), 7);
+  assert_int_equal (latest_offset (f->store, "people", "b", &holder), 4);
+  full = sluice_store_backend_get_dataset_info_in_view (f->store, "people", &uncommitted, &error);
+  assert_int_equal (full->next_offset, 8);
+  assert_int_equal (full->id_count, 4);
+  assert_int_equal (full->entity_count, 3);
+
+  /* Change tracking compares with the latest stored version, committed or not. */
+  assert_int_equal (append (f->store, "people", same, 1), 0);
+}
+
+static void
+test_commit (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *all = NULL, *after = NULL;
+  g_auto (SluiceBreakerState) breaker = { 0 };
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+
+  fill (f->store, "people");
+  assert_false (sluice_store_backend_get_breaker (f->store, "people", &breaker, &error));
+  assert_null (error);
+  hold (f->store, "people", "p", FALSE, NULL);
+  write_held (f->store, "people");
+  all = dump (f->store, "people", TRUE, TRUE, NULL);
+
+  assert_true (sluice_store_backend_get_breaker (f->store, "people", &breaker, &error));
+  assert_string_equal (breaker.pipe, "p");
+  assert_string_equal (breaker.run_id, "run-1");
+  assert_string_equal (breaker.since_before, "17");
+  assert_int_equal (breaker.watermark, 4);
+  assert_false (breaker.tripped);
+
+  assert_true (release (f->store, "people", FALSE, &error));
+  after = dump (f->store, "people", TRUE, FALSE, NULL);
+  assert_string_equal (after, all);
+  info = sluice_store_backend_get_dataset_info (f->store, "people", &error);
+  assert_int_equal (info->next_offset, 8);
+  assert_int_equal (info->id_count, 4);
+  sluice_breaker_state_clear (&breaker);
+  assert_false (sluice_store_backend_get_breaker (f->store, "people", &breaker, &error));
+
+  /* Nothing left to commit. */
+  assert_false (release (f->store, "people", FALSE, &error));
+  assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND));
+  assert_non_null (strstr (error->message, "dataset 'people' has no circuit breaker to commit"));
+}
+
+static void
+test_rollback_restores_exactly (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *versions = NULL, *latest = NULL, *info = NULL;
+  g_autofree char *versions2 = NULL, *latest2 = NULL, *info2 = NULL;
+  g_autofree char *all = NULL;
+  SluiceStoreRecord again[] = { rec ("b", "B3", FALSE), rec ("e", "E", FALSE) };
+  int64_t offsets[2];
+  SluiceStoreTxn *txn;
+
+  fill (f->store, "people");
+  versions = dump (f->store, "people", TRUE, TRUE, NULL);
+  latest = dump (f->store, "people", FALSE, TRUE, NULL);
+  info = dump_info (f->store, "people");
+
+  hold (f->store, "people", "p", FALSE, NULL);
+  write_held (f->store, "people");
+  /* The run also set the flag and tripped. */
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_true (sluice_store_txn_set_populated (txn, "people", FALSE, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  hold (f->store, "people", "p", TRUE, "went over 2");
+
+  assert_true (release (f->store, "people", TRUE, &error));
+  assert_null (error);
+  versions2 = dump (f->store, "people", TRUE, TRUE, NULL);
+  latest2 = dump (f->store, "people", FALSE, TRUE, NULL);
+  info2 = dump_info (f->store, "people");
+  assert_string_equal (versions2, versions);
+  assert_string_equal (latest2, latest);
+  assert_string_equal (info2, info);
+  assert_int_equal (latest_offset (f->store, "people", "d", &(SluiceStoreView){ TRUE, NULL }),
+                    SLUICE_STORE_NO_OFFSET);
+
+  /* Offsets continue from the watermark, and _previous chains from the restored versions. */
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_true (sluice_store_txn_append (txn, "people", again, 2, 0, offsets, NULL, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  assert_int_equal (offsets[0], 4);
+  assert_int_equal (offsets[1], 5);
+  all = dump (f->store, "people", TRUE, FALSE, NULL);
+  assert_non_null (strstr (all, "\n4 3 0"));
+  assert_non_null (strstr (all, "\n5 -1 0"));
+}
+
+static void
+test_tripped_refuses_writes (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceStoreTxn) txn = NULL;
+  SluiceStoreRecord r[] = { rec ("x", "X", FALSE) };
+  SluiceCompactOptions options = { 1, -1 };
+  SluiceCompactStats stats = { 0 };
+  g_auto (SluiceBreakerState) breaker = { 0 };
+  g_autofree char *message = NULL;
+
+  fill (f->store, "people");
+  hold (f->store, "people", "p", TRUE, "trip! said so");
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_false (sluice_store_txn_append (txn, "people", r, 1, 0, NULL, NULL, &error));
+  assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_TRIPPED));
+  message = g_strdup_printf ("store at %s: dataset 'people': its circuit breaker is tripped (run "
+                             "run-1 of pipe 'p'): nothing can be written to it until the breaker "
+                             "is committed or rolled back",
+                             f->dir);
+  assert_string_equal (error->message, message);
+  g_clear_pointer (&txn, sluice_store_txn_abort);
+
+  /* Compaction leaves the dataset alone: b's first version stays. */
+  assert_true (sluice_store_backend_compact (f->store, "people", &options, &stats, NULL));
+  assert_int_equal (stats.versions_removed, 0);
+  assert_true (sluice_store_backend_get_breaker (f->store, "people", &breaker, NULL));
+  assert_true (breaker.tripped);
+  assert_string_equal (breaker.message, "trip! said so");
+  assert_int_equal (breaker.written, 3);
+  assert_int_equal (breaker.limit, 2);
+}
+
+/* Deleting the dataset removes its breaker: the recreated dataset has none. */
+static void
+test_delete_dataset (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_auto (SluiceBreakerState) breaker = { 0 };
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+
+  fill (f->store, "people");
+  hold (f->store, "people", "p", TRUE, "x");
+  assert_true (sluice_store_backend_delete_dataset (f->store, "people", &error));
+  info = sluice_store_backend_create_dataset (f->store, "people", FALSE, &error);
+  assert_non_null (info);
+  assert_false (sluice_store_backend_get_breaker (f->store, "people", &breaker, &error));
+  assert_null (error);
+  assert_false (sluice_store_backend_get_breaker (f->store, "nobody", &breaker, &error));
+  assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND));
+}
+
+/* A writer killed after it tripped (and another killed in the middle of a held batch): the
+ * reopened store is still tripped, hides what the run wrote, and rolls back exactly. */
+static void
+test_crash_keeps_tripped (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *versions = NULL, *info = NULL, *seen = NULL;
+  g_autofree char *versions2 = NULL, *info2 = NULL;
+  g_auto (SluiceBreakerState) breaker = { 0 };
+  int status;
+  pid_t pid;
+
+  fill (f->store, "people");
+  versions = dump (f->store, "people", TRUE, TRUE, NULL);
+  info = dump_info (f->store, "people");
+  sluice_store_backend_free (f->store);
+  f->store = NULL;
+
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      SluiceStoreBackend *store = sluice_store_lmdb_open (f->dir, NULL, NULL);
+      SluiceStoreRecord r[] = { rec ("z", "Z", FALSE) };
+      SluiceStoreTxn *txn;
+
+      hold (store, "people", "p", FALSE, NULL);
+      write_held (store, "people");
+      hold (store, "people", "p", TRUE, "went over 2");
+      /* Killed in the middle of a transaction after the trip. */
+      txn = sluice_store_backend_begin (store, NULL);
+      sluice_store_txn_release_breaker (txn, "people", TRUE, NULL);
+      sluice_store_txn_append (txn, "people", r, 1, 0, NULL, NULL, NULL);
+      raise (SIGKILL);
+      _exit (0);
+    }
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFSIGNALED (status));
+
+  f->store = open_store (f->dir);
+  assert_true (sluice_store_backend_get_breaker (f->store, "people", &breaker, &error));
+  assert_true (breaker.tripped);
+  assert_string_equal (breaker.message, "went over 2");
+  seen = dump (f->store, "people", TRUE, FALSE, NULL);
+  assert_string_equal (seen, versions);
+  assert_true (release (f->store, "people", TRUE, &error));
+  versions2 = dump (f->store, "people", TRUE, TRUE, NULL);
+  info2 = dump_info (f->store, "people");
+  assert_string_equal (versions2, versions);
+  assert_string_equal (info2, info);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_watermark_views, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_commit, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_rollback_restores_exactly, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_tripped_refuses_writes, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_delete_dataset, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_crash_keeps_tripped, setup, teardown),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
