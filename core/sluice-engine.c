@@ -243,6 +243,11 @@ sluice_engine_get_pump_mode (SluiceEngine *engine, const char *pipe_id)
 gboolean
 sluice_engine_pipe_is_enabled (SluiceEngine *engine, const char *pipe_id)
 {
+  SluicePipe *pipe = sluice_engine_lookup_pipe (engine, pipe_id);
+
+  /* Receivers and publishers are never pumped (sluice_pipe_is_pumped ()). */
+  if (pipe != NULL && !sluice_pipe_is_pumped (pipe))
+    return FALSE;
   return g_strcmp0 (sluice_engine_get_pump_mode (engine, pipe_id), "scheduled") == 0;
 }
 

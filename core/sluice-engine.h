@@ -50,7 +50,8 @@ SluiceHostSystemLookup sluice_engine_get_system_lookup (SluiceEngine *engine);
 
 /* The pump `mode` of a pipe: "scheduled" (the default), "manual" or "off"; NULL for no such pipe. */
 const char *sluice_engine_get_pump_mode (SluiceEngine *engine, const char *pipe_id);
-/* Whether a pipe runs without being named (scheduler, `--once` without names): mode "scheduled". */
+/* Whether a pipe runs without being named (scheduler, `--once` without names): mode "scheduled",
+ * and the pipe is pumped at all (not a receiver or a publisher: sluice_pipe_is_pumped ()). */
 gboolean sluice_engine_pipe_is_enabled (SluiceEngine *engine, const char *pipe_id);
 
 G_END_DECLS

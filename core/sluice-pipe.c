@@ -45,6 +45,7 @@ struct _SluicePipe
   gboolean fail_if_source_empty; /* /source/if_source_empty is "fail" */
   gboolean require_populated_input;
   double partial_rescan_delta; /* /pump/partial_rescan_delta; < 0 when not set */
+  SluiceRetryPolicy retry_policy; /* the retry keys of /pump */
 
   SluicePipeStatus status;
   gboolean running;
@@ -444,6 +445,7 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
           && json_node_get_double (delta) >= 0)
         pipe->partial_rescan_delta = json_node_get_double (delta);
     }
+  sluice_retry_policy_init (&pipe->retry_policy, pipe->id, get_object_member (object, "pump"));
   metadata = get_object_member (object, "metadata");
   pipe->durable = metadata != NULL
                   && json_object_get_boolean_member_with_default (metadata, "durable", FALSE);
@@ -682,7 +684,7 @@ sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error)
     return FALSE;
   if (g_strcmp0 (pipe->source.type_name, "dataset") != 0 || pipe->source_inputs[0] == NULL)
     {
-      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED,
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_NOT_SUPPORTED,
                    "pipe '%s': /source (type '%s') cannot set its offset to the end: only a "
                    "'dataset' source knows where its end is",
                    pipe->id, pipe->source.type_name);
@@ -703,6 +705,58 @@ sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error)
   /* A dataset source's offset is the offset of the last version it read. */
   since = g_strdup_printf ("%" G_GINT64_FORMAT, info->next_offset - 1);
   return sluice_pipe_set_since (pipe, since, error);
+}
+
+gboolean
+sluice_pipe_get_durable (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), FALSE);
+  return pipe->durable;
+}
+
+const char *
+sluice_pipe_get_source_type (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), NULL);
+  return pipe->source.type_name;
+}
+
+const char *
+sluice_pipe_get_sink_type (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), NULL);
+  return pipe->sink.type_name;
+}
+
+SluiceEngine *
+sluice_pipe_get_engine (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), NULL);
+  return pipe->engine;
+}
+
+gboolean
+sluice_pipe_is_pumped (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), FALSE);
+  return !(pipe->source.descriptor->flags & SLUICE_ELEMENT_FLAG_NOT_PUMPED)
+         && !(pipe->sink.descriptor->flags & SLUICE_ELEMENT_FLAG_NOT_PUMPED);
+}
+
+char *
+sluice_pipe_dup_not_pumped_reason (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), NULL);
+  /* Its source receives pushes, or its sink is read over HTTP (docs/http-endpoints.md). */
+  if (pipe->source.descriptor->flags & SLUICE_ELEMENT_FLAG_NOT_PUMPED)
+    return g_strdup_printf ("pipe '%s' is never run: its source (type '%s') receives the "
+                            "entities pushed to POST /api/receivers/%s/entities",
+                            pipe->id, pipe->source.type_name, pipe->id);
+  if (pipe->sink.descriptor->flags & SLUICE_ELEMENT_FLAG_NOT_PUMPED)
+    return g_strdup_printf ("pipe '%s' is never run: its sink (type '%s') is read at "
+                            "GET /api/publishers/%s/entities",
+                            pipe->id, pipe->sink.type_name, pipe->id);
+  return NULL;
 }
 
 /* Runs. */
@@ -825,6 +879,9 @@ run_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancell
     .require_populated_input = pipe->require_populated_input,
     .partial_rescan_delta = pipe->partial_rescan_delta,
     .source_datasets = (const char *const *) pipe->source_inputs,
+    .sink_options = sluice_element_context_get_options (pipe->sink.context),
+    .sink_datasets = (const char *const *) pipe->outputs,
+    .retry_policy = &pipe->retry_policy,
   };
   SluiceRunStats *stats
     = sluice_run_execute (&plan, data->run_type, cancellable, &run_observer, data);
@@ -882,6 +939,14 @@ sluice_pipe_run_async (SluicePipe *pipe, SluiceRunType run_type, GCancellable *c
     {
       g_task_return_new_error (outer, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_BUSY,
                                "pipe '%s' is already running", pipe->id);
+      return;
+    }
+  if (!sluice_pipe_is_pumped (pipe))
+    {
+      g_autofree char *reason = sluice_pipe_dup_not_pumped_reason (pipe);
+
+      g_task_return_new_error (outer, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_NOT_SUPPORTED, "%s",
+                               reason);
       return;
     }
   pipe->running = TRUE;
@@ -976,6 +1041,7 @@ sluice_pipe_finalize (GObject *object)
   g_strfreev (pipe->inputs);
   g_strfreev (pipe->outputs);
   g_strfreev (pipe->source_inputs);
+  sluice_retry_policy_clear (&pipe->retry_policy);
   g_clear_pointer (&pipe->last_stats, sluice_run_stats_free);
   g_free (pipe->id);
   G_OBJECT_CLASS (sluice_pipe_parent_class)->finalize (object);

@@ -23,6 +23,7 @@ typedef enum
   SLUICE_PIPE_ERROR_CANCELLED, /* the run was stopped between batches */
   SLUICE_PIPE_ERROR_CONFIG,    /* the pipe cannot be built from its configuration */
   SLUICE_PIPE_ERROR_STORE,     /* reading or writing the store failed */
+  SLUICE_PIPE_ERROR_NOT_SUPPORTED, /* the pipe's elements cannot do what was asked */
 } SluicePipeError;
 
 GQuark sluice_pipe_error_quark (void);
@@ -80,6 +81,11 @@ typedef struct
   char *since_before;         /* the stored offset at the start, as JSON text, or NULL */
   char *since_after;          /* the stored offset at the end, as JSON text, or NULL */
   GError *error;              /* why the run failed; NULL on success */
+  /* Appended: failures (digest §15.1, docs/retries.md). */
+  guint64 read_errors;        /* failed read calls, each logged as a `read-error` */
+  guint64 write_errors;       /* failed write calls of the sink: batches and single entities */
+  guint64 entities_failed;    /* entities not written: kept for a retry, dead, or fatal */
+  guint64 retries_pending;    /* `write-error` entries still retryable at the end */
 } SluiceRunStats;
 
 SluiceRunStats *sluice_run_stats_copy (const SluiceRunStats *stats);
@@ -112,6 +118,20 @@ guint sluice_pipe_get_batch_size (SluicePipe *pipe);
  * borrowed. */
 const char *const *sluice_pipe_get_input_datasets (SluicePipe *pipe);
 const char *const *sluice_pipe_get_output_datasets (SluicePipe *pipe);
+/* metadata.durable: the data it writes cannot be read again from its source. */
+gboolean sluice_pipe_get_durable (SluicePipe *pipe);
+/* The type names of its source and sink ("dataset", "json", …). */
+const char *sluice_pipe_get_source_type (SluicePipe *pipe);
+const char *sluice_pipe_get_sink_type (SluicePipe *pipe);
+/* (transfer none) The engine the pipe belongs to. */
+SluiceEngine *sluice_pipe_get_engine (SluicePipe *pipe);
+/* FALSE when its source or sink is flagged SLUICE_ELEMENT_FLAG_NOT_PUMPED (a receiver, a
+ * publisher): no run of it is ever scheduled, and sluice_pipe_run_async () fails with
+ * SLUICE_PIPE_ERROR_NOT_SUPPORTED saying where its entities come from or go. */
+gboolean sluice_pipe_is_pumped (SluicePipe *pipe);
+/* (transfer full) Why the pipe is never pumped ("pipe 'p' is never run: its source (type
+ * 'http_endpoint') receives …"), for sluice_pump_set_not_pumped (); NULL when it is pumped. */
+char *sluice_pipe_dup_not_pumped_reason (SluicePipe *pipe);
 /* (transfer none) The stats of the last finished run in this process, or NULL. */
 const SluiceRunStats *sluice_pipe_get_last_stats (SluicePipe *pipe);
 
@@ -124,7 +144,8 @@ gboolean sluice_pipe_set_since (SluicePipe *pipe, const char *since, GError **er
  * seen, so that the next run reads only what comes after (entities not yet synced are skipped).
  * Only a "dataset" source knows its end: its since becomes the dataset's last offset (-1 for an
  * empty dataset).  Writes a `pump-offset-set` entity like sluice_pipe_set_since ().  Fails with
- * SLUICE_PIPE_ERROR_FAILED for other sources or a source dataset that does not exist, and with
+ * SLUICE_PIPE_ERROR_NOT_SUPPORTED for other sources, SLUICE_PIPE_ERROR_FAILED for a source
+ * dataset that does not exist, and with
  * SLUICE_PIPE_ERROR_BUSY while a run is in progress. */
 gboolean sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error);
 

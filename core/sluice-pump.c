@@ -50,6 +50,7 @@ struct _SluicePump
   gboolean enabled;
   guint timer;
   gint64 next_start;
+  char *not_pumped; /* why the pipe is never pumped (a receiver, a publisher), or NULL */
 };
 
 enum
@@ -108,6 +109,7 @@ sluice_pump_finalize (GObject *object)
   g_free (self->pipe_id);
   g_free (self->state_name);
   g_free (self->schedule_key);
+  g_free (self->not_pumped);
   G_OBJECT_CLASS (sluice_pump_parent_class)->finalize (object);
 }
 
@@ -532,7 +534,8 @@ disarm (SluicePump *self)
 static gboolean
 should_schedule (SluicePump *self)
 {
-  return self->active && self->enabled && self->mode == SLUICE_PUMP_MODE_SCHEDULED;
+  return self->active && self->enabled && self->mode == SLUICE_PUMP_MODE_SCHEDULED
+         && self->not_pumped == NULL;
 }
 
 static void on_timer (gpointer user_data);
@@ -817,6 +820,12 @@ sluice_pump_start (SluicePump *pump, gboolean full, GError **error)
 {
   g_return_val_if_fail (SLUICE_IS_PUMP (pump), FALSE);
 
+  if (pump->not_pumped != NULL)
+    {
+      g_set_error (error, SLUICE_PUMP_ERROR, SLUICE_PUMP_ERROR_NOT_PUMPED, "%s",
+                   pump->not_pumped);
+      return FALSE;
+    }
   if (pump->mode == SLUICE_PUMP_MODE_OFF)
     {
       g_set_error (error, SLUICE_PUMP_ERROR, SLUICE_PUMP_ERROR_OFF,
@@ -847,4 +856,15 @@ sluice_pump_notify_input_changed (SluicePump *pump)
   if (!pump->signalling || !should_schedule (pump))
     return FALSE;
   return request_run (pump, SLUICE_RUN_REASON_SIGNAL) != SLUICE_SCHEDULE_REFUSED;
+}
+
+void
+sluice_pump_set_not_pumped (SluicePump *pump, const char *reason)
+{
+  g_return_if_fail (SLUICE_IS_PUMP (pump));
+
+  g_free (pump->not_pumped);
+  pump->not_pumped = g_strdup (reason);
+  if (reason != NULL)
+    disarm (pump);
 }

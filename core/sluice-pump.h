@@ -52,6 +52,7 @@ typedef enum
   SLUICE_PUMP_ERROR_OFF,      /* mode "off": the pipe cannot be started */
   SLUICE_PUMP_ERROR_BUSY,     /* the pipe is running already */
   SLUICE_PUMP_ERROR_SHUTDOWN, /* the host is shutting down */
+  SLUICE_PUMP_ERROR_NOT_PUMPED, /* the pipe is never pumped (sluice_pump_set_not_pumped ()) */
 } SluicePumpError;
 
 GQuark sluice_pump_error_quark (void);
@@ -114,6 +115,11 @@ gint64 sluice_pump_get_next_start (SluicePump *pump);
  * SLUICE_PUMP_ERROR_OFF in mode "off", SLUICE_PUMP_ERROR_BUSY when the pipe is running, and
  * SLUICE_PUMP_ERROR_SHUTDOWN when the host is stopping. */
 gboolean sluice_pump_start (SluicePump *pump, gboolean full, GError **error);
+
+/* Marks the pipe as never pumped (sluice_pipe_is_pumped () is FALSE: a receiver or a publisher):
+ * no run is scheduled or signalled, and the start operation fails with
+ * SLUICE_PUMP_ERROR_NOT_PUMPED and @reason (the pipe's own message).  NULL undoes it. */
+void sluice_pump_set_not_pumped (SluicePump *pump, const char *reason);
 
 /* An input dataset of the pipe changed: an immediate run when signalling applies (see above).
  * Returns whether a run was asked for. */

@@ -292,7 +292,9 @@ test_execution_log (void **state)
   /* The second run continued after the 8 committed entities of the first. */
   assert_true (log_has (log, "\"entities_succeeded\":2,\"batches_committed\":1,"
                              "\"original_pipe_offset\":7,\"pipe_offset\":9,\"metrics\":{\"entities\":"
-                             "{\"entities_last_run\":2,\"changes_last_run\":2}}"));
+                             "{\"entities_last_run\":2,\"changes_last_run\":2,"
+                             "\"read_errors_last_run\":0,\"write_errors_last_run\":0}},"
+                             "\"entities_failed\":0,\"retry_entities_exist\":false"));
   /* Four entities: two runs, each started and ended. */
   lines = g_strsplit (log, "\n", -1);
   assert_int_equal (g_strv_length (lines) - 1, 4);
@@ -516,7 +518,7 @@ test_set_since_to_end (void **state)
 
   assert_false (sluice_pipe_set_since_to_end (sluice_engine_lookup_pipe (f->engine, "raw"),
                                               &error));
-  assert_true (g_error_matches (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED));
+  assert_true (g_error_matches (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_NOT_SUPPORTED));
   assert_string_equal (error->message,
                        "pipe 'raw': /source (type 'test-sequence') cannot set its offset to the "
                        "end: only a 'dataset' source knows where its end is");

@@ -498,6 +498,32 @@ test_off_mode (void **state)
   assert_int_equal (fake_runner_count (f->fake, NULL), 0);
 }
 
+/* A receiver or a publisher (sluice_pipe_is_pumped () is FALSE): never scheduled, signalled or
+ * started, whatever its pump says. */
+static void
+test_not_pumped (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluicePump) pump = pump_new (
+      f, "p", "{" DATASET_TO_DATASET ", \"pump\": {\"run_at_startup\": true, "
+              "\"schedule_interval\": 10}}");
+  g_autoptr (GError) error = NULL;
+
+  sluice_pump_set_not_pumped (pump, "pipe 'p' is never run: its source (type 'http_endpoint') "
+                                    "receives the entities pushed to POST "
+                                    "/api/receivers/p/entities");
+  sluice_pump_activate (pump);
+  assert_int_equal (sluice_pump_get_next_start (pump), -1);
+  advance_to (f, sluice_clock_get_now (f->clock) + 10 * HOUR);
+  assert_false (sluice_pump_notify_input_changed (pump));
+  assert_false (sluice_pump_start (pump, TRUE, &error));
+  assert_true (g_error_matches (error, SLUICE_PUMP_ERROR, SLUICE_PUMP_ERROR_NOT_PUMPED));
+  assert_string_equal (error->message, "pipe 'p' is never run: its source (type 'http_endpoint') "
+                                       "receives the entities pushed to POST "
+                                       "/api/receivers/p/entities");
+  assert_int_equal (fake_runner_count (f->fake, NULL), 0);
+}
+
 static void
 test_disable_and_enable (void **state)
 {
@@ -833,6 +859,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_run_at_startup, setup, teardown),
     cmocka_unit_test_setup_teardown (test_manual_mode, setup, teardown),
     cmocka_unit_test_setup_teardown (test_off_mode, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_not_pumped, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disable_and_enable, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disabled_before_activation_without_a_store, setup,
                                      teardown),

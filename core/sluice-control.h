@@ -1,0 +1,283 @@
+/* sluice-control.h — the one internal control API of a running host (docs/control.md).
+ *
+ * A SluiceControl is what a running sluiced is: the engine built from the configuration, the
+ * scheduler, one pump per pipe, and the wiring between them (a run that changed a dataset signals
+ * the pipes that read it).  Every operation an operator or a script can ask for is a function here;
+ * the HTTP API (core/http/) and D-Bus (core/dbus/) only translate requests into these calls and
+ * their results and errors into their own forms, so the two cannot drift apart.
+ *
+ * A control lives on the main context of the thread that created it: call every function there,
+ * and every signal is emitted there.  The exceptions are the dataset readers and pipe readers it
+ * hands out, which are meant to be used on a worker thread (see each).
+ *
+ * Errors are SLUICE_CONTROL_ERROR; each code maps to one HTTP status and one D-Bus error name
+ * (sluice_control_error_to_http_status (), sluice_control_error_to_dbus_name ()).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sluice-clock.h"
+#include "sluice-engine.h"
+#include "sluice-pump.h"
+#include "sluice-registry.h"
+#include "store/sluice-store-backend.h"
+
+G_BEGIN_DECLS
+
+#define SLUICE_CONTROL_ERROR (sluice_control_error_quark ())
+
+typedef enum
+{
+  SLUICE_CONTROL_ERROR_FAILED,           /* anything else: a store error, … (500, Error.Failed) */
+  SLUICE_CONTROL_ERROR_NOT_FOUND,        /* no such pipe, dataset or entity (404, NotFound) */
+  SLUICE_CONTROL_ERROR_INVALID_ARGUMENT, /* a bad argument: an offset that is not JSON, n < 1
+                                          * (400, InvalidArgument) */
+  SLUICE_CONTROL_ERROR_BUSY,             /* the pipe runs, or the host is reloading (409, Busy) */
+  SLUICE_CONTROL_ERROR_OFF,              /* pump mode "off": the pipe cannot be started (409, Off) */
+  SLUICE_CONTROL_ERROR_NOT_SUPPORTED,    /* the pipe cannot do this: set-last-seen-to-end on a
+                                          * source that does not know its end, preview through a
+                                          * transform with side effects (409, NotSupported) */
+  SLUICE_CONTROL_ERROR_REFUSED,          /* a guard said no: a durable pipe without force, a
+                                          * tripped circuit breaker (409, Refused) */
+  SLUICE_CONTROL_ERROR_INVALID_CONFIG,   /* reload: the configuration does not validate; the
+                                          * message lists every problem (400, InvalidConfig) */
+  SLUICE_CONTROL_ERROR_SHUTTING_DOWN,    /* the host is stopping (503, ShuttingDown) */
+} SluiceControlError;
+
+GQuark sluice_control_error_quark (void);
+/* 500, 404, 400, 409, 409, 409, 409, 400, 503 for the codes above; 500 for other domains. */
+guint sluice_control_error_to_http_status (const GError *error);
+/* "org.sluice.Sluice1.Error.Failed", ….NotFound, .InvalidArgument, .Busy, .Off, .NotSupported,
+ * .Refused, .InvalidConfig, .ShuttingDown; .Failed for other domains. */
+const char *sluice_control_error_to_dbus_name (const GError *error);
+
+/* Where a control gets its configuration, and what it runs with.  Everything is borrowed for the
+ * call of sluice_control_new () except @registry, @store and @clock, which must outlive the
+ * control. */
+typedef struct
+{
+  SluiceRegistry *registry;
+  const char *const *config_paths; /* files or directories; reload reads them again */
+  const char *secrets_file;        /* nullable */
+  SluiceStoreBackend *store;
+  SluiceClock *clock;
+  guint max_concurrent; /* 0: SLUICE_SCHEDULER_DEFAULT_MAX_CONCURRENT */
+} SluiceControlSettings;
+
+#define SLUICE_TYPE_CONTROL (sluice_control_get_type ())
+G_DECLARE_FINAL_TYPE (SluiceControl, sluice_control, SLUICE, CONTROL, GObject)
+
+/* Loads the configuration and builds the engine and the pumps; nothing runs until
+ * sluice_control_activate ().  On a configuration that does not validate, every problem goes to
+ * @diagnostics (nullable) and the call fails with SLUICE_CONTROL_ERROR_INVALID_CONFIG. */
+SluiceControl *sluice_control_new (const SluiceControlSettings *settings,
+                                   SluiceConfigDiagnostics *diagnostics, GError **error);
+
+/* Starts scheduling: the pumps' startup runs and timers. */
+void sluice_control_activate (SluiceControl *control);
+/* Stops for good: no run starts any more, running runs are cancelled (they stop between batches).
+ * "stopped" is emitted when the last one has reported (from the main loop, also when none runs). */
+void sluice_control_shutdown (SluiceControl *control);
+gboolean sluice_control_is_stopped (SluiceControl *control);
+
+/* (transfer none) The current engine; it changes on reload (see "reloaded"), so do not keep it. */
+SluiceEngine *sluice_control_get_engine (SluiceControl *control);
+SluiceStoreBackend *sluice_control_get_store (SluiceControl *control);
+SluiceScheduler *sluice_control_get_scheduler (SluiceControl *control);
+/* (transfer none) The pump of a pipe; NULL for no such pipe. */
+SluicePump *sluice_control_get_pump (SluiceControl *control, const char *pipe_id);
+
+/* ---- Pipes ---------------------------------------------------------------------------------- */
+
+/* (transfer container) The pipe ids in configuration order (element type: const char *, borrowed
+ * from the engine: valid until the next reload). */
+GPtrArray *sluice_control_list_pipes (SluiceControl *control);
+
+/* A snapshot of one pipe, for status displays and metrics. */
+typedef struct
+{
+  char *pipe_id;
+  /* One word for humans and scripts, the first that applies: "running", "queued" (waits for a
+   * slot or behind its own run), "tripped" (a circuit breaker on its sink dataset is tripped),
+   * "off" (pump mode off), "disabled", "failed" (the last run failed), "idle". */
+  const char *state;
+  SluicePumpMode mode;
+  gboolean enabled;
+  gboolean running;
+  gboolean durable;            /* metadata.durable */
+  gboolean breaker_tripped;    /* its sink dataset's circuit breaker is tripped */
+  char *source_type;           /* "dataset", "json", … */
+  char *sink_type;
+  char **input_datasets;       /* NULL-terminated */
+  char **output_datasets;      /* NULL-terminated */
+  char *since;                 /* the stored offset as JSON text; NULL: none (next run is full) */
+  gint64 next_start;           /* µs since the epoch; -1: none armed */
+  /* While running: the current run's counters so far. */
+  guint64 current_read;
+  guint64 current_written;
+  /* The last finished run in this process (NULL: none yet). */
+  SluiceRunStats *last_run;
+  /* Counters since the host started (Prometheus counters). */
+  guint64 runs_started;
+  guint64 runs_succeeded;
+  guint64 runs_failed;
+  guint64 entities_read;
+  guint64 entities_written;
+  guint64 changes;
+  gint64 run_time_total;       /* µs spent in finished runs */
+} SluicePipeSnapshot;
+
+void sluice_pipe_snapshot_free (SluicePipeSnapshot *snapshot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluicePipeSnapshot, sluice_pipe_snapshot_free)
+
+/* (transfer full) NULL with NOT_FOUND for no such pipe; FAILED when the store cannot be read. */
+SluicePipeSnapshot *sluice_control_get_pipe (SluiceControl *control, const char *pipe_id,
+                                             GError **error);
+
+/* The pump operations (digest §3.6).  Each fails with NOT_FOUND for no such pipe and
+ * SHUTTING_DOWN when the host stops; those that write are recorded in the execution log. */
+
+/* `start`: a run now or as soon as a slot is free, even when disabled.  OFF in mode "off", BUSY
+ * when the pipe runs already, REFUSED while its circuit breaker is tripped. */
+gboolean sluice_control_start (SluiceControl *control, const char *pipe_id, GError **error);
+/* `start-rescan`: as start, a full run. */
+gboolean sluice_control_start_rescan (SluiceControl *control, const char *pipe_id,
+                                      GError **error);
+/* `stop`: drops a waiting run and cancels the running one (it stops after its current batch).
+ * Succeeds also when nothing runs. */
+gboolean sluice_control_stop (SluiceControl *control, const char *pipe_id, GError **error);
+/* `enable` / `disable`: scheduled and signalled runs.  @comment (nullable) goes to the
+ * `pump-enabled` / `pump-disabled` execution-log entity. */
+gboolean sluice_control_set_enabled (SluiceControl *control, const char *pipe_id,
+                                     gboolean enabled, const char *comment, GError **error);
+/* `update-last-seen`: @since is JSON text (an integer, a string, …); NULL or "" resets (the next
+ * run is full).  INVALID_ARGUMENT when it is not JSON, BUSY while the pipe runs, REFUSED on a
+ * durable pipe unless @force. */
+gboolean sluice_control_set_since (SluiceControl *control, const char *pipe_id, const char *since,
+                                   gboolean force, GError **error);
+/* `set-last-seen-to-end`.  NOT_SUPPORTED when the source does not know its end; BUSY, REFUSED as
+ * above. */
+gboolean sluice_control_set_since_to_end (SluiceControl *control, const char *pipe_id,
+                                          gboolean force, GError **error);
+
+/* Preview (digest §3.7): the first @n entities of the source (from the beginning) as they leave the
+ * transforms, nothing written.  NOT_SUPPORTED when a transform has side effects,
+ * INVALID_ARGUMENT when @n is 0.  (transfer full; element type SluiceEntity *) */
+GPtrArray *sluice_control_preview (SluiceControl *control, const char *pipe_id, guint n,
+                                   GError **error);
+
+/* Emits "pipe-changed" for @pipe_id: for the control's own operation files
+ * (sluice-control-*.c) after they changed a pipe's state. */
+void sluice_control_notify_pipe_changed (SluiceControl *control, const char *pipe_id);
+
+/* ---- Datasets ------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *dataset_id;
+  char *generation;
+  gint64 created;
+  gint64 max_offset;           /* the highest committed `_updated`; -1 when empty */
+  guint64 entity_count;        /* ids whose latest version is not deleted */
+  guint64 id_count;
+  guint64 version_count;
+  gboolean populated;
+  gboolean breaker_tripped;
+  char *writer;                /* the pipe whose sink writes it; NULL when none */
+} SluiceDatasetSnapshot;
+
+void sluice_dataset_snapshot_free (SluiceDatasetSnapshot *snapshot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDatasetSnapshot, sluice_dataset_snapshot_free)
+
+/* (transfer full; element type SluiceDatasetSnapshot *) Every dataset of the store, by name. */
+GPtrArray *sluice_control_list_datasets (SluiceControl *control, GError **error);
+/* The id of the pipe whose sink writes @dataset_id (borrowed until the next reload), or NULL. */
+const char *sluice_control_lookup_writer (SluiceControl *control, const char *dataset_id);
+
+/* (transfer full) NOT_FOUND for no such dataset. */
+SluiceDatasetSnapshot *sluice_control_get_dataset (SluiceControl *control, const char *dataset_id,
+                                                   GError **error);
+
+/* Deletes a dataset and every version in it (`DELETE /api/datasets/{id}`).  The pipe that writes
+ * it has its offset reset first, so that its next run fills it again from the start.  NOT_FOUND
+ * for no such dataset, BUSY while its writer runs, REFUSED when its writer is durable and @force
+ * is not set.  A dataset recreated later gets a new generation. */
+gboolean sluice_control_delete_dataset (SluiceControl *control, const char *dataset_id,
+                                        gboolean force, GError **error);
+
+/* A streaming read of a dataset (digest §2.3): versions after @since, as entities.  The reader
+ * holds no store transaction between calls and may be used on any one thread at a time, so an
+ * HTTP response can stream a million entities from a worker thread. */
+typedef struct
+{
+  gint64 since;        /* -1: from the beginning */
+  guint64 limit;       /* 0: unlimited */
+  gboolean history;    /* default TRUE: every version; FALSE: the latest version per id */
+  gboolean deleted;    /* default TRUE: include deleted entities (always with history) */
+  gboolean uncommitted; /* include what a tripped circuit breaker holds back (debugging) */
+} SluiceDatasetQuery;
+
+#define SLUICE_DATASET_QUERY_INIT { .since = -1, .limit = 0, .history = TRUE, .deleted = TRUE }
+
+typedef struct _SluiceDatasetStream SluiceDatasetStream;
+
+/* (transfer full) NOT_FOUND for no such dataset. */
+SluiceDatasetStream *sluice_control_read_dataset (SluiceControl *control, const char *dataset_id,
+                                                  const SluiceDatasetQuery *query,
+                                                  GError **error);
+/* (transfer full) The next entity, with `_updated`, `_previous`, `_ts`; NULL at the end (no error)
+ * or on failure. */
+SluiceEntity *sluice_dataset_stream_next (SluiceDatasetStream *reader, GError **error);
+/* Lets go of the store between calls (the reader resumes after the last entity): call it before
+ * waiting for a slow consumer.  Reading in chunks holds nothing for long anyway. */
+void sluice_dataset_stream_pause (SluiceDatasetStream *reader);
+void sluice_dataset_stream_free (SluiceDatasetStream *reader);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDatasetStream, sluice_dataset_stream_free)
+
+/* (transfer full) The latest version of @entity_id (deleted or not), or the version at @offset
+ * (≥ 0) when given.  NOT_FOUND for no such dataset, id or offset. */
+SluiceEntity *sluice_control_get_entity (SluiceControl *control, const char *dataset_id,
+                                         const char *entity_id, gint64 offset, GError **error);
+
+/* Circuit breakers (digest §6): expose (commit) or remove (rollback) what the tripped run wrote,
+ * and let the pipe run again.  NOT_FOUND for no such dataset, or when its breaker is not tripped;
+ * recorded as `circuit-breaker-commit` / `circuit-breaker-rollback` in the writer's execution
+ * log.  Implemented in sluice-control-breaker.c. */
+gboolean sluice_control_breaker_commit (SluiceControl *control, const char *dataset_id,
+                                        GError **error);
+gboolean sluice_control_breaker_rollback (SluiceControl *control, const char *dataset_id,
+                                          GError **error);
+/* Whether @dataset_id's breaker is tripped; @ret_message (nullable) receives why (the message of
+ * the run that tripped it). */
+gboolean sluice_control_dataset_is_tripped (SluiceControl *control, const char *dataset_id,
+                                            char **ret_message);
+
+/* ---- Configuration -------------------------------------------------------------------------- */
+
+/* Reads the configuration files again and, when they validate and every pipe builds, replaces the
+ * running configuration: scheduling stops, running runs are cancelled (between batches), and once
+ * they have stopped the new engine and pumps take over and "reloaded" is emitted.  When the new
+ * configuration is invalid, nothing changes and the call fails with INVALID_CONFIG, whose message
+ * lists every problem (one per line).  BUSY while a reload is in progress. */
+gboolean sluice_control_reload (SluiceControl *control, GError **error);
+gboolean sluice_control_is_reloading (SluiceControl *control);
+
+/* (transfer full) The running configuration after substitution and pattern expansion, as JSON text
+ * (an array of components), secrets redacted. */
+char *sluice_control_dup_expanded_config (SluiceControl *control);
+
+/* Signals (main context):
+ *   "pipe-run-started"  (const char *pipe_id, SluiceRunType run_type)
+ *   "pipe-progress"     (const char *pipe_id, guint64 entities_read, guint64 entities_written):
+ *                       after each batch
+ *   "pipe-run-finished" (const char *pipe_id, const SluiceRunStats *stats)
+ *   "pipe-run-failed"   (const char *pipe_id, const SluiceRunStats *stats, const GError *error)
+ *   "pipe-changed"      (const char *pipe_id): something in its snapshot changed (state,
+ *                       enabled, next start, last run, offset, breaker)
+ *   "breaker-tripped"   (const char *pipe_id, const char *dataset_id, const char *message)
+ *   "reloaded"          (): a new configuration runs; pipes may have come and gone
+ *   "stopped"           (): after sluice_control_shutdown (), no run is in progress any more
+ */
+
+G_END_DECLS
