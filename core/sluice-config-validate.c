@@ -115,6 +115,8 @@ static const SluiceOptionSpec pipe_metadata_options[] = {
   { "durable", T_BOOL, 0, "false",
     "Flush the pipe's data to disk before acknowledging a commit.", NULL, NULL },
   { "$config-group", T_STRING, 0, NULL, "The configuration group of the pipe.", NULL, NULL },
+  { "public_read", T_BOOL, 0, "false",
+    "Let the HTTP API serve the pipe's datasets and publisher without a token.", NULL, NULL },
   { NULL }
 };
 
@@ -684,6 +686,27 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
     }
 }
 
+/* An API token's `pipes`: pipe ids, so strings (an id that names no pipe only limits the token
+ * to nothing). */
+static void
+check_token_pipes (SluiceConfigValidation *validation, JsonObject *token, const char *pointer)
+{
+  JsonNode *pipes = json_object_get_member (token, "pipes");
+
+  if (pipes == NULL || !JSON_NODE_HOLDS_ARRAY (pipes))
+    return;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (pipes)); i++)
+    {
+      JsonNode *item = json_array_get_element (json_node_get_array (pipes), i);
+      g_autofree char *base = g_strconcat (pointer, "/pipes", NULL);
+      g_autofree char *at = index_pointer (base, i);
+
+      if (type_of (item) != SLUICE_OPTION_STRING)
+        problem (validation, at, FALSE, "wrong type for a pipe of an API token: expected a pipe "
+                 "_id (a string), got %s", type_name (type_of (item), TRUE));
+    }
+}
+
 static void
 validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
 {
@@ -709,6 +732,7 @@ validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
             }
           sluice_config_validate_object (validation, json_node_get_object (item), &token_table, NULL,
                                          pointer, "an API token");
+          check_token_pipes (validation, json_node_get_object (item), pointer);
         }
     }
 }

@@ -39,7 +39,7 @@
 
 #define KNOWN_ELEMENT_FLAGS                                                                        \
   (SLUICE_ELEMENT_FLAG_BLOCKING | SLUICE_ELEMENT_FLAG_SIDE_EFFECTS                                 \
-   | SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED)
+   | SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED | SLUICE_ELEMENT_FLAG_NOT_PUMPED)
 
 typedef union
 {

@@ -9,6 +9,7 @@ struct _SluiceElementContext
   char *component_id;
   SluiceValue *options;
   SluiceValue *component;
+  SluiceValue *bound;
   const SluiceHostServices *host;
   void *host_data;
 };
@@ -36,6 +37,7 @@ sluice_element_context_free (SluiceElementContext *context)
   g_free (context->component_id);
   g_clear_pointer (&context->options, sluice_value_unref);
   g_clear_pointer (&context->component, sluice_value_unref);
+  g_clear_pointer (&context->bound, sluice_value_unref);
   g_free (context);
 }
 
@@ -52,6 +54,21 @@ SluiceValue *
 sluice_element_context_get_component (const SluiceElementContext *context)
 {
   return context->component;
+}
+
+void
+sluice_element_context_set_bound (SluiceElementContext *context, SluiceValue *bound)
+{
+  if (bound != NULL)
+    sluice_value_ref (bound);
+  g_clear_pointer (&context->bound, sluice_value_unref);
+  context->bound = bound;
+}
+
+SluiceValue *
+sluice_element_context_get_bound (const SluiceElementContext *context)
+{
+  return context->bound;
 }
 
 SluiceValue *

@@ -44,6 +44,11 @@ SLUICE_SDK_API SluiceValue *sluice_element_context_get_component (const SluiceEl
 SLUICE_SDK_API SluiceValue *sluice_element_context_get_system (const SluiceElementContext *context,
                                                               const char *system_id);
 
+/* Appended.  Values the host bound for this one instance, as a DICT: a publisher's extra query
+ * parameters, which a DTL transform sees as `_B` (digest §9.6).  NULL when none were bound.
+ * Borrowed, valid as long as the context. */
+SLUICE_SDK_API SluiceValue *sluice_element_context_get_bound (const SluiceElementContext *context);
+
 /* Host side. */
 SLUICE_SDK_API SluiceElementContext *sluice_element_context_new (const char *plugin_name,
                                                                 const char *element_type,
@@ -52,6 +57,9 @@ SLUICE_SDK_API SluiceElementContext *sluice_element_context_new (const char *plu
 /* Sets the component configuration (referenced, not copied). */
 SLUICE_SDK_API void sluice_element_context_set_component (SluiceElementContext *context,
                                                           SluiceValue *component);
+/* Sets the bound values (referenced, not copied; NULL: none), before the element is created. */
+SLUICE_SDK_API void sluice_element_context_set_bound (SluiceElementContext *context,
+                                                      SluiceValue *bound);
 SLUICE_SDK_API void sluice_element_context_free (SluiceElementContext *context);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceElementContext, sluice_element_context_free)

@@ -41,6 +41,10 @@ SLUICE_SDK_API const char *sluice_element_kind_get_name (SluiceElementKind kind)
 /* Appended.  The sink handles entities marked `_filtered: true` itself (digest §5.2); the host
  * drops them before any other sink sees them. */
 #define SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED (1u << 2)
+/* Appended.  A pipe with this element (as its source or sink) is never pumped: its entities are
+ * pushed to it, or pulled from it, over HTTP (the `http_endpoint` source and sink).  The host
+ * schedules no run of such a pipe and refuses to start one. */
+#define SLUICE_ELEMENT_FLAG_NOT_PUMPED (1u << 3)
 
 /* Continuation characteristics of a source (digest §4.2), returned by get_capabilities. */
 #define SLUICE_SOURCE_SUPPORTS_SINCE (1u << 0)

@@ -348,7 +348,7 @@ sluice_dtl_program_run (const DtlProgram *program, SluiceValue *source, SluiceVa
   DtlTarget root_target;
   DtlTarget *target = &root_target;
   DtlScope scope;
-  DtlEval ev = { program, &scope, &scope, NULL, NULL, NULL, NULL, 0 };
+  DtlEval ev = { program, &scope, &scope, NULL, program->bound, NULL, NULL, 0 };
   int status;
 
   sluice_dtl_target_init_with_storage (target, storage, TARGET_STACK_ENTRIES);
@@ -391,7 +391,7 @@ sluice_dtl_eval_expression (const DtlProgram *program, const DtlNode *node, Slui
 {
   DtlTarget target;
   DtlScope scope = { source, &target, NULL };
-  DtlEval ev = { program, &scope, &scope, NULL, NULL, NULL, NULL, 0 };
+  DtlEval ev = { program, &scope, &scope, NULL, program->bound, NULL, NULL, 0 };
   SluiceValue *v;
 
   sluice_dtl_target_init (&target);

@@ -46,6 +46,7 @@ struct _DtlProgram
   char *property_ns;
   char *pipe_id;
   gboolean id_required;
+  SluiceValue *bound; /* `_B` (a publisher's query parameters), borrowed; NULL when not bound */
 };
 
 struct _DtlScope

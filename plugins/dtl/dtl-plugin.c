@@ -93,6 +93,8 @@ dtl_create (SluiceElementContext *context, GError **error)
       dtl_destroy (self);
       return NULL;
     }
+  /* A publisher's query parameters (digest §9.6); the context outlives the program. */
+  self->program->bound = sluice_element_context_get_bound (context);
   trigger = sluice_value_dict_lookup (options, "trigger_on");
   if (trigger != NULL && sluice_value_get_kind (trigger) == SLUICE_VALUE_DICT)
     {
@@ -162,6 +164,11 @@ make_entity (SluiceValue *target, SluiceValue *source, gboolean filtered, gboole
   return sluice_entity_new (body, error);
 }
 
+/* How many entities ahead of the one it transforms the batch loop asks for the next body to be
+ * loaded: evaluating a simple rule takes about as long as a load from memory, so two ahead has
+ * arrived in time (docs/decisions/0007-dtl-dense-values.md). */
+#define PREFETCH_AHEAD 2
+
 static SluiceFlow
 dtl_transform (void *instance, const SluiceBatch *input, SluiceBatch *output, GError **error)
 {
@@ -174,6 +181,9 @@ dtl_transform (void *instance, const SluiceBatch *input, SluiceBatch *output, GE
       SluiceValue *body = sluice_entity_get_body (entity);
       DtlResult result;
       GError *local = NULL;
+
+      if (i + PREFETCH_AHEAD < n)
+        sluice_value_prefetch (sluice_entity_get_body (sluice_batch_get (input, i + PREFETCH_AHEAD)));
 
       if (!triggered (self, body))
         {

@@ -1,0 +1,261 @@
+/* sluice-http-auth.c — bearer tokens from the configuration, constant-time lookup, and the
+ * authorization check every handler makes (docs/http-api.md, "Authentication").
+ *
+ * A request without a token reaches a handler only for a read (the router refuses anything else
+ * with 401); the handler's sluice_http_authorize () then lets it through only for a pipe marked
+ * `metadata.public_read`.  Refusals say which token, which access and which pipe, never the
+ * token itself.
+ */
+#include <string.h>
+
+#include "sluice-http-auth.h"
+
+struct _SluiceHttpTokens
+{
+  GPtrArray *tokens; /* SluiceHttpToken * */
+};
+
+static void
+token_free (gpointer data)
+{
+  SluiceHttpToken *token = data;
+
+  g_free (token->name);
+  g_strfreev (token->pipes);
+  explicit_bzero (token->digest, sizeof token->digest);
+  g_free (token);
+}
+
+static void
+digest_of (const char *text, guint8 digest[32])
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = 32;
+
+  g_checksum_update (checksum, (const guchar *) text, strlen (text));
+  g_checksum_get_digest (checksum, digest, &len);
+}
+
+static SluiceHttpAccess
+access_from_string (const char *text)
+{
+  if (g_strcmp0 (text, "read") == 0)
+    return SLUICE_HTTP_ACCESS_READ;
+  if (g_strcmp0 (text, "write") == 0)
+    return SLUICE_HTTP_ACCESS_WRITE;
+  if (g_strcmp0 (text, "admin") == 0)
+    return SLUICE_HTTP_ACCESS_ADMIN;
+  return 0;
+}
+
+static char **
+strings_of (JsonArray *array)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+
+      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+        g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static SluiceHttpToken *
+token_from_object (JsonObject *object)
+{
+  const char *name = json_object_get_string_member_with_default (object, "name", NULL);
+  const char *secret = json_object_get_string_member_with_default (object, "token", NULL);
+  const char *access = json_object_get_string_member_with_default (object, "access", NULL);
+  JsonNode *pipes = json_object_get_member (object, "pipes");
+  SluiceHttpToken *token;
+
+  /* An empty secret would let an empty "Bearer " header in. */
+  if (name == NULL || secret == NULL || *secret == '\0' || access_from_string (access) == 0)
+    return NULL;
+  token = g_new0 (SluiceHttpToken, 1);
+  token->name = g_strdup (name);
+  token->access = access_from_string (access);
+  if (pipes != NULL && JSON_NODE_HOLDS_ARRAY (pipes))
+    token->pipes = strings_of (json_node_get_array (pipes));
+  digest_of (secret, token->digest);
+  return token;
+}
+
+SluiceHttpTokens *
+sluice_http_tokens_new (SluiceConfig *config)
+{
+  SluiceHttpTokens *tokens = g_new0 (SluiceHttpTokens, 1);
+  const GPtrArray *components = config != NULL ? sluice_config_get_components (config) : NULL;
+
+  tokens->tokens = g_ptr_array_new_with_free_func (token_free);
+  for (guint i = 0; components != NULL && i < components->len; i++)
+    {
+      SluiceConfigComponent *component = g_ptr_array_index (components, i);
+      JsonNode *node = sluice_config_component_get_node (component);
+      JsonNode *list;
+
+      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA
+          || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      list = json_object_get_member (json_node_get_object (node), "api_tokens");
+      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+        continue;
+      for (guint j = 0; j < json_array_get_length (json_node_get_array (list)); j++)
+        {
+          JsonNode *item = json_array_get_element (json_node_get_array (list), j);
+          SluiceHttpToken *token;
+
+          if (!JSON_NODE_HOLDS_OBJECT (item))
+            continue;
+          token = token_from_object (json_node_get_object (item));
+          if (token != NULL)
+            g_ptr_array_add (tokens->tokens, token);
+        }
+    }
+  return tokens;
+}
+
+guint
+sluice_http_tokens_get_count (const SluiceHttpTokens *tokens)
+{
+  return tokens->tokens->len;
+}
+
+const SluiceHttpToken *
+sluice_http_tokens_lookup (const SluiceHttpTokens *tokens, const char *presented)
+{
+  const SluiceHttpToken *found = NULL;
+  guint8 digest[32];
+
+  if (presented == NULL)
+    return NULL;
+  digest_of (presented, digest);
+  /* No early exit, neither inside a comparison nor across tokens: how long this takes says
+   * nothing about which bytes matched. */
+  for (guint i = 0; i < tokens->tokens->len; i++)
+    {
+      const SluiceHttpToken *token = g_ptr_array_index (tokens->tokens, i);
+      volatile guint8 diff = 0;
+
+      for (gsize k = 0; k < sizeof digest; k++)
+        diff |= digest[k] ^ token->digest[k];
+      if (diff == 0 && found == NULL)
+        found = token;
+    }
+  explicit_bzero (digest, sizeof digest);
+  return found;
+}
+
+void
+sluice_http_tokens_free (SluiceHttpTokens *tokens)
+{
+  if (tokens == NULL)
+    return;
+  g_ptr_array_unref (tokens->tokens);
+  g_free (tokens);
+}
+
+char *
+sluice_http_parse_bearer (const char *header)
+{
+  const char *p;
+
+  if (header == NULL || g_ascii_strncasecmp (header, "Bearer", 6) != 0
+      || (header[6] != ' ' && header[6] != '\t'))
+    return NULL;
+  p = header + 6;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  if (*p == '\0')
+    return NULL;
+  return g_strchomp (g_strdup (p));
+}
+
+const char *
+sluice_http_access_to_string (SluiceHttpAccess access)
+{
+  switch (access)
+    {
+    case SLUICE_HTTP_ACCESS_READ:
+      return "read";
+    case SLUICE_HTTP_ACCESS_WRITE:
+      return "write";
+    case SLUICE_HTTP_ACCESS_ADMIN:
+      return "admin";
+    default:
+      return "no";
+    }
+}
+
+gboolean
+sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id)
+{
+  SluiceConfigComponent *component;
+  JsonNode *node;
+  JsonNode *metadata;
+
+  if (engine == NULL || pipe_id == NULL)
+    return FALSE;
+  component = sluice_config_lookup (sluice_engine_get_config (engine), pipe_id);
+  if (component == NULL || sluice_config_component_get_kind (component) != SLUICE_COMPONENT_PIPE)
+    return FALSE;
+  node = sluice_config_component_get_node (component);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  metadata = json_object_get_member (json_node_get_object (node), "metadata");
+  if (metadata == NULL || !JSON_NODE_HOLDS_OBJECT (metadata))
+    return FALSE;
+  return json_object_get_boolean_member_with_default (json_node_get_object (metadata),
+                                                      "public_read", FALSE);
+}
+
+static gboolean
+pipe_allowed (const char *const *pipes, const char *pipe_id)
+{
+  return pipes == NULL || pipe_id == NULL || g_strv_contains (pipes, pipe_id);
+}
+
+gboolean
+sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, SluiceHttpAccess access,
+                       const char *pipe_id)
+{
+  if (context->token_name == NULL)
+    {
+      SluiceEngine *engine = sluice_control_get_engine (context->control);
+
+      if (access == SLUICE_HTTP_ACCESS_READ && sluice_http_pipe_is_public_read (engine, pipe_id))
+        return TRUE;
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer realm=\"sluice\"");
+      sluice_http_reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
+                               "this request needs a bearer token (Authorization: Bearer <token>) "
+                               "with %s access%s%s%s",
+                               sluice_http_access_to_string (access),
+                               pipe_id != NULL ? " to pipe '" : "", pipe_id != NULL ? pipe_id : "",
+                               pipe_id != NULL ? "'" : "");
+      return FALSE;
+    }
+  if (context->access < access)
+    {
+      sluice_http_reply_error (msg, SOUP_STATUS_FORBIDDEN,
+                               "token '%s' has %s access; this request needs %s access",
+                               context->token_name, sluice_http_access_to_string (context->access),
+                               sluice_http_access_to_string (access));
+      return FALSE;
+    }
+  if (!pipe_allowed (context->token_pipes, pipe_id))
+    {
+      g_autofree char *list = g_strjoinv ("', '", (char **) context->token_pipes);
+      guint n = g_strv_length ((char **) context->token_pipes);
+
+      sluice_http_reply_error (msg, SOUP_STATUS_FORBIDDEN,
+                               "token '%s' is limited to pipe%s '%s'; this request concerns pipe "
+                               "'%s'", context->token_name, n == 1 ? "" : "s", list, pipe_id);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,50 @@
+/* sluice-http-auth.h — who may call the HTTP API: the bearer tokens of the configuration and the
+ * pipes marked public (docs/http-api.md, "Authentication").
+ *
+ * Tokens live in the service metadata component, `node.api_tokens` (DESIGN.md "Processes and
+ * interfaces").  A SluiceHttpTokens is the parsed, immutable form of that list for one
+ * configuration: the server builds one per configuration it sees (reload makes a new one), and
+ * looks a presented token up in constant time.  Only a SHA-256 digest of each token is kept, so
+ * the comparison takes the same time whatever the presented token's length or content.
+ */
+#pragma once
+
+#include "sluice-config.h"
+#include "sluice-engine.h"
+#include "sluice-http-api.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *name;
+  SluiceHttpAccess access;
+  char **pipes; /* NULL-terminated; NULL: every pipe */
+  guint8 digest[32];
+} SluiceHttpToken;
+
+typedef struct _SluiceHttpTokens SluiceHttpTokens;
+
+/* (transfer full) The `api_tokens` of @config's metadata component (none when there is none).
+ * The configuration has been validated, so entries that are still malformed are skipped. */
+SluiceHttpTokens *sluice_http_tokens_new (SluiceConfig *config);
+guint sluice_http_tokens_get_count (const SluiceHttpTokens *tokens);
+/* (transfer none) The token whose secret is @presented, or NULL.  Every configured token is
+ * compared, each in constant time. */
+const SluiceHttpToken *sluice_http_tokens_lookup (const SluiceHttpTokens *tokens,
+                                                  const char *presented);
+void sluice_http_tokens_free (SluiceHttpTokens *tokens);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceHttpTokens, sluice_http_tokens_free)
+
+/* The token of an `Authorization: Bearer <token>` header value (the scheme is matched without
+ * regard to case).  NULL when @header is not a bearer credential. */
+char *sluice_http_parse_bearer (const char *header);
+
+/* "read", "write", "admin". */
+const char *sluice_http_access_to_string (SluiceHttpAccess access);
+
+/* Whether @pipe_id has `metadata.public_read: true`: its publisher and the datasets it writes may
+ * be read without a token. */
+gboolean sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id);
+
+G_END_DECLS

@@ -1,0 +1,63 @@
+/* sluice-http-private.h — what the files of the HTTP API server share beyond the contract of
+ * sluice-http-api.h: the handlers of the server's own areas (health and metrics, datasets,
+ * pipes), request-parsing helpers that reply 400 themselves, and the bookkeeping between the
+ * server and the streams it must wait for when it stops.
+ */
+#pragma once
+
+#include "sluice-http-api.h"
+#include "sluice-http-auth.h"
+
+G_BEGIN_DECLS
+
+/* ---- streams (sluice-http-reply.c) and the server that waits for them ------------------------ */
+
+typedef struct _SluiceHttpStream SluiceHttpStream;
+
+/* sluice_http_stream_entities () with @pause (nullable), called on the worker thread before it
+ * waits for the client to take what was produced: a dataset reader lets go of the store there. */
+void sluice_http_stream_entities_full (SluiceHttpContext *context, SoupServerMessage *msg,
+                                       SluiceHttpEntityNext next, GDestroyNotify pause,
+                                       gpointer data, GDestroyNotify destroy);
+
+/* Whether the client went away or the server stops; the worker then stops producing. */
+gboolean sluice_http_stream_is_cancelled (SluiceHttpStream *stream);
+void sluice_http_stream_cancel (SluiceHttpStream *stream);
+/* Called by a stream's worker thread when it starts and once it has released its producer's data;
+ * sluice_http_server_free () cancels the streams still running and waits for them. */
+void sluice_http_server_stream_started (SluiceHttpServer *server, SluiceHttpStream *stream);
+void sluice_http_server_stream_ended (SluiceHttpServer *server, SluiceHttpStream *stream);
+
+/* ---- request helpers (sluice-http-server.c): each replies 400 and returns FALSE on bad input - */
+
+/* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */
+gboolean sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
+                                    gboolean default_value, gboolean *ret_value);
+/* A query parameter that is a non-negative integer; @default_value when absent. */
+gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, const char *name,
+                                  gint64 default_value, gint64 *ret_value);
+/* The fields of a POST: an application/x-www-form-urlencoded body, or a JSON object whose
+ * scalar members become text (strings as they are, other values as JSON).  An empty body gives
+ * the query's fields.  (transfer full) NULL after replying 400 (malformed JSON, with the position
+ * of the error) or 415 (another content type). */
+GHashTable *sluice_http_read_fields (SoupServerMessage *msg, GHashTable *query);
+
+/* ---- handlers of the server's own areas --------------------------------------------------- */
+
+/* GET /api/health (sluice-http-metrics.c) */
+void sluice_http_handle_health (SluiceHttpContext *context, SoupServerMessage *msg);
+/* GET /api/metrics (sluice-http-metrics.c) */
+void sluice_http_handle_metrics (SluiceHttpContext *context, SoupServerMessage *msg);
+/* The Prometheus text of @control's pipes (those of @pipes only, when not NULL). */
+char *sluice_http_metrics_format (SluiceControl *control, const char *const *pipes);
+
+/* /api/datasets[/{id}[/entities|/entity]] (sluice-http-datasets.c); @dataset_id and @what are
+ * NULL when the path stops before them. */
+void sluice_http_handle_datasets (SluiceHttpContext *context, SoupServerMessage *msg,
+                                  const char *dataset_id, const char *what, GHashTable *query);
+
+/* /api/pipes[/{id}[/pump]] (sluice-http-pipes.c) */
+void sluice_http_handle_pipes (SluiceHttpContext *context, SoupServerMessage *msg,
+                               const char *pipe_id, const char *what, GHashTable *query);
+
+G_END_DECLS
