@@ -17,9 +17,11 @@
 
 #include "sluice-build-config.h"
 #include "sluice-config-loader.h"
+#include "sluice-control.h"
+#include "sluice-dbus-service.h"
 #include "sluice-engine.h"
-#include "sluice-pump.h"
 #include "sluice-registry.h"
+#include "http/sluice-http-api.h"
 #include "store/sluice-store-lmdb.h"
 
 typedef struct
@@ -36,6 +38,11 @@ typedef struct
   gboolean once;
   char **once_pipes; /* the PIPE arguments of --once; NULL: every enabled pipe */
   int max_concurrent_runs; /* daemon mode; 0: the scheduler's default */
+  char *bus;               /* daemon mode: "session", "system", "none" or NULL (none) */
+  char *http_address;      /* daemon mode: --http ADDR:PORT; NULL: no HTTP API */
+  char *http_tls_cert;
+  char *http_tls_key;
+  gint64 http_max_body;    /* 0: SLUICE_HTTP_DEFAULT_MAX_BODY */
 } SluicedOptions;
 
 static void
@@ -47,6 +54,10 @@ sluiced_options_clear (SluicedOptions *options)
   g_clear_pointer (&options->secrets_file, g_free);
   g_clear_pointer (&options->describe_type, g_free);
   g_clear_pointer (&options->once_pipes, g_strfreev);
+  g_clear_pointer (&options->bus, g_free);
+  g_clear_pointer (&options->http_address, g_free);
+  g_clear_pointer (&options->http_tls_cert, g_free);
+  g_clear_pointer (&options->http_tls_key, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluicedOptions, sluiced_options_clear)
@@ -80,6 +91,19 @@ parse_options (int *argc, char ***argv, SluicedOptions *options, GError **error)
       "[KIND:]TYPE" },
     { "max-concurrent-runs", 0, 0, G_OPTION_ARG_INT, &options->max_concurrent_runs,
       "Run at most N pipes at the same time (default: 4)", "N" },
+    { "http", 0, 0, G_OPTION_ARG_STRING, &options->http_address,
+      "Serve the HTTP API on ADDR:PORT (a bare PORT means 127.0.0.1:PORT; docs/http-api.md)",
+      "ADDR:PORT" },
+    { "http-tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &options->http_tls_cert,
+      "Serve the HTTP API over TLS with this PEM certificate (needs --http-tls-key)", "FILE" },
+    { "http-tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options->http_tls_key,
+      "The PEM private key of --http-tls-cert", "FILE" },
+    { "http-max-body", 0, 0, G_OPTION_ARG_INT64, &options->http_max_body,
+      "Refuse HTTP request bodies larger than BYTES with 413 (default: 64 MiB)", "BYTES" },
+    { "bus", 0, 0, G_OPTION_ARG_STRING, &options->bus,
+      "Daemon mode: own org.sluice.Sluice1 on the session or the system bus for sluicectl and "
+      "other D-Bus clients, or none (the default)",
+      "session|system|none" },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit",
       NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &options->once,
@@ -307,10 +331,27 @@ print_run (const char *pipe_id, const SluiceRunStats *stats)
           seconds);
 }
 
-/* The pipes --once runs: those named (each must exist and may not be "off"), or every enabled
- * pipe, in dependency order. */
 /* Opens the store in @data_dir (creating the directory) and builds the engine on it.  On failure
  * the reason is printed and @ret_status holds the exit status. */
+/* Opens the store in @data_dir, creating the directory; prints why not and returns NULL. */
+static SluiceStoreBackend *
+open_store (const char *data_dir)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceStoreBackend *store;
+
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
+    {
+      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
+                  g_strerror (errno));
+      return NULL;
+    }
+  store = sluice_store_lmdb_open (data_dir, NULL, &error);
+  if (store == NULL)
+    g_printerr ("sluiced: %s\n", error->message);
+  return store;
+}
+
 static gboolean
 open_engine (const char *data_dir, SluiceRegistry *registry, SluiceConfig *config,
              SluiceConfigDiagnostics *diagnostics, SluiceStoreBackend **ret_store,
@@ -319,18 +360,9 @@ open_engine (const char *data_dir, SluiceRegistry *registry, SluiceConfig *confi
   g_autoptr (GError) error = NULL;
 
   *ret_status = EXIT_FAILURE;
-  if (g_mkdir_with_parents (data_dir, 0700) != 0)
-    {
-      g_printerr ("sluiced: cannot create the data directory %s: %s\n", data_dir,
-                  g_strerror (errno));
-      return FALSE;
-    }
-  *ret_store = sluice_store_lmdb_open (data_dir, NULL, &error);
+  *ret_store = open_store (data_dir);
   if (*ret_store == NULL)
-    {
-      g_printerr ("sluiced: %s\n", error->message);
-      return FALSE;
-    }
+    return FALSE;
   *ret_engine = sluice_engine_new (registry, config, *ret_store, diagnostics, &error);
   if (*ret_engine == NULL)
     {
@@ -340,6 +372,8 @@ open_engine (const char *data_dir, SluiceRegistry *registry, SluiceConfig *confi
   return TRUE;
 }
 
+/* The pipes --once runs: those named (each must exist and may not be "off"), or every enabled
+ * pipe, in dependency order. */
 static char **
 select_once_pipes (const SluicedOptions *options, SluiceEngine *engine, GError **error)
 {
@@ -450,192 +484,65 @@ run_once (const SluicedOptions *options)
 }
 
 /* Daemon mode: without a one-shot action sluiced runs pipes on their schedules until SIGTERM or
- * SIGINT.  Pumps decide when a pipe runs, the scheduler how many run at once; runs execute on
- * worker threads, so the main loop only dispatches timers, signals and run results and stays
- * responsive.  On SIGTERM scheduling stops and running runs are cancelled; a run notices between
- * batches, so its current batch is committed whole or not at all.  sluiced waits for them, closes
- * the store and exits 0. */
+ * SIGINT.  SluiceControl (sluice-control.h) owns the engine, the scheduler and the pumps; runs
+ * execute on worker threads, so the main loop only dispatches timers, signals, control requests
+ * and run results and stays responsive.  On SIGTERM scheduling stops and running runs are
+ * cancelled; a run notices between batches, so its current batch is committed whole or not at
+ * all.  sluiced waits for them, closes the store and exits 0. */
 typedef struct
 {
-  SluiceEngine *engine; /* borrowed */
-  SluiceScheduler *scheduler;
-  GHashTable *pumps; /* pipe id -> SluicePump */
+  SluiceControl *control;
   GMainLoop *loop;
-  gboolean stopping;
 } Daemon;
 
 static void
-daemon_run_start (const SluiceRunRequest *request, GCancellable *cancellable,
-                  GAsyncReadyCallback callback, gpointer callback_data, gpointer user_data)
-{
-  Daemon *daemon = user_data;
-  SluicePipe *pipe = sluice_engine_lookup_pipe (daemon->engine, request->pipe_id);
-
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLUICE_PIPE", request->pipe_id, "MESSAGE",
-                    "pipe '%s': run started (%s%s)", request->pipe_id,
-                    sluice_run_reason_to_string (request->reason),
-                    request->full ? ", full" : request->partial ? ", partial rescan" : "");
-  sluice_pipe_run_async (pipe,
-                         request->full      ? SLUICE_RUN_TYPE_FULL
-                         : request->partial ? SLUICE_RUN_TYPE_PARTIAL
-                                            : SLUICE_RUN_TYPE_AUTO,
-                         cancellable, callback, callback_data);
-}
-
-static gboolean
-daemon_run_finish (GAsyncResult *result, GError **error, gpointer user_data)
-{
-  g_autoptr (GObject) source = g_async_result_get_source_object (result);
-  SluicePipe *pipe = SLUICE_PIPE (source);
-  g_autoptr (SluiceRunStats) stats = NULL;
-  g_autoptr (GError) local_error = NULL;
-  const char *pipe_id = sluice_pipe_get_id (pipe);
-
-  if (sluice_pipe_run_finish (pipe, result, &stats, &local_error))
-    {
-      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "SLUICE_PIPE", pipe_id, "MESSAGE",
-                        "pipe '%s': %s run done: %" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT
-                        " written, %" G_GUINT64_FORMAT " changed",
-                        pipe_id, sluice_run_type_to_string (stats->run_type),
-                        stats->entities_read, stats->entities_written, stats->changes);
-      return TRUE;
-    }
-  if (g_error_matches (local_error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CANCELLED))
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "SLUICE_PIPE", pipe_id, "MESSAGE",
-                      "pipe '%s': run stopped: %s", pipe_id, local_error->message);
-  else
-    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "SLUICE_PIPE", pipe_id, "MESSAGE",
-                      "pipe '%s': run failed: %s", pipe_id, local_error->message);
-  g_propagate_error (error, g_steal_pointer (&local_error));
-  return FALSE;
-}
-
-static const SluiceRunner daemon_runner = { daemon_run_start, daemon_run_finish };
-
-/* Signalling: a run that appended versions to datasets asks for runs of the pipes reading them
- * (their pumps decide whether signalling applies, and coalesce). */
-static void
-signal_downstream (Daemon *daemon, SluicePipe *pipe, const SluiceRunStats *stats)
-{
-  g_autoptr (GPtrArray) readers = NULL;
-
-  if (stats == NULL || stats->changes == 0 || daemon->stopping)
-    return;
-  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (daemon->engine),
-                                              sluice_pipe_get_id (pipe));
-  for (guint i = 0; i < readers->len; i++)
-    {
-      SluicePump *pump = g_hash_table_lookup (daemon->pumps, g_ptr_array_index (readers, i));
-
-      if (pump != NULL)
-        sluice_pump_notify_input_changed (pump);
-    }
-}
-
-static void
-on_pipe_finished (SluicePipe *pipe, const SluiceRunStats *stats, gpointer user_data)
-{
-  signal_downstream (user_data, pipe, stats);
-}
-
-static void
-on_pipe_failed (SluicePipe *pipe, const SluiceRunStats *stats, const GError *error,
-                gpointer user_data)
-{
-  /* A failed run may have committed batches before it failed. */
-  signal_downstream (user_data, pipe, stats);
-}
-
-/* `global_defaults.use_signalling_internally` of the metadata component (default true). */
-static gboolean
-config_use_signalling (SluiceConfig *config)
-{
-  const GPtrArray *components = sluice_config_get_components (config);
-
-  for (guint i = 0; i < components->len; i++)
-    {
-      SluiceConfigComponent *component = g_ptr_array_index (components, i);
-      JsonObject *object, *defaults;
-      JsonNode *node;
-
-      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA)
-        continue;
-      object = json_node_get_object (sluice_config_component_get_node (component));
-      node = json_object_get_member (object, "global_defaults");
-      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      defaults = json_node_get_object (node);
-      node = json_object_get_member (defaults, "use_signalling_internally");
-      if (node != NULL && JSON_NODE_HOLDS_VALUE (node)
-          && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-        return json_node_get_boolean (node);
-    }
-  return TRUE;
-}
-
-static gboolean
-daemon_create_pumps (Daemon *daemon, SluiceConfig *config, SluiceStoreBackend *store,
-                     GError **error)
-{
-  const GPtrArray *pipes = sluice_engine_get_pipes (daemon->engine);
-  gboolean use_signalling = config_use_signalling (config);
-
-  for (guint i = 0; i < pipes->len; i++)
-    {
-      SluicePipe *pipe = g_ptr_array_index (pipes, i);
-      const char *pipe_id = sluice_pipe_get_id (pipe);
-      SluiceConfigComponent *component = sluice_config_lookup (config, pipe_id);
-      SluicePump *pump;
-
-      g_assert (component != NULL);
-      pump = sluice_pump_new (daemon->scheduler, pipe_id,
-                              json_node_get_object (sluice_config_component_get_node (component)),
-                              use_signalling, store, error);
-      if (pump == NULL)
-        {
-          g_prefix_error (error, "%s:%u: ", sluice_config_component_get_file (component),
-                          sluice_config_component_get_line (component));
-          return FALSE;
-        }
-      g_hash_table_insert (daemon->pumps, (gpointer) sluice_pump_get_pipe_id (pump), pump);
-      g_signal_connect (pipe, "finished", G_CALLBACK (on_pipe_finished), daemon);
-      g_signal_connect (pipe, "failed", G_CALLBACK (on_pipe_failed), daemon);
-    }
-  return TRUE;
-}
-
-static void
-on_scheduler_idle (SluiceScheduler *scheduler, gpointer user_data)
+on_control_stopped (SluiceControl *control, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
-  if (daemon->stopping)
-    g_main_loop_quit (daemon->loop);
+  g_main_loop_quit (daemon->loop);
 }
 
 static gboolean
 on_stop_signal (gpointer user_data)
 {
   Daemon *daemon = user_data;
-  guint running = sluice_scheduler_get_n_running (daemon->scheduler);
-  GHashTableIter iter;
-  gpointer pump;
+  guint running = sluice_scheduler_get_n_running (sluice_control_get_scheduler (daemon->control));
 
-  if (daemon->stopping)
-    {
-      g_message ("stopping already: waiting for %u running %s", running,
-                 plural (running, "pipe", "pipes"));
-      return G_SOURCE_CONTINUE;
-    }
-  daemon->stopping = TRUE;
   g_message ("stopping: waiting for %u running %s to stop after the current batch", running,
              plural (running, "pipe", "pipes"));
-  g_hash_table_iter_init (&iter, daemon->pumps);
-  while (g_hash_table_iter_next (&iter, NULL, &pump))
-    sluice_pump_deactivate (pump);
-  /* Emits "idle" at once when nothing runs. */
-  sluice_scheduler_shutdown (daemon->scheduler);
+  sluice_control_shutdown (daemon->control);
   return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP: reload the configuration, as Manager.Reload () does (docs/dbus.md); a configuration
+ * that does not validate is logged with its problems and the running one stays. */
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (sluice_control_reload (daemon->control, &error))
+    g_message ("SIGHUP: reloading the configuration");
+  else
+    g_warning ("SIGHUP: reload refused: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --bus: NULL and "none" are G_BUS_TYPE_NONE. */
+static gboolean
+parse_bus (const char *bus, GBusType *ret_bus_type)
+{
+  if (bus == NULL || g_str_equal (bus, "none"))
+    *ret_bus_type = G_BUS_TYPE_NONE;
+  else if (g_str_equal (bus, "session"))
+    *ret_bus_type = G_BUS_TYPE_SESSION;
+  else if (g_str_equal (bus, "system"))
+    *ret_bus_type = G_BUS_TYPE_SYSTEM;
+  else
+    return FALSE;
+  return TRUE;
 }
 
 static int
@@ -644,19 +551,18 @@ run_daemon (const SluicedOptions *options)
   g_autoptr (SluiceRegistry) registry = load_plugins (options);
   g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (SluiceConfig) config = load_config (options, registry, diagnostics, &error);
   g_autoptr (SluiceStoreBackend) store = NULL;
-  g_autoptr (SluiceEngine) engine = NULL;
+  g_autoptr (SluiceControl) control = NULL;
+  g_autoptr (SluiceHttpServer) http_server = NULL;
+  g_autoptr (SluiceDbusService) dbus = NULL;
   g_autoptr (SluiceClock) clock = NULL;
-  g_autoptr (GHashTable) pumps = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   const char *data_dir = options->data_dir != NULL ? options->data_dir : SLUICE_LOCALSTATEDIR;
-  guint max_concurrent = options->max_concurrent_runs > 0
-                           ? (guint) options->max_concurrent_runs
-                           : SLUICE_SCHEDULER_DEFAULT_MAX_CONCURRENT;
+  const char *default_paths[] = { SLUICE_SYSCONFDIR, NULL };
+  SluiceControlSettings settings = { 0 };
   Daemon daemon = { 0 };
-  guint sigterm, sigint;
-  int status;
+  guint sigterm, sigint, sighup, n_pipes;
+  GBusType bus_type;
 
   if (options->max_concurrent_runs < 0)
     {
@@ -664,49 +570,82 @@ run_daemon (const SluicedOptions *options)
                   "%d\n", options->max_concurrent_runs);
       return 2;
     }
-  if (config == NULL)
-    return report_config_errors (diagnostics, error);
-  if (!open_engine (data_dir, registry, config, diagnostics, &store, &engine, &status))
-    return status;
-
-  clock = sluice_clock_new ();
-  pumps = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  loop = g_main_loop_new (NULL, FALSE);
-  daemon.engine = engine;
-  daemon.pumps = pumps;
-  daemon.loop = loop;
-  daemon.scheduler = sluice_scheduler_new (clock, max_concurrent, &daemon_runner, &daemon, NULL);
-  if (!daemon_create_pumps (&daemon, config, store, &error))
+  if (!parse_bus (options->bus, &bus_type))
     {
-      g_printerr ("sluiced: %s\n", error->message);
-      g_hash_table_remove_all (pumps);
-      g_object_unref (daemon.scheduler);
+      g_printerr ("sluiced: --bus '%s': expected session, system or none\n", options->bus);
+      return 2;
+    }
+  if (options->config_paths == NULL && !g_file_test (SLUICE_SYSCONFDIR, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("sluiced: no configuration: give --config PATH (the default directory %s does "
+                  "not exist)\n", SLUICE_SYSCONFDIR);
       return EXIT_FAILURE;
     }
-  g_signal_connect (daemon.scheduler, "idle", G_CALLBACK (on_scheduler_idle), &daemon);
+  store = open_store (data_dir);
+  if (store == NULL)
+    return EXIT_FAILURE;
+
+  clock = sluice_clock_new ();
+  settings.registry = registry;
+  settings.config_paths = options->config_paths != NULL
+                            ? (const char *const *) options->config_paths
+                            : default_paths;
+  settings.secrets_file = options->secrets_file;
+  settings.store = store;
+  settings.clock = clock;
+  settings.max_concurrent = (guint) options->max_concurrent_runs;
+  control = sluice_control_new (&settings, diagnostics, &error);
+  if (control == NULL)
+    return report_config_errors (diagnostics, error);
+  if (options->http_address != NULL)
+    {
+      SluiceHttpSettings http = {
+        .address = options->http_address,
+        .tls_cert_file = options->http_tls_cert,
+        .tls_key_file = options->http_tls_key,
+        .max_body_size = (gsize) options->http_max_body,
+      };
+
+      http_server = sluice_http_server_new (control, &http, &error);
+      if (http_server == NULL)
+        {
+          g_printerr ("sluiced: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+    }
+  if (bus_type != G_BUS_TYPE_NONE)
+    {
+      dbus = sluice_dbus_service_new_for_bus (control, bus_type, &error);
+      if (dbus == NULL)
+        {
+          g_printerr ("sluiced: D-Bus: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  daemon.control = control;
+  daemon.loop = loop;
+  g_signal_connect (control, "stopped", G_CALLBACK (on_control_stopped), &daemon);
   sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, &daemon);
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, &daemon);
+  sighup = g_unix_signal_add (SIGHUP, on_reload_signal, &daemon);
 
-  g_message ("running %u %s from %s, at most %u at a time",
-             g_hash_table_size (pumps), plural (g_hash_table_size (pumps), "pipe", "pipes"),
-             data_dir, max_concurrent);
-  /* In configuration order, which is the order of simultaneous startup runs. */
-  for (guint i = 0; i < sluice_engine_get_pipes (engine)->len; i++)
-    {
-      SluicePipe *pipe = g_ptr_array_index (sluice_engine_get_pipes (engine), i);
-
-      sluice_pump_activate (g_hash_table_lookup (pumps, sluice_pipe_get_id (pipe)));
-    }
+  n_pipes = sluice_engine_get_pipes (sluice_control_get_engine (control))->len;
+  g_message ("running %u %s from %s, at most %u at a time", n_pipes,
+             plural (n_pipes, "pipe", "pipes"), data_dir,
+             sluice_scheduler_get_max_concurrent (sluice_control_get_scheduler (control)));
+  sluice_control_activate (control);
   g_main_loop_run (loop);
 
   g_source_remove (sigterm);
   g_source_remove (sigint);
-  for (guint i = 0; i < sluice_engine_get_pipes (engine)->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (sluice_engine_get_pipes (engine), i),
-                                          &daemon);
-  g_hash_table_remove_all (pumps);
-  g_clear_object (&daemon.scheduler);
-  g_clear_object (&engine);
+  g_source_remove (sighup);
+  g_signal_handlers_disconnect_by_data (control, &daemon);
+  /* The API's streams read through the control: they end before it goes. */
+  g_clear_pointer (&http_server, sluice_http_server_free);
+  g_clear_pointer (&dbus, sluice_dbus_service_free);
+  g_clear_object (&control);
   if (!sluice_store_backend_sync (store, &error))
     {
       g_printerr ("sluiced: %s\n", error->message);
@@ -740,6 +679,25 @@ main (int argc, char **argv)
     return run_check_config (&options);
   if (options.print_config)
     return run_print_config (&options);
+  if ((options.http_tls_cert != NULL || options.http_tls_key != NULL
+       || options.http_max_body != 0) && options.http_address == NULL)
+    {
+      g_printerr ("sluiced: --http-tls-cert, --http-tls-key and --http-max-body need --http "
+                  "(see sluiced --help)\n");
+      return 2;
+    }
+  if (options.http_max_body < 0)
+    {
+      g_printerr ("sluiced: --http-max-body: expected a number of bytes of at least 1, got %"
+                  G_GINT64_FORMAT "\n", options.http_max_body);
+      return 2;
+    }
+  if (options.once && options.http_address != NULL)
+    {
+      g_printerr ("sluiced: --http serves a running daemon: it cannot be combined with --once "
+                  "(see sluiced --help)\n");
+      return 2;
+    }
   if (options.once)
     return run_once (&options);
   return run_daemon (&options);
