@@ -17,6 +17,7 @@ Unlike a sluice dataset, a row keeps only its latest version: the baseline does 
 import argparse
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 
@@ -113,10 +114,22 @@ def transform(db, pipe):
     return {"read": read, "written": writer.written, "changed": writer.changed}
 
 
+def export(db, table):
+    """Publishes a table the way a script would: every row, in order, as one JSON array."""
+    read = 0
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        out.write("[")
+        for (body,) in db.execute(f"SELECT body FROM {table} ORDER BY seq"):
+            out.write(("," if read else "") + json.dumps(json.loads(body), separators=(",", ":")))
+            read += 1
+        out.write("]")
+    return {"read": read, "written": read, "changed": 0}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
-    parser.add_argument("command", choices=["ingest", "transform"])
+    parser.add_argument("command", choices=["ingest", "transform", "export"])
     parser.add_argument("file", nargs="?")
     parser.add_argument("--pipe", default="transform")
     args = parser.parse_args()
@@ -125,6 +138,8 @@ def main():
         if not args.file:
             sys.exit("baseline.py: ingest needs the input file")
         result = ingest(db, args.file)
+    elif args.command == "export":
+        result = export(db, "raw")
     else:
         result = transform(db, args.pipe)
     db.close()
