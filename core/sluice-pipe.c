@@ -446,6 +446,17 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
         pipe->partial_rescan_delta = json_node_get_double (delta);
     }
   sluice_retry_policy_init (&pipe->retry_policy, pipe->id, get_object_member (object, "pump"));
+  /* Accepted by the schema (Sesam has it) but not built: refuse it rather than ignore it. */
+  if (get_object_member (object, "pump") != NULL
+      && json_object_get_boolean_member_with_default (get_object_member (object, "pump"),
+                                                      "track_dead_letters", FALSE))
+    {
+      *ret_pointer = g_strdup ("/pump/track_dead_letters");
+      g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG,
+                   "track_dead_letters: true is not supported yet (dead letters stay in the "
+                   "dead-letter dataset when a later version succeeds; docs/retries.md)");
+      return FALSE;
+    }
   metadata = get_object_member (object, "metadata");
   pipe->durable = metadata != NULL
                   && json_object_get_boolean_member_with_default (metadata, "durable", FALSE);
