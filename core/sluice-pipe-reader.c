@@ -10,6 +10,8 @@
 #include "sluice-pipe-instances.h"
 #include "sluice-pipe-reader.h"
 
+#include "sluice-run.h"
+
 struct _SluicePipeReader
 {
   SluicePipeInstances *instances;
@@ -87,21 +89,6 @@ sluice_pipe_reader_new (SluicePipe *pipe, const SluicePipeReaderOptions *options
   return g_steal_pointer (&reader);
 }
 
-/* The position of a source entity: its dataset offset, else its body's `_updated`. */
-static SluiceValue *
-dup_position (SluiceEntity *entity)
-{
-  int64_t offset = sluice_entity_get_offset (entity);
-  SluiceValue *updated;
-
-  if (offset >= 0)
-    return sluice_value_new_integer (offset);
-  updated = sluice_value_dict_lookup (sluice_entity_get_body (entity), "_updated");
-  if (updated == NULL || sluice_value_get_kind (updated) == SLUICE_VALUE_NULL)
-    return NULL;
-  return sluice_value_ref (updated);
-}
-
 /* @output placed where @source was. */
 static SluiceEntity *
 place (SluiceEntity *output, SluiceEntity *source, GError **error)
@@ -177,7 +164,7 @@ sluice_pipe_reader_read (SluicePipeReader *reader, SluiceBatch *batch, guint max
 
       if (reader->filter_since)
         {
-          g_autoptr (SluiceValue) position = dup_position (entity);
+          g_autoptr (SluiceValue) position = sluice_run_entity_since (entity);
 
           if (position == NULL || sluice_value_compare (position, reader->since) <= 0)
             continue;

@@ -69,9 +69,8 @@ element_error (GError **error, const SluiceRunElement *element, guint64 batch, c
                cause != NULL ? cause->message : "failed without saying why");
 }
 
-/* The offset an entity from the source carries, or NULL. */
-static SluiceValue *
-entity_since (SluiceEntity *entity)
+SluiceValue *
+sluice_run_entity_since (SluiceEntity *entity)
 {
   int64_t offset = sluice_entity_get_offset (entity);
   SluiceValue *updated;
@@ -89,7 +88,7 @@ track_since (Run *run, const SluiceBatch *batch)
 {
   for (size_t i = 0; i < sluice_batch_get_length (batch); i++)
     {
-      SluiceValue *value = entity_since (sluice_batch_get (batch, i));
+      SluiceValue *value = sluice_run_entity_since (sluice_batch_get (batch, i));
 
       if (value == NULL)
         continue;

@@ -68,6 +68,10 @@ typedef struct
   void (*batch_committed) (gpointer user_data, const SluiceRunStats *stats);
 } SluiceRunObserver;
 
+/* (transfer full) The offset a source entity carries: its dataset offset (`_updated` of a stored
+ * version), else the `_updated` of its body; NULL when it has none. */
+SluiceValue *sluice_run_entity_since (SluiceEntity *entity);
+
 /* Runs to the end.  Returns the stats (never NULL); stats->error is set when the run failed. */
 SluiceRunStats *sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type,
                                     GCancellable *cancellable, const SluiceRunObserver *observer,
