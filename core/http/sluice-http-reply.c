@@ -165,7 +165,9 @@ deliver (gpointer user_data)
   Stream *stream = delivery->stream;
   SoupServerMessage *msg = stream->msg;
 
-  if (msg != NULL)
+  /* A cancelled stream's message may be gone already (the client left, or the server was freed
+   * and disconnected it) even before its "finished" handler ran: never touch it then. */
+  if (msg != NULL && !sluice_http_stream_is_cancelled (stream))
     {
       SoupMessageBody *body = soup_server_message_get_response_body (msg);
 

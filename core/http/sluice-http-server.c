@@ -606,12 +606,16 @@ sluice_http_server_free (SluiceHttpServer *server)
 {
   if (server == NULL)
     return;
+  /* Streams first, so that what their workers already handed to the main context is dropped
+   * rather than written to a disconnected message. */
+  g_mutex_lock (&server->streams_lock);
+  g_hash_table_foreach (server->streams, cancel_stream, NULL);
+  g_mutex_unlock (&server->streams_lock);
   if (server->soup != NULL)
     soup_server_disconnect (server->soup);
   /* A worker may be inside a dataset read of the control: it must be done before the control
    * can go. */
   g_mutex_lock (&server->streams_lock);
-  g_hash_table_foreach (server->streams, cancel_stream, NULL);
   while (g_hash_table_size (server->streams) > 0)
     g_cond_wait (&server->streams_cond, &server->streams_lock);
   g_mutex_unlock (&server->streams_lock);
