@@ -35,6 +35,7 @@ struct _SluiceHttpServer
   GMutex streams_lock;
   GCond streams_cond;
   GHashTable *streams; /* SluiceHttpStream * whose worker runs */
+  GPtrArray *ended_threads; /* GThread * (a reference each) of workers that ended, to join */
 };
 
 /* ---- addresses ----------------------------------------------------------------------------- */
@@ -114,9 +115,25 @@ current_tokens (SluiceHttpServer *server)
 
 /* ---- streams ------------------------------------------------------------------------------- */
 
+/* Joins the worker threads that said they ended: a worker is only truly gone once joined, and a
+ * process must not exit with one still unwinding (LeakSanitizer's thread stop crashes on it). */
+static void
+join_ended_threads (SluiceHttpServer *server)
+{
+  g_autoptr (GPtrArray) ended = NULL;
+
+  g_mutex_lock (&server->streams_lock);
+  ended = g_steal_pointer (&server->ended_threads);
+  server->ended_threads = g_ptr_array_new ();
+  g_mutex_unlock (&server->streams_lock);
+  for (guint i = 0; i < ended->len; i++)
+    g_thread_join (g_ptr_array_index (ended, i));
+}
+
 void
 sluice_http_server_stream_started (SluiceHttpServer *server, SluiceHttpStream *stream)
 {
+  join_ended_threads (server);
   g_mutex_lock (&server->streams_lock);
   g_hash_table_add (server->streams, stream);
   g_mutex_unlock (&server->streams_lock);
@@ -127,6 +144,7 @@ sluice_http_server_stream_ended (SluiceHttpServer *server, SluiceHttpStream *str
 {
   g_mutex_lock (&server->streams_lock);
   g_hash_table_remove (server->streams, stream);
+  g_ptr_array_add (server->ended_threads, g_thread_ref (g_thread_self ()));
   g_cond_broadcast (&server->streams_cond);
   g_mutex_unlock (&server->streams_lock);
 }
@@ -532,6 +550,7 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
   server->max_body_size = settings->max_body_size > 0 ? settings->max_body_size
                                                       : SLUICE_HTTP_DEFAULT_MAX_BODY;
   server->streams = g_hash_table_new (NULL, NULL);
+  server->ended_threads = g_ptr_array_new ();
   g_mutex_init (&server->streams_lock);
   g_cond_init (&server->streams_cond);
 
@@ -606,25 +625,24 @@ sluice_http_server_free (SluiceHttpServer *server)
 {
   if (server == NULL)
     return;
-  /* Streams first, so that what their workers already handed to the main context is dropped
-   * rather than written to a disconnected message. */
-  g_mutex_lock (&server->streams_lock);
-  g_hash_table_foreach (server->streams, cancel_stream, NULL);
-  g_mutex_unlock (&server->streams_lock);
   if (server->soup != NULL)
     soup_server_disconnect (server->soup);
   /* A worker may be inside a dataset read of the control: it must be done before the control
-   * can go. */
+   * can go.  What workers handed to the main context before they were cancelled is dropped
+   * (deliver () checks), never written to a disconnected message. */
   g_mutex_lock (&server->streams_lock);
+  g_hash_table_foreach (server->streams, cancel_stream, NULL);
   while (g_hash_table_size (server->streams) > 0)
     g_cond_wait (&server->streams_cond, &server->streams_lock);
   g_mutex_unlock (&server->streams_lock);
+  join_ended_threads (server);
 
   g_clear_object (&server->soup);
   g_clear_pointer (&server->tokens, sluice_http_tokens_free);
   g_clear_object (&server->tokens_config);
   g_clear_object (&server->control);
   g_hash_table_unref (server->streams);
+  g_ptr_array_unref (server->ended_threads);
   g_mutex_clear (&server->streams_lock);
   g_cond_clear (&server->streams_cond);
   g_free (server->address);
