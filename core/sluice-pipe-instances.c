@@ -39,8 +39,6 @@ build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, Sluice
   g_autoptr (JsonNode) copy = NULL;
   g_autoptr (SluiceValue) options = NULL;
   const SluicePluginInfo *plugin = NULL;
-  SluiceOptionTable table;
-  SluiceOptionSpec spec;
   JsonObject *object;
   Instance *element;
   const SluiceSourceCallbacks *cb;
@@ -52,8 +50,7 @@ build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, Sluice
                    "%s: expected an object with a string \"type\"", pointer);
       return NULL;
     }
-  copy = json_node_copy (node);
-  object = json_node_get_object (copy);
+  object = json_node_get_object (node);
   element = g_new0 (Instance, 1);
   element->pointer = g_strdup (pointer);
   element->type_name = g_strdup (json_object_get_string_member_with_default (object, "type", ""));
@@ -68,13 +65,7 @@ build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, Sluice
       instance_free (element);
       return NULL;
     }
-  table = sluice_option_table_from_element (element->descriptor);
-  sluice_config_fill_defaults (object, &table);
-  for (size_t i = 0; kind == SLUICE_ELEMENT_KIND_SINK && sluice_option_table_get (&table, i, &spec);
-       i++)
-    if ((spec.flags & SLUICE_OPTION_FLAG_DATASET) && (spec.types & SLUICE_OPTION_STRING)
-        && !json_object_has_member (object, spec.key))
-      json_object_set_string_member (object, spec.key, pipe_id);
+  copy = sluice_pipe_element_options (element->descriptor, kind, node, pipe_id);
   options = sluice_config_node_to_value (copy, &local_error);
   if (options == NULL)
     {

@@ -18,6 +18,14 @@
 
 G_BEGIN_DECLS
 
+/* The options an element of pipe @pipe_id sees: a copy of its configuration object @node with the
+ * option defaults of @descriptor filled in and, on a sink, string dataset options defaulting to
+ * the pipe `_id`.  For the pipe's own elements (sluice-pipe.c, which defines it) and for
+ * the fresh instances here. */
+JsonNode *sluice_pipe_element_options (const SluiceElementDescriptor *descriptor,
+                                       SluiceElementKind kind, JsonNode *node,
+                                       const char *pipe_id);
+
 /* Which elements to build. */
 #define SLUICE_PIPE_INSTANCES_SOURCE (1u << 0)
 #define SLUICE_PIPE_INSTANCES_TRANSFORMS (1u << 1)

@@ -9,6 +9,7 @@
 #include "sluice-host-datasets.h"
 #include "sluice-option-table.h"
 #include "sluice-config-validate.h"
+#include "sluice-pipe-instances.h"
 #include "sluice-run.h"
 #include "sluice-pipe.h"
 
@@ -260,6 +261,24 @@ split_element_message (const SluiceOptionTable *table, const char *element_point
   *ret_message = g_strdup (message);
 }
 
+JsonNode *
+sluice_pipe_element_options (const SluiceElementDescriptor *descriptor, SluiceElementKind kind,
+                             JsonNode *node, const char *pipe_id)
+{
+  JsonNode *copy = json_node_copy (node);
+  JsonObject *object = json_node_get_object (copy);
+  SluiceOptionTable table = sluice_option_table_from_element (descriptor);
+  SluiceOptionSpec spec;
+
+  sluice_config_fill_defaults (object, &table);
+  for (size_t i = 0; kind == SLUICE_ELEMENT_KIND_SINK && sluice_option_table_get (&table, i, &spec);
+       i++)
+    if ((spec.flags & SLUICE_OPTION_FLAG_DATASET) && (spec.types & SLUICE_OPTION_STRING)
+        && !json_object_has_member (object, spec.key))
+      json_object_set_string_member (object, spec.key, pipe_id);
+  return copy;
+}
+
 static gboolean
 build_element (SluicePipe *pipe, JsonNode *node, SluiceElementKind kind, const char *pointer,
                Element *element, char **ret_pointer, GError **error)
@@ -297,21 +316,15 @@ build_element (SluicePipe *pipe, JsonNode *node, SluiceElementKind kind, const c
       return FALSE;
     }
 
-  /* The options the element sees: its object with defaults filled in and, on a sink, datasets
-   * defaulting to the pipe's `_id`. */
-  copy = json_node_copy (node);
+  copy = sluice_pipe_element_options (element->descriptor, kind, node, pipe->id);
   object = json_node_get_object (copy);
   table = sluice_option_table_from_element (element->descriptor);
-  sluice_config_fill_defaults (object, &table);
   for (size_t i = 0; sluice_option_table_get (&table, i, &spec); i++)
     {
       JsonNode *value;
 
       if (!(spec.flags & SLUICE_OPTION_FLAG_DATASET))
         continue;
-      if (!json_object_has_member (object, spec.key) && kind == SLUICE_ELEMENT_KIND_SINK
-          && (spec.types & SLUICE_OPTION_STRING))
-        json_object_set_string_member (object, spec.key, pipe->id);
       value = json_object_get_member (object, spec.key);
       if (value != NULL)
         collect_datasets (value, datasets);

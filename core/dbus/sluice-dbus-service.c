@@ -771,19 +771,6 @@ handle_get_expanded_config (SluiceDbusManager *manager, GDBusMethodInvocation *i
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Resolving a breaker changes the state of its writer, and of pipes that wait for its dataset;
- * which ones is the control's business, so every pipe is looked at again. */
-static void
-refresh_all_pipes (SluiceDbusService *service)
-{
-  GHashTableIter iter;
-  gpointer pipe;
-
-  g_hash_table_iter_init (&iter, service->pipes);
-  while (g_hash_table_iter_next (&iter, NULL, &pipe))
-    refresh_pipe (pipe);
-}
-
 static gboolean
 handle_commit_circuit_breaker (SluiceDbusManager *manager, GDBusMethodInvocation *invocation,
                                const char *dataset_id, SluiceDbusService *service)
@@ -791,8 +778,6 @@ handle_commit_circuit_breaker (SluiceDbusManager *manager, GDBusMethodInvocation
   g_autoptr (GError) error = NULL;
   gboolean ok = sluice_control_breaker_commit (service->control, dataset_id, &error);
 
-  if (ok)
-    refresh_all_pipes (service);
   return answer (invocation, ok, error);
 }
 
@@ -803,8 +788,6 @@ handle_rollback_circuit_breaker (SluiceDbusManager *manager, GDBusMethodInvocati
   g_autoptr (GError) error = NULL;
   gboolean ok = sluice_control_breaker_rollback (service->control, dataset_id, &error);
 
-  if (ok)
-    refresh_all_pipes (service);
   return answer (invocation, ok, error);
 }
 
