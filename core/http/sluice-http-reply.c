@@ -81,7 +81,7 @@ struct _SluiceHttpStream
   SluiceHttpServer *server;     /* nullable; told when the worker ends */
   GMainContext *context;        /* where the message lives */
   SoupServerMessage *msg;       /* main context only; a reference until "finished" */
-  gulong wrote_chunk_id, finished_id;
+  gulong wrote_chunk_id, finished_id, disconnected_id;
 
   GMutex lock;
   GCond cond;
@@ -145,6 +145,13 @@ on_wrote_chunk (SoupServerMessage *msg, gpointer user_data)
   g_mutex_unlock (&stream->lock);
 }
 
+/* The connection went away: the message's I/O is gone at once, possibly before "finished". */
+static void
+on_disconnected (SoupServerMessage *msg, gpointer user_data)
+{
+  sluice_http_stream_cancel (user_data);
+}
+
 static void
 on_finished (SoupServerMessage *msg, gpointer user_data)
 {
@@ -153,6 +160,7 @@ on_finished (SoupServerMessage *msg, gpointer user_data)
   sluice_http_stream_cancel (stream);
   g_signal_handler_disconnect (msg, stream->wrote_chunk_id);
   g_signal_handler_disconnect (msg, stream->finished_id);
+  g_signal_handler_disconnect (msg, stream->disconnected_id);
   stream->msg = NULL;
   g_object_unref (msg);
   stream_unref (stream);
@@ -339,6 +347,8 @@ sluice_http_stream_entities_full (SluiceHttpContext *context, SoupServerMessage 
   stream->wrote_chunk_id = g_signal_connect (msg, "wrote-chunk", G_CALLBACK (on_wrote_chunk),
                                              stream);
   stream->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_finished), stream);
+  stream->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (on_disconnected),
+                                              stream);
   soup_server_message_pause (msg);
 
   if (stream->server != NULL)
