@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "bench-http-pull.h"
 #include "sluice-http-api.h"
 #include "sluice-store.h"
 #include "store/sluice-store-lmdb.h"
@@ -39,49 +40,14 @@ cpu_seconds (const struct rusage *usage)
 static int
 run_client (const char *url, const char *token)
 {
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 600, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
-  g_autoptr (GInputStream) in = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *header = g_strdup_printf ("Bearer %s", token);
-  static guint8 buffer[65536];
-  guint64 bytes = 0, entities = 0;
+  BenchPull pull = bench_http_pull (url, token);
   struct rusage usage;
-  gint64 started;
-  double seconds;
 
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
-  started = g_get_monotonic_time ();
-  in = soup_session_send (session, msg, NULL, &error);
-  if (in == NULL || soup_message_get_status (msg) != 200)
-    g_error ("GET %s: %s (status %u)", url, error != NULL ? error->message : "failed",
-             soup_message_get_status (msg));
-  for (;;)
-    {
-      gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error);
-      SluiceValue *value;
-
-      if (n < 0)
-        g_error ("reading the body: %s", error->message);
-      if (n == 0)
-        break;
-      bytes += n;
-      if (!sluice_json_reader_feed (reader, buffer, n, &error))
-        g_error ("parsing the body: %s", error->message);
-      while ((value = sluice_json_reader_pop (reader)) != NULL)
-        {
-          entities++;
-          sluice_value_unref (value);
-        }
-    }
-  if (!sluice_json_reader_finish (reader, &error))
-    g_error ("parsing the body: %s", error->message);
-  seconds = (g_get_monotonic_time () - started) / 1e6;
   getrusage (RUSAGE_SELF, &usage);
   printf ("{\"entities\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
           ", \"wall_s\": %.3f, \"cpu_s\": %.3f, \"peak_rss_mib\": %.1f}\n",
-          entities, bytes, seconds, cpu_seconds (&usage), usage.ru_maxrss / 1024.0);
+          pull.entities, pull.bytes, pull.seconds, cpu_seconds (&usage),
+          usage.ru_maxrss / 1024.0);
   return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "bench-http-pull.h"
 #include "sluice-http-api.h"
 #include "store/sluice-store-lmdb.h"
 #include "test-tree.h"
@@ -115,44 +116,11 @@ run_pusher (const char *url, const char *token, guint64 n, guint64 batch)
 static int
 run_puller (const char *url, const char *token)
 {
-  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 600, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
-  g_autoptr (GInputStream) in = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *header = g_strdup_printf ("Bearer %s", token);
-  static guint8 buffer[65536];
-  guint64 bytes = 0, entities = 0;
-  gint64 started = g_get_monotonic_time ();
+  BenchPull pull = bench_http_pull (url, token);
 
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
-  in = soup_session_send (session, msg, NULL, &error);
-  if (in == NULL || soup_message_get_status (msg) != 200)
-    g_error ("GET %s: %s (status %u)", url, error != NULL ? error->message : "failed",
-             soup_message_get_status (msg));
-  for (;;)
-    {
-      gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error);
-      SluiceValue *value;
-
-      if (n < 0)
-        g_error ("reading the body: %s", error->message);
-      if (n == 0)
-        break;
-      bytes += n;
-      if (!sluice_json_reader_feed (reader, buffer, n, &error))
-        g_error ("parsing the body: %s", error->message);
-      while ((value = sluice_json_reader_pop (reader)) != NULL)
-        {
-          entities++;
-          sluice_value_unref (value);
-        }
-    }
-  if (!sluice_json_reader_finish (reader, &error))
-    g_error ("parsing the body: %s", error->message);
   printf ("{\"entities\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
           ", \"wall_s\": %.3f, \"peak_rss_mib\": %.1f}\n",
-          entities, bytes, (g_get_monotonic_time () - started) / 1e6, peak_rss_mib ());
+          pull.entities, pull.bytes, pull.seconds, peak_rss_mib ());
   return 0;
 }
 
