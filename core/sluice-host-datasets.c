@@ -168,8 +168,9 @@ host_reader_free (void *host_data, void *host_reader)
 }
 
 static gboolean
-host_append (void *host_data, SluiceElementContext *context, const char *dataset,
-             const SluiceBatch *batch, uint32_t flags, size_t *ret_n_appended, GError **error)
+host_append_offsets (void *host_data, SluiceElementContext *context, const char *dataset,
+                     const SluiceBatch *batch, uint32_t flags, int64_t *ret_offsets,
+                     size_t *ret_n_appended, GError **error)
 {
   SluiceHostDatasets *host = host_data;
   uint32_t store_flags = (flags & SLUICE_DATASET_APPEND_FORCE) ? SLUICE_STORE_APPEND_FORCE : 0;
@@ -178,8 +179,11 @@ host_append (void *host_data, SluiceElementContext *context, const char *dataset
 
   if (!have_store (host, error) || !sluice_store_check_dataset_name (dataset, error))
     return FALSE;
+  if (ret_offsets != NULL)
+    store_flags |= SLUICE_STORE_APPEND_REPORT_KEPT;
   ok = ensure_txn (host, error) != NULL && ensure_dataset (host, dataset, error)
-       && sluice_store_txn_append_batch (host->txn, dataset, batch, store_flags, &n_appended, error);
+       && sluice_store_txn_append_batch_offsets (host->txn, dataset, batch, store_flags,
+                                                 ret_offsets, &n_appended, error);
   if (ok)
     host->batch_changes += n_appended;
   if (!finish_unbatched (host, ok, error))
@@ -187,6 +191,29 @@ host_append (void *host_data, SluiceElementContext *context, const char *dataset
   if (ret_n_appended != NULL)
     *ret_n_appended = n_appended;
   return TRUE;
+}
+
+static gboolean
+host_append (void *host_data, SluiceElementContext *context, const char *dataset,
+             const SluiceBatch *batch, uint32_t flags, size_t *ret_n_appended, GError **error)
+{
+  return host_append_offsets (host_data, context, dataset, batch, flags, NULL, ret_n_appended,
+                              error);
+}
+
+/* The same view as host_reader_new (): a pipe sees what its own run holds. */
+static gboolean
+host_scan_live (void *host_data, SluiceElementContext *context, const char *dataset,
+                SluiceDatasetLiveFunc func, void *user_data, GError **error)
+{
+  SluiceHostDatasets *host = host_data;
+  SluiceStoreView view = {
+    .holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL,
+  };
+
+  if (!have_store (host, error) || !sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  return sluice_store_backend_scan_live (host->store, dataset, &view, func, user_data, error);
 }
 
 static SluiceEntity *
@@ -263,6 +290,8 @@ static const SluiceHostServices host_services = {
   .get_state = host_get_state,
   .set_populated = host_set_populated,
   .get_system = host_get_system,
+  .append_offsets = host_append_offsets,
+  .scan_live = host_scan_live,
 };
 
 void

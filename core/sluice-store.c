@@ -46,6 +46,16 @@ gboolean
 sluice_store_txn_append_batch (SluiceStoreTxn *txn, const char *dataset, const SluiceBatch *batch,
                                uint32_t flags, size_t *ret_n_appended, GError **error)
 {
+  return sluice_store_txn_append_batch_offsets (txn, dataset, batch, flags, NULL, ret_n_appended,
+                                                error);
+}
+
+gboolean
+sluice_store_txn_append_batch_offsets (SluiceStoreTxn *txn, const char *dataset,
+                                       const SluiceBatch *batch, uint32_t flags,
+                                       int64_t *ret_offsets, size_t *ret_n_appended,
+                                       GError **error)
+{
   size_t n = sluice_batch_get_length (batch);
   g_autofree SluiceStoreRecord *records = g_new (SluiceStoreRecord, MAX (n, 1));
   g_autofree size_t *ends = g_new (size_t, MAX (n, 1));
@@ -72,7 +82,8 @@ sluice_store_txn_append_batch (SluiceStoreTxn *txn, const char *dataset, const S
       records[i].body = bodies->data + start;
       records[i].body_len = ends[i] - start;
     }
-  return sluice_store_txn_append (txn, dataset, records, n, flags, NULL, ret_n_appended, error);
+  return sluice_store_txn_append (txn, dataset, records, n, flags, ret_offsets, ret_n_appended,
+                                  error);
 }
 
 SluiceEntity *

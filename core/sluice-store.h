@@ -20,6 +20,12 @@ G_BEGIN_DECLS
 gboolean sluice_store_txn_append_batch (SluiceStoreTxn *txn, const char *dataset,
                                         const SluiceBatch *batch, uint32_t flags,
                                         size_t *ret_n_appended, GError **error);
+/* The same, and @ret_offsets (nullable, one entry per entity) receives what
+ * sluice_store_txn_append () reports for each. */
+gboolean sluice_store_txn_append_batch_offsets (SluiceStoreTxn *txn, const char *dataset,
+                                                const SluiceBatch *batch, uint32_t flags,
+                                                int64_t *ret_offsets, size_t *ret_n_appended,
+                                                GError **error);
 
 /* (transfer full) The entity a stored version holds, with its version metadata. */
 SluiceEntity *sluice_store_entity_from_version (const SluiceStoreVersion *version,

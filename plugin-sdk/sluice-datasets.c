@@ -78,6 +78,32 @@ sluice_dataset_append (SluiceElementContext *context, const char *dataset, const
                            flags, ret_n_appended, error);
 }
 
+gboolean
+sluice_dataset_append_offsets (SluiceElementContext *context, const char *dataset,
+                               const SluiceBatch *batch, uint32_t flags, int64_t *ret_offsets,
+                               size_t *ret_n_appended, GError **error)
+{
+  const SluiceHostServices *services = sluice_element_context_get_host (context);
+
+  if (!check_service (HAS_SERVICE (services, append_offsets), "append with offsets", error))
+    return FALSE;
+  return services->append_offsets (sluice_element_context_get_host_data (context), context,
+                                   dataset, batch, flags, ret_offsets, ret_n_appended, error);
+}
+
+gboolean
+sluice_dataset_scan_live (SluiceElementContext *context, const char *dataset,
+                          SluiceDatasetLiveFunc func, void *user_data, GError **error)
+{
+  const SluiceHostServices *services = sluice_element_context_get_host (context);
+
+  g_return_val_if_fail (func != NULL, FALSE);
+  if (!check_service (HAS_SERVICE (services, scan_live), "scan of live ids", error))
+    return FALSE;
+  return services->scan_live (sluice_element_context_get_host_data (context), context, dataset,
+                              func, user_data, error);
+}
+
 SluiceEntity *
 sluice_dataset_get_entity (SluiceElementContext *context, const char *dataset, const char *id,
                            GError **error)

@@ -52,6 +52,29 @@ SLUICE_SDK_API gboolean sluice_dataset_append (SluiceElementContext *context, co
                                                const SluiceBatch *batch, uint32_t flags,
                                                size_t *ret_n_appended, GError **error);
 
+/* As sluice_dataset_append (); @ret_offsets (nullable, one entry per entity of @batch) receives
+ * the offset of each entity's latest version once it is appended: the version it added, or the
+ * stored one change tracking kept because nothing changed.  Appended to the v1 API. */
+SLUICE_SDK_API gboolean sluice_dataset_append_offsets (SluiceElementContext *context,
+                                                       const char *dataset,
+                                                       const SluiceBatch *batch, uint32_t flags,
+                                                       int64_t *ret_offsets,
+                                                       size_t *ret_n_appended, GError **error);
+
+/* Called by sluice_dataset_scan_live () with one live `_id` (@id_len bytes, not NUL-terminated)
+ * and the offset of its latest version; returning FALSE with @error set stops the scan. */
+typedef gboolean (*SluiceDatasetLiveFunc) (const char *id, size_t id_len, int64_t offset,
+                                           void *user_data, GError **error);
+
+/* Calls @func for every `_id` of @dataset whose latest version is not deleted, as the element's
+ * readers see the dataset, without decoding entities: with the offsets from
+ * sluice_dataset_append_offsets () this is how a full run finds what it did not write.  The order
+ * is unspecified.  @func must not write to datasets.  A missing dataset has no live ids.  Appended to
+ * the v1 API. */
+SLUICE_SDK_API gboolean sluice_dataset_scan_live (SluiceElementContext *context, const char *dataset,
+                                                  SluiceDatasetLiveFunc func, void *user_data,
+                                                  GError **error);
+
 /* The latest version of @id in @dataset, deleted or not; NULL without an error when absent. */
 SLUICE_SDK_API SluiceEntity *sluice_dataset_get_entity (SluiceElementContext *context,
                                                         const char *dataset, const char *id,
@@ -90,6 +113,12 @@ typedef struct
    * there is no such system. */
   SluiceValue *(*get_system) (void *host_data, const SluiceElementContext *context,
                               const char *system_id);
+  /* Appended: behind sluice_dataset_append_offsets () and sluice_dataset_scan_live (). */
+  gboolean (*append_offsets) (void *host_data, SluiceElementContext *context, const char *dataset,
+                              const SluiceBatch *batch, uint32_t flags, int64_t *ret_offsets,
+                              size_t *ret_n_appended, GError **error);
+  gboolean (*scan_live) (void *host_data, SluiceElementContext *context, const char *dataset,
+                         SluiceDatasetLiveFunc func, void *user_data, GError **error);
 } SluiceHostServices;
 
 #define SLUICE_HOST_SERVICES_INIT .struct_size = sizeof (SluiceHostServices)

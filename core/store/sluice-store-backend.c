@@ -408,3 +408,16 @@ sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboo
     return not_supported (txn->backend, "circuit breakers", error);
   return txn->backend->vtable->txn_release_breaker (txn, dataset, rollback, error);
 }
+
+gboolean
+sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset,
+                                const SluiceStoreView *view, SluiceStoreLiveFunc func,
+                                gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (func != NULL, FALSE);
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  if (!VT_HAS (backend->vtable, scan_live))
+    return not_supported (backend, "scanning live ids", error);
+  return backend->vtable->scan_live (backend, dataset, view, func, user_data, error);
+}

@@ -161,12 +161,20 @@ typedef struct
 
 /* Append flags. */
 #define SLUICE_STORE_APPEND_FORCE (1u << 0) /* append even when nothing changed (`force=true`) */
+/* @ret_offsets of a record change tracking dropped receives the offset of the stored version it
+ * kept instead of SLUICE_STORE_UNCHANGED: the offset of the id's latest version, either way. */
+#define SLUICE_STORE_APPEND_REPORT_KEPT (1u << 1)
 
 /* Commit flags. */
 #define SLUICE_STORE_COMMIT_DURABLE (1u << 0) /* flush to disk before returning */
 
 /* Append result for one record. */
 #define SLUICE_STORE_UNCHANGED (-1) /* change tracking dropped the record */
+
+/* Called by sluice_store_backend_scan_live () for each live id: the id (not NUL-terminated) and
+ * the offset of its latest version.  FALSE (with @error set) stops the scan. */
+typedef gboolean (*SluiceStoreLiveFunc) (const char *id, size_t id_len, int64_t offset,
+                                         gpointer user_data, GError **error);
 
 typedef struct _SluiceStoreBackend SluiceStoreBackend;
 typedef struct _SluiceStoreTxn SluiceStoreTxn;
@@ -238,6 +246,10 @@ typedef struct
                                const SluiceBreakerState *state, GError **error);
   gboolean (*txn_release_breaker) (SluiceStoreTxn *txn, const char *dataset, gboolean rollback,
                                    GError **error);
+  /* Appended: deletion tracking without decoding entities. */
+  gboolean (*scan_live) (SluiceStoreBackend *backend, const char *dataset,
+                         const SluiceStoreView *view, SluiceStoreLiveFunc func, gpointer user_data,
+                         GError **error);
 } SluiceStoreBackendVTable;
 
 /* The first member of every backend instance, transaction and cursor. */
@@ -287,7 +299,7 @@ gboolean sluice_store_txn_delete_dataset (SluiceStoreTxn *txn, const char *datas
  * dataset, its hash differs from the latest version's, or its deleted flag differs (or with
  * SLUICE_STORE_APPEND_FORCE).  Records later in @records see the versions appended by earlier ones.
  * @ret_offsets (nullable, @n_records entries) receives each record's new offset or
- * SLUICE_STORE_UNCHANGED. */
+ * SLUICE_STORE_UNCHANGED (with SLUICE_STORE_APPEND_REPORT_KEPT: the kept version's offset). */
 gboolean sluice_store_txn_append (SluiceStoreTxn *txn, const char *dataset,
                                   const SluiceStoreRecord *records, size_t n_records,
                                   uint32_t flags, int64_t *ret_offsets, size_t *ret_n_appended,
@@ -371,6 +383,14 @@ gboolean sluice_store_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset,
  * populated flag to what they were at the watermark.  NOT_FOUND when there is no breaker. */
 gboolean sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset,
                                            gboolean rollback, GError **error);
+
+/* Calls @func for every id of @dataset whose latest version in @view (nullable: committed) is not
+ * deleted, in id-key order, with that version's offset; no entity is decoded.  This is how a full
+ * run finds the ids it did not write (deletion tracking).  The scan holds one read transaction:
+ * @func must not write to the store.  A dataset that does not exist has no live ids. */
+gboolean sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset,
+                                         const SluiceStoreView *view, SluiceStoreLiveFunc func,
+                                         gpointer user_data, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreBackend, sluice_store_backend_free)
 

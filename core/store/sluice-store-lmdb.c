@@ -24,10 +24,13 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 
 #define FORMAT_VERSION 1
 #define ID_KEY_RAW_MAX 400
@@ -38,6 +41,7 @@
 #define COMPACT_CHUNK 2000 /* ids compaction handles per write transaction */
 #define PURGE_CHUNK 20000  /* records of a deleted dataset removed per write transaction */
 #define GROW_TIMEOUT_S 30
+#define TRIM_INTERVAL_US (25 * 1000)
 #define MAX_GROW_ATTEMPTS 24
 
 /* Not an LMDB code: an error was set in the GError. */
@@ -79,6 +83,13 @@ typedef struct
   uint64_t max_map_size;
   int64_t sync_interval_us;
   gint64 last_sync; /* read and written with __atomic builtins */
+  gint64 last_trim; /* likewise */
+  /* Where LMDB mapped the file (LMDB does not tell), found for the map size @map_found_size. */
+  GMutex trim_lock;
+  void *map_addr;
+  uint64_t map_found_size;
+  dev_t file_dev;
+  ino_t file_ino;
 
   /* LMDB may be resized only while this process has no transaction open. */
   GMutex lock;
@@ -130,6 +141,7 @@ typedef struct
   int64_t next;
   uint64_t remaining;
   gboolean history, deleted, done;
+  gboolean all_latest; /* in this chunk's transaction, no id has more than one version */
   gboolean uncommitted;
   char *holder;
   int64_t end; /* versions at or after it are uncommitted in this reader's view */
@@ -364,9 +376,76 @@ txn_enter (LmdbBackend *self)
   g_mutex_unlock (&self->lock);
 }
 
+/* The address of LMDB's map of the data file, from /proc/self/maps: LMDB reports it only for a
+ * fixed map.  NULL when it is not found. */
+static void *
+find_map (LmdbBackend *self)
+{
+  g_autofree char *maps = NULL;
+  char *line, *next;
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return NULL;
+  for (line = maps; line != NULL && *line != '\0'; line = next)
+    {
+      unsigned long start, end, offset, ino;
+      unsigned int dev_major, dev_minor;
+      char perms[5];
+
+      next = strchr (line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      if (sscanf (line, "%lx-%lx %4s %lx %x:%x %lu", &start, &end, perms, &offset, &dev_major,
+                  &dev_minor, &ino)
+              == 7
+          && ino == self->file_ino && offset == 0 && dev_major == major (self->file_dev)
+          && dev_minor == minor (self->file_dev))
+        return (void *)(uintptr_t)start;
+    }
+  return NULL;
+}
+
+/* LMDB reads through a shared, read-only map of the file, and every page a transaction touched stays
+ * mapped, so the resident size of the process grows with the data it has read although those pages
+ * are page cache the kernel could drop (docs/decisions/0008).  Every TRIM_INTERVAL_US the mapping
+ * of the used part of the file is dropped: the pages stay in the page cache, and the next access to
+ * one is a minor fault, not a read.  Called by a thread with an open transaction, so the map cannot
+ * move meanwhile (resize_map waits for none to be open). */
+static void
+trim_map (LmdbBackend *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 last = __atomic_load_n (&self->last_trim, __ATOMIC_RELAXED);
+  MDB_envinfo info;
+  MDB_stat stat;
+
+  if (now - last < TRIM_INTERVAL_US
+      || !__atomic_compare_exchange_n (&self->last_trim, &last, now, FALSE, __ATOMIC_RELAXED,
+                                       __ATOMIC_RELAXED))
+    return;
+  if (!g_mutex_trylock (&self->trim_lock))
+    return;
+  if (mdb_env_info (self->env, &info) != 0 || mdb_env_stat (self->env, &stat) != 0)
+    {
+      g_mutex_unlock (&self->trim_lock);
+      return;
+    }
+  if (self->map_found_size != info.me_mapsize)
+    {
+      self->map_addr = find_map (self);
+      self->map_found_size = info.me_mapsize;
+    }
+  if (self->map_addr != NULL)
+    madvise (self->map_addr,
+             MIN ((info.me_last_pgno + 1) * (size_t)stat.ms_psize, info.me_mapsize),
+             MADV_DONTNEED);
+  g_mutex_unlock (&self->trim_lock);
+}
+
 static void
 txn_leave (LmdbBackend *self)
 {
+  trim_map (self);
   g_mutex_lock (&self->lock);
   if (--self->active_txns == 0)
     g_cond_broadcast (&self->cond);
@@ -920,7 +999,8 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
               && memcmp (p + 8, r->hash, SLUICE_STORE_HASH_SIZE) == 0)
             {
               if (ret_offsets != NULL)
-                ret_offsets[i] = SLUICE_STORE_UNCHANGED;
+                ret_offsets[i]
+                  = (flags & SLUICE_STORE_APPEND_REPORT_KEPT) ? previous : SLUICE_STORE_UNCHANGED;
               continue;
             }
         }
@@ -1817,6 +1897,107 @@ lmdb_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset, const
   return v;
 }
 
+/* The version of one ids entry that @end lets a view see: its offset (SLUICE_STORE_NO_OFFSET when
+ * the id is new after the watermark), whether it is deleted and, for a hashed id key, the id as the
+ * log record spells it. */
+static int
+live_entry (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset, const MDB_val *key,
+            const MDB_val *val, int64_t end, int64_t *ret_offset, gboolean *ret_deleted,
+            const char **ret_id, size_t *ret_id_len, GError **error)
+{
+  const uint8_t *entry = val->mv_data;
+  gboolean hashed = key->mv_size == 4 + ID_KEY_HASHED_LEN;
+  int64_t latest = get_i64 (entry);
+  int rc;
+
+  if (val->mv_size != ID_ENTRY_SIZE)
+    return set_rc_error (self, error, MDB_CORRUPTED, "dataset '%s': reading the id index",
+                         dataset);
+  *ret_deleted = (entry[8 + SLUICE_STORE_HASH_SIZE] & REC_DELETED) != 0;
+  *ret_id = (const char *)key->mv_data + 4;
+  *ret_id_len = key->mv_size - 4;
+  if ((rc = latest_before (self, txn, dsid, dataset, latest, end, ret_offset, error)) != 0)
+    return rc;
+  if (*ret_offset != SLUICE_STORE_NO_OFFSET && (*ret_offset != latest || hashed))
+    {
+      uint8_t lk[12];
+      MDB_val lkey = { 12, lk }, lval;
+      SluiceStoreVersion v;
+
+      log_key (lk, dsid, *ret_offset);
+      rc = mdb_get (txn, self->db_log, &lkey, &lval);
+      if (rc != 0)
+        return set_rc_error (self, error, rc, "dataset '%s': reading offset %" G_GINT64_FORMAT,
+                             dataset, *ret_offset);
+      if (!decode_version (self, dataset, &lkey, &lval, &v, error))
+        return RC_ERROR;
+      *ret_deleted = v.record.deleted;
+      *ret_id = v.record.id;
+      *ret_id_len = v.record.id_len;
+    }
+  return 0;
+}
+
+static gboolean
+lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset, const SluiceStoreView *view,
+                SluiceStoreLiveFunc func, gpointer user_data, GError **error)
+{
+  LmdbBackend *self = (LmdbBackend *)backend;
+  g_autoptr (GError) local_error = NULL;
+  MDB_txn *txn;
+  MDB_cursor *cur = NULL;
+  MDB_val key, val;
+  uint8_t prefix[4];
+  uint32_t dsid;
+  int64_t end;
+  guint64 visited = 0;
+  gboolean ok = TRUE;
+  int rc;
+
+  rc = open_view (self, dataset, view, &txn, &dsid, NULL, &end, &local_error);
+  if (rc != 0)
+    {
+      if (g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  put_be32 (prefix, dsid);
+  key = (MDB_val){ 4, prefix };
+  rc = mdb_cursor_open (txn, self->db_ids, &cur);
+  if (rc == 0)
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+  for (; rc == 0 && ok; rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT))
+    {
+      const char *id = NULL;
+      size_t id_len = 0;
+      int64_t offset = SLUICE_STORE_NO_OFFSET;
+      gboolean deleted = TRUE;
+
+      if (key.mv_size < 4 || get_be32 (key.mv_data) != dsid)
+        break;
+      if (live_entry (self, txn, dsid, dataset, &key, &val, end, &offset, &deleted, &id, &id_len,
+                      error)
+          != 0)
+        {
+          ok = FALSE;
+          rc = 0;
+          break;
+        }
+      if (offset != SLUICE_STORE_NO_OFFSET && !deleted)
+        ok = func (id, id_len, offset, user_data, error);
+      /* A long scan holds its transaction throughout: trim the map along the way. */
+      if (++visited % READ_CHUNK == 0)
+        trim_map (self);
+    }
+  if (ok && rc != 0 && rc != MDB_NOTFOUND)
+    ok = set_rc_error (self, error, rc, "scanning the ids of dataset '%s'", dataset) == 0;
+  if (cur != NULL)
+    mdb_cursor_close (cur);
+  end_read_txn (self, &txn);
+  return ok;
+}
+
 static SluiceStoreOwnedVersion *
 lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id, size_t id_len,
                  GError **error)
@@ -1920,6 +2101,7 @@ cursor_acquire (LmdbCursor *c, MDB_val *key, MDB_val *val, GError **error)
   LmdbBackend *self = c->self;
   uint8_t lk[12];
   uint32_t dsid;
+  Meta meta;
   int rc;
 
   c->txn = begin_txn (self, MDB_RDONLY, error);
@@ -1927,7 +2109,7 @@ cursor_acquire (LmdbCursor *c, MDB_val *key, MDB_val *val, GError **error)
     return RC_ERROR;
   /* Another process or thread may have deleted (and maybe recreated) the dataset between two
    * chunks: the offsets of a new generation mean nothing to this reader. */
-  rc = lookup_dataset (self, c->txn, c->dataset, &dsid, NULL, error);
+  rc = lookup_dataset (self, c->txn, c->dataset, &dsid, &meta, error);
   if (rc == 0 && dsid != c->dsid)
     rc = MDB_NOTFOUND;
   if (rc == MDB_NOTFOUND)
@@ -1940,6 +2122,9 @@ cursor_acquire (LmdbCursor *c, MDB_val *key, MDB_val *val, GError **error)
     }
   if (rc != 0)
     return rc;
+  /* While no id has a second version, every version is its id's latest: the chunk needs no
+   * lookups in the id index (a dataset written once, the common case of a first load). */
+  c->all_latest = meta.version_count <= meta.id_count;
   /* The watermark may move between chunks (a commit); read what is committed now. */
   rc = resolve_view (self, c->txn, c->dsid, c->dataset, c->uncommitted, c->holder, &c->end, NULL,
                      error);
@@ -2012,7 +2197,8 @@ lmdb_cursor_next (SluiceStoreCursor *cursor, GError **error)
       c->in_chunk++;
       if (!c->deleted && c->version.record.deleted)
         keep = FALSE;
-      else if (!c->history && (rc = is_latest (c, &c->version, &keep, error)) != 0)
+      else if (!c->history && !c->all_latest
+               && (rc = is_latest (c, &c->version, &keep, error)) != 0)
         goto fail;
       if (keep)
         {
@@ -2291,6 +2477,7 @@ lmdb_free (SluiceStoreBackend *backend)
       mdb_env_close (self->env);
     }
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->trim_lock);
   g_cond_clear (&self->cond);
   g_free (self->dir);
   g_free (self->description);
@@ -2381,6 +2568,7 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
   self->max_map_size = DEFAULT_MAX_MAP;
   self->sync_interval_us = 1000 * 1000;
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->trim_lock);
   g_cond_init (&self->cond);
   if (options != NULL)
     {
@@ -2418,6 +2606,16 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
       set_rc_error (self, error, rc, "opening");
       goto fail;
     }
+  {
+    int fd;
+    struct stat st;
+
+    if (mdb_env_get_fd (self->env, &fd) == 0 && fstat (fd, &st) == 0)
+      {
+        self->file_dev = st.st_dev;
+        self->file_ino = st.st_ino;
+      }
+  }
   /* Reader slots of processes that died (crashed, killed) would pin old pages forever. */
   mdb_reader_check (self->env, &dead);
   if (dead > 0)
@@ -2463,4 +2661,5 @@ static const SluiceStoreBackendVTable lmdb_vtable = {
   .get_breaker = lmdb_get_breaker,
   .txn_set_breaker = lmdb_txn_set_breaker,
   .txn_release_breaker = lmdb_txn_release_breaker,
+  .scan_live = lmdb_scan_live,
 };

@@ -6,10 +6,12 @@
  *  - `_filtered: true` entities become deletes of their `_id` when it is live, and are dropped
  *    otherwise, in every run type (the element declares SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED);
  *  - at the end of a successful full run, every live entity the run did not write gets a deleted
- *    version that keeps its content (deletion tracking).  The ids the run wrote are held in a set
- *    in memory, whose size is bounded by the number of ids of one run (docs/decisions/0005).
- *    The end callback runs inside the transaction that commits the run's final pipe state, so
- *    the deletes are committed with it or not at all;
+ *    version that keeps its content (deletion tracking).  The run remembers the offset of each
+ *    entity's latest version after its append (the new version, or the one change tracking kept)
+ *    in a compact offset set; at the end, a scan of the dataset's live ids (no entity decoded)
+ *    finds those whose latest offset is not in it (docs/decisions/0008).  The end
+ *    callback runs inside the transaction that commits the run's final pipe state, so the deletes
+ *    are committed with it or not at all;
  *  - the populated flag, as set_initial_offset says (digest §2.2);
  *  - circuit breakers (digest §6): the sink declares and checks circuit_breaker_threshold_factor
  *    and _count; the engine arms them, because holding back what a run writes and tripping are a
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "dataset-elements.h"
+#include "dataset-offset-set.h"
 
 #define DELETE_BATCH 1000
 
@@ -41,7 +44,9 @@ typedef struct
   gboolean deletion_tracking;
   gboolean mark_deletion_tracked;
   uint32_t run_flags;
-  GHashTable *seen; /* the ids this full run wrote; NULL when the run deletion-tracks nothing */
+  gboolean tracking;      /* this run deletion-tracks */
+  DatasetOffsetSet *seen; /* the offsets the run wrote or kept */
+  GArray *offsets;        /* scratch: the offsets of one append */
 } DatasetSink;
 
 static const SluiceOptionSpec sink_options[] = {
@@ -155,11 +160,19 @@ sink_create (SluiceElementContext *context, GError **error)
 }
 
 static void
+forget_run (DatasetSink *self)
+{
+  self->tracking = FALSE;
+  g_clear_pointer (&self->seen, dataset_offset_set_free);
+}
+
+static void
 sink_destroy (void *instance)
 {
   DatasetSink *self = instance;
 
-  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  forget_run (self);
+  g_clear_pointer (&self->offsets, g_array_unref);
   g_free (self);
 }
 
@@ -169,12 +182,15 @@ sink_begin (void *instance, uint32_t run_flags, GError **error)
   DatasetSink *self = instance;
 
   self->run_flags = run_flags;
-  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  forget_run (self);
   /* A resumed full run does not know what its earlier attempt wrote before the crash: it must
    * not delete on that partial knowledge, so only the next full run deletion-tracks. */
   if (self->deletion_tracking && (run_flags & SLUICE_RUN_FLAG_FULL)
       && !(run_flags & SLUICE_RUN_FLAG_RESUMED))
-    self->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    {
+      self->tracking = TRUE;
+      self->seen = dataset_offset_set_new ();
+    }
   if (self->initial_offset == INITIAL_INITIALLY)
     return sluice_dataset_set_populated (self->context, self->dataset, error);
   return TRUE;
@@ -245,6 +261,27 @@ add_filtered (DatasetSink *self, SluiceEntity *entity, SluiceBatch *out, GError 
   return TRUE;
 }
 
+/* Appends @batch; a deletion-tracking run marks the offsets its entities now have.  A filtered-out
+ * id is not marked: a full run that filters an id out deletes it.  A failed append fails the run
+ * (the sink never asks for a retry), and a failed run tracks no deletions. */
+static gboolean
+append (DatasetSink *self, const SluiceBatch *batch, GError **error)
+{
+  size_t length = sluice_batch_get_length (batch);
+
+  if (!self->tracking)
+    return sluice_dataset_append (self->context, self->dataset, batch, 0, NULL, error);
+  if (self->offsets == NULL)
+    self->offsets = g_array_new (FALSE, FALSE, sizeof (int64_t));
+  g_array_set_size (self->offsets, (guint)length);
+  if (!sluice_dataset_append_offsets (self->context, self->dataset, batch, 0,
+                                      (int64_t *)(void *)self->offsets->data, NULL, error))
+    return FALSE;
+  for (size_t i = 0; i < length; i++)
+    dataset_offset_set_add (self->seen, g_array_index (self->offsets, int64_t, i));
+  return TRUE;
+}
+
 static SluiceFlow
 sink_write (void *instance, const SluiceBatch *batch, GError **error)
 {
@@ -264,72 +301,108 @@ sink_write (void *instance, const SluiceBatch *batch, GError **error)
               for (size_t j = 0; j < i; j++)
                 sluice_batch_add (out, sluice_batch_get (batch, j));
             }
-          /* Not added to the seen set: a full run that filters an id out deletes it. */
           if (!add_filtered (self, entity, out, error))
             return SLUICE_FLOW_ERROR;
           continue;
         }
       if (out != NULL)
         sluice_batch_add (out, entity);
-      if (self->seen != NULL)
-        g_hash_table_add (self->seen, g_strdup (sluice_entity_get_id (entity)));
     }
 
   if (out != NULL && sluice_batch_get_length (out) == 0)
     return SLUICE_FLOW_OK;
-  if (!sluice_dataset_append (self->context, self->dataset, out != NULL ? out : batch, 0, NULL,
-                              error))
-    return SLUICE_FLOW_ERROR;
-  return SLUICE_FLOW_OK;
+  return append (self, out != NULL ? out : batch, error) ? SLUICE_FLOW_OK : SLUICE_FLOW_ERROR;
 }
 
-/* The end of a successful full run: a delete for every live entity the run did not write.  The
- * reader sees the committed dataset, in which every batch of the run is committed already, and
- * not the deletes appended here, which go into the transaction of the end of the run. */
+typedef struct
+{
+  int64_t offset;
+  char *id;
+} Unseen;
+
+typedef struct
+{
+  DatasetSink *self;
+  GArray *unseen; /* of Unseen */
+} Sweep;
+
+static gboolean
+collect_unseen (const char *id, size_t id_len, int64_t offset, void *user_data, GError **error)
+{
+  Sweep *sweep = user_data;
+  Unseen u = { offset, NULL };
+
+  if (dataset_offset_set_contains (sweep->self->seen, offset))
+    return TRUE;
+  u.id = g_strndup (id, id_len);
+  g_array_append_val (sweep->unseen, u);
+  return TRUE;
+}
+
+static int
+by_offset (gconstpointer a, gconstpointer b)
+{
+  int64_t x = ((const Unseen *)a)->offset, y = ((const Unseen *)b)->offset;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+unseen_clear (gpointer data)
+{
+  g_free (((Unseen *)data)->id);
+}
+
+static gboolean
+append_deletes (DatasetSink *self, SluiceBatch *deletes, GError **error)
+{
+  if (!sluice_dataset_append (self->context, self->dataset, deletes, 0, NULL, error))
+    return FALSE;
+  sluice_batch_clear (deletes);
+  /* For tests/integration/test-sync-crash.c: die in the middle of this phase. */
+  if (g_getenv ("SLUICE_TEST_KILL_IN_DELETION_TRACKING") != NULL)
+    raise (SIGKILL);
+  return TRUE;
+}
+
+/* The end of a successful full run: a delete for every live entity the run did not write, in the
+ * order of their offsets.  The scan sees the committed dataset, in which every batch of the run is
+ * committed already, and not the deletes appended here, which go into the transaction of the end
+ * of the run. */
 static gboolean
 track_deletions (DatasetSink *self, GError **error)
 {
-  g_autoptr (SluiceDatasetReader) reader = NULL;
-  g_autoptr (SluiceBatch) batch = sluice_batch_new ();
+  g_autoptr (GArray) unseen = g_array_new (FALSE, FALSE, sizeof (Unseen));
   g_autoptr (SluiceBatch) deletes = sluice_batch_new ();
-  SluiceFlow flow;
+  Sweep sweep = { self, unseen };
 
-  reader = sluice_dataset_reader_new (self->context, self->dataset, -1, 0, error);
-  if (reader == NULL)
+  g_array_set_clear_func (unseen, unseen_clear);
+  if (!sluice_dataset_scan_live (self->context, self->dataset, collect_unseen, &sweep, error))
     return FALSE;
-  do
+  g_array_sort (unseen, by_offset);
+  for (guint i = 0; i < unseen->len; i++)
     {
-      flow = sluice_dataset_reader_read (reader, batch, DELETE_BATCH, error);
-      if (flow == SLUICE_FLOW_ERROR)
-        return FALSE;
-      for (size_t i = 0; i < sluice_batch_get_length (batch); i++)
-        {
-          SluiceEntity *entity = sluice_batch_get (batch, i);
-          SluiceEntity *deleted;
+      const Unseen *u = &g_array_index (unseen, Unseen, i);
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (SluiceEntity) stored
+        = sluice_dataset_get_entity (self->context, self->dataset, u->id, &local_error);
+      SluiceEntity *deleted;
 
-          if (sluice_entity_is_deleted (entity)
-              || g_hash_table_contains (self->seen, sluice_entity_get_id (entity)))
-            continue;
-          deleted = new_delete (sluice_entity_get_body (entity), self->mark_deletion_tracked,
-                                error);
-          if (deleted == NULL)
-            return FALSE;
-          sluice_batch_take (deletes, deleted);
-        }
-      sluice_batch_clear (batch);
-      if (sluice_batch_get_length (deletes) >= DELETE_BATCH
-          || (flow == SLUICE_FLOW_EOS && sluice_batch_get_length (deletes) > 0))
+      if (stored == NULL && local_error != NULL)
         {
-          if (!sluice_dataset_append (self->context, self->dataset, deletes, 0, NULL, error))
-            return FALSE;
-          sluice_batch_clear (deletes);
-          /* For tests/integration/test-sync-crash.c: die in the middle of this phase. */
-          if (g_getenv ("SLUICE_TEST_KILL_IN_DELETION_TRACKING") != NULL)
-            raise (SIGKILL);
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
         }
+      if (stored == NULL)
+        continue;
+      deleted = new_delete (sluice_entity_get_body (stored), self->mark_deletion_tracked, error);
+      if (deleted == NULL)
+        return FALSE;
+      sluice_batch_take (deletes, deleted);
+      if (sluice_batch_get_length (deletes) >= DELETE_BATCH && !append_deletes (self, deletes, error))
+        return FALSE;
     }
-  while (flow != SLUICE_FLOW_EOS);
-  return TRUE;
+  return sluice_batch_get_length (deletes) == 0 || append_deletes (self, deletes, error);
 }
 
 static gboolean
@@ -339,9 +412,9 @@ sink_end (void *instance, gboolean success, GError **error)
   gboolean ok = TRUE;
   gboolean populate = FALSE;
 
-  if (success && self->seen != NULL)
+  if (success && self->tracking)
     ok = track_deletions (self, error);
-  g_clear_pointer (&self->seen, g_hash_table_destroy);
+  forget_run (self);
   if (!ok || !success)
     return ok;
 

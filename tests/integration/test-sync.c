@@ -71,6 +71,50 @@ test_full_run_deletion_tracking (void **state)
   assert_int_equal (third->changes, 0);
 }
 
+/* Deletion tracking over more than one block of the offset set (65,536 offsets): a full run of
+ * 70,000 entities of which 11 changed and 3 are discarded deletes exactly those 3, keeping their
+ * content, and the next full run changes nothing. */
+static void
+test_deletion_tracking_many (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluiceRunStats) first = NULL, second = NULL, third = NULL;
+  g_autoptr (SluiceDatasetInfo) info = NULL;
+  g_autoptr (SluiceEntity) gone = NULL;
+  g_autoptr (SluiceEntity) kept = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *gone_json = NULL;
+  const int disappear[] = { 5, 66000, 69999 };
+
+  engine_fixture_append (f, "people", 0, 70000, "v");
+  engine_fixture_build (f, "{\"_id\": \"p\", \"type\": \"pipe\","
+                           " \"source\": {\"type\": \"dataset\", \"dataset\": \"people\"},"
+                           " \"transform\": {\"type\": \"dtl\", \"rules\": {\"default\":"
+                           "   [[\"discard\", [\"not\", [\"eq\", \"_S.value\", \"gone\"]]],"
+                           "    [\"copy\", \"*\"]]}},"
+                           " \"sink\": {\"type\": \"dataset\", \"dataset\": \"out\"}}");
+  first = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_FULL, TRUE);
+  assert_int_equal (first->changes, 70000);
+
+  engine_fixture_append (f, "people", 10, 21, "w");
+  for (size_t i = 0; i < G_N_ELEMENTS (disappear); i++)
+    engine_fixture_append (f, "people", disappear[i], disappear[i] + 1, "gone");
+  second = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_FULL, TRUE);
+  assert_int_equal (second->changes, 11 + 3);
+  info = engine_fixture_dataset_info (f, "out");
+  assert_int_equal (info->entity_count, 70000 - 3);
+  assert_int_equal (info->version_count, 70000 + 11 + 3);
+  gone = sluice_store_get_entity (f->store, "out", "e66000", &error);
+  gone_json = sluice_value_to_json (sluice_entity_get_body (gone));
+  assert_string_equal (gone_json, "{\"_id\":\"e66000\",\"n\":66000,\"value\":\"v\","
+                                  "\"_deleted\":true}");
+  kept = sluice_store_get_entity (f->store, "out", "e65999", &error);
+  assert_false (sluice_entity_is_deleted (kept));
+
+  third = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_FULL, TRUE);
+  assert_int_equal (third->changes, 0);
+}
+
 static void
 test_mark_deletion_tracked (void **state)
 {
@@ -363,6 +407,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_full_run_deletion_tracking, engine_fixture_setup, engine_fixture_teardown),
+    cmocka_unit_test_setup_teardown (test_deletion_tracking_many, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_mark_deletion_tracked, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_deletion_tracking_false, engine_fixture_setup, engine_fixture_teardown),
     cmocka_unit_test_setup_teardown (test_stopped_full_run_deletes_nothing, engine_fixture_setup, engine_fixture_teardown),

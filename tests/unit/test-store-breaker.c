@@ -194,6 +194,25 @@ latest_offset (SluiceStoreBackend *store, const char *dataset, const char *id,
 }
 
 /* What a held run writes: b changed again, c deleted, d new, d changed. */
+static gboolean
+add_live (const char *id, size_t id_len, int64_t offset, gpointer user_data, GError **error)
+{
+  g_string_append_printf (user_data, "%.*s@%" G_GINT64_FORMAT " ", (int)id_len, id, offset);
+  return TRUE;
+}
+
+/* "id@offset " of every live id in @view, in id order. */
+static char *
+live_ids (SluiceStoreBackend *store, const char *dataset, const SluiceStoreView *view)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+
+  assert_true (sluice_store_backend_scan_live (store, dataset, view, add_live, out, &error));
+  assert_null (error);
+  return g_string_free (out, FALSE);
+}
+
 static void
 write_held (SluiceStoreBackend *store, const char *dataset)
 {
@@ -256,6 +275,17 @@ test_watermark_views (void **state)
   assert_int_equal (full->next_offset, 8);
   assert_int_equal (full->id_count, 4);
   assert_int_equal (full->entity_count, 3);
+
+  /* Deletion tracking's scan of live ids takes the same views. */
+  {
+    g_autofree char *committed_live = live_ids (f->store, "people", NULL);
+    g_autofree char *holder_live = live_ids (f->store, "people", &holder);
+    g_autofree char *other_live = live_ids (f->store, "people", &(SluiceStoreView){ .holder = "q" });
+
+    assert_string_equal (committed_live, "a@0 b@3 c@2 ");
+    assert_string_equal (holder_live, "a@0 b@4 d@7 ");
+    assert_string_equal (other_live, committed_live);
+  }
 
   /* Change tracking compares with the latest stored version, committed or not. */
   assert_int_equal (append (f->store, "people", same, 1), 0);

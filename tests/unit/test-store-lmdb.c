@@ -745,6 +745,101 @@ test_long_ids (void **state)
   }
 }
 
+/* Collects "id@offset" lines, sorted afterwards. */
+static gboolean
+collect_live (const char *id, size_t id_len, int64_t offset, gpointer user_data, GError **error)
+{
+  GPtrArray *lines = user_data;
+
+  g_ptr_array_add (lines, g_strdup_printf ("%.*s@%" G_GINT64_FORMAT, (int)MIN (id_len, 8), id,
+                                           offset));
+  if (id_len > 8)
+    g_ptr_array_add (lines, g_strdup_printf ("(%zu bytes)", id_len));
+  return TRUE;
+}
+
+static char *
+live_str (SluiceStoreBackend *store, const char *dataset, const SluiceStoreView *view)
+{
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  assert_true (sluice_store_backend_scan_live (store, dataset, view, collect_live, lines, &error));
+  assert_null (error);
+  g_ptr_array_add (lines, NULL);
+  return g_strjoinv (" ", (char **)lines->pdata);
+}
+
+static gboolean
+stop_at_b (const char *id, size_t id_len, int64_t offset, gpointer user_data, GError **error)
+{
+  (*(int *)user_data)++;
+  if (id_len == 1 && id[0] == 'b')
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INTR, "stopped at b");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Deletion tracking's scan: every live id with its latest offset, deleted ids left out, long ids
+ * spelled out in full although their key is hashed, other datasets and missing ones empty. */
+static void
+test_scan_live (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *long_id = g_strnfill (1000, 'z');
+  g_autoptr (GError) error = NULL;
+  g_autofree char *all = NULL, *other = NULL, *missing = NULL;
+  int calls = 0;
+
+  create (f->store, "s");
+  create (f->store, "t");
+  append1 (f->store, "s", "a", "1", FALSE);       /* 0 */
+  append1 (f->store, "s", "b", "1", FALSE);       /* 1 */
+  append1 (f->store, "s", "c", "1", FALSE);       /* 2 */
+  append1 (f->store, "s", "a", "2", FALSE);       /* 3 */
+  append1 (f->store, "s", "b", "1", TRUE);        /* 4: b deleted */
+  append1 (f->store, "s", long_id, "1", FALSE);   /* 5 */
+  append1 (f->store, "t", "q", "1", FALSE);
+  all = live_str (f->store, "s", NULL);
+  assert_string_equal (all, "a@3 c@2 zzzzzzzz@5 (1000 bytes)");
+  other = live_str (f->store, "t", NULL);
+  assert_string_equal (other, "q@0");
+  missing = live_str (f->store, "nope", NULL);
+  assert_string_equal (missing, "");
+
+  append1 (f->store, "s", "b", "3", FALSE); /* 6: b lives again */
+  assert_false (sluice_store_backend_scan_live (f->store, "s", NULL, stop_at_b, &calls, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INTR);
+  assert_int_equal (calls, 2);
+}
+
+/* With SLUICE_STORE_APPEND_REPORT_KEPT an unchanged record reports the version it kept. */
+static void
+test_report_kept (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  SluiceStoreRecord r[3] = { rec ("a", "1", FALSE), rec ("b", "1", FALSE), rec ("c", "1", FALSE) };
+  int64_t offsets[3];
+  SluiceStoreTxn *txn;
+
+  create (f->store, "k");
+  append (f->store, "k", r, 2, NULL); /* a@0, b@1 */
+  r[1] = rec ("b", "2", FALSE);
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_true (sluice_store_txn_append (txn, "k", r, 3, SLUICE_STORE_APPEND_REPORT_KEPT, offsets,
+                                        NULL, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  assert_int_equal (offsets[0], 0); /* kept */
+  assert_int_equal (offsets[1], 2); /* changed */
+  assert_int_equal (offsets[2], 3); /* new */
+  append (f->store, "k", r, 3, offsets);
+  assert_int_equal (offsets[0], SLUICE_STORE_UNCHANGED);
+  assert_int_equal (offsets[2], SLUICE_STORE_UNCHANGED);
+}
+
 /* A 1 MiB map grows as data arrives, also in the middle of a multi-batch transaction. */
 static void
 test_map_growth (void **state)
@@ -938,6 +1033,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_compaction, setup, teardown),
     cmocka_unit_test_setup_teardown (test_compaction_many, setup, teardown),
     cmocka_unit_test_setup_teardown (test_long_ids, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_scan_live, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_report_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_growth, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
