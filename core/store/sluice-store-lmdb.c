@@ -942,6 +942,8 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
   uint32_t dsid;
   size_t n_appended = 0;
   int64_t now = g_get_real_time ();
+  MDB_cursor *icur = NULL, *lcur = NULL;
+  gboolean log_append = TRUE;
   int rc;
 
   rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
@@ -968,6 +970,12 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
       breaker_clear (&b);
   }
 
+  /* A cursor per table: an unchanged or updated id is found and rewritten in one descent, and the
+   * log, whose keys only grow, is appended at its end without a search while this dataset's
+   * offsets are the largest keys of the table (MDB_APPEND refuses the key otherwise). */
+  if ((rc = mdb_cursor_open (t->txn, self->db_ids, &icur)) != 0
+      || (rc = mdb_cursor_open (t->txn, self->db_log, &lcur)) != 0)
+    goto fail;
   for (size_t i = 0; i < n_records; i++)
     {
       const SluiceStoreRecord *r = &records[i];
@@ -981,7 +989,7 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
 
       ikey.mv_size = id_key (t->scratch, dsid, r->id, r->id_len);
       ikey.mv_data = t->scratch->data;
-      rc = mdb_get (t->txn, self->db_ids, &ikey, &ival);
+      rc = mdb_cursor_get (icur, &ikey, &ival, MDB_SET_KEY);
       if (rc != 0 && rc != MDB_NOTFOUND)
         goto fail;
       found = rc == 0;
@@ -1009,7 +1017,12 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
       log_key (lk, dsid, offset);
       lkey = (MDB_val){ 12, lk };
       lval.mv_size = LOG_HEADER_SIZE + r->id_len + r->body_len;
-      rc = mdb_put (t->txn, self->db_log, &lkey, &lval, MDB_RESERVE);
+      rc = mdb_cursor_put (lcur, &lkey, &lval, MDB_RESERVE | (log_append ? MDB_APPEND : 0));
+      if (rc == MDB_KEYEXIST && log_append)
+        {
+          log_append = FALSE;
+          rc = mdb_cursor_put (lcur, &lkey, &lval, MDB_RESERVE);
+        }
       if (rc != 0)
         goto fail;
       p = lval.mv_data;
@@ -1026,7 +1039,9 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
       memcpy (entry + 8, r->hash, SLUICE_STORE_HASH_SIZE);
       entry[8 + SLUICE_STORE_HASH_SIZE] = rflags;
       ival = (MDB_val){ ID_ENTRY_SIZE, entry };
-      rc = mdb_put (t->txn, self->db_ids, &ikey, &ival, 0);
+      /* Found: the cursor still sits on the id (the log is another table), so the entry is
+       * overwritten in place. */
+      rc = mdb_cursor_put (icur, &ikey, &ival, found ? MDB_CURRENT : 0);
       if (rc != 0)
         goto fail;
 
@@ -1046,6 +1061,9 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
         ret_offsets[i] = offset;
     }
 
+  mdb_cursor_close (icur);
+  mdb_cursor_close (lcur);
+  icur = lcur = NULL;
   if (n_appended > 0 && (rc = put_meta (self, t->txn, dsid, &meta, dataset, error)) != 0)
     {
       if (rc != MDB_MAP_FULL)
@@ -1057,6 +1075,10 @@ exec_append (LmdbTxn *t, const char *dataset, const SluiceStoreRecord *records, 
   return 0;
 
 fail:
+  if (icur != NULL)
+    mdb_cursor_close (icur);
+  if (lcur != NULL)
+    mdb_cursor_close (lcur);
   if (rc == MDB_MAP_FULL)
     return rc;
   t->poisoned = TRUE;
