@@ -323,7 +323,7 @@ print_run (const char *pipe_id, const SluiceRunStats *stats)
   double seconds = (double) (stats->finished - stats->started) / G_USEC_PER_SEC;
 
   printf ("%s: %s run %s: %" G_GUINT64_FORMAT " read, %" G_GUINT64_FORMAT " written, %"
-          G_GUINT64_FORMAT " changed, %" G_GUINT64_FORMAT " %s, offset %s, %.2f s\n",
+          G_GUINT64_FORMAT " changed, %" G_GUINT64_FORMAT " %s, offset %s, %.3f s\n",
           pipe_id, sluice_run_type_to_string (stats->run_type),
           stats->error != NULL ? "failed" : "done", stats->entities_read, stats->entities_written,
           stats->changes, stats->batches_committed, plural ((guint) stats->batches_committed,
