@@ -1,9 +1,11 @@
 /* bench-codec.c — throughput of the data-plane codec against json-glib (and, for the decision
  * record, yajl and json-c when they were found at build time), on the project's standard entity.
  *
- * Usage: bench-codec [N] [--input FILE]
- *   N        number of entities to generate (default 200000, the standard run)
- *   --input  read JSON lines from FILE instead (e.g. the output of bench/gen_entities.py)
+ * Usage: bench-codec [N] [--input FILE] [--binary-only]
+ *   N              number of entities to generate (default 200000, the standard run)
+ *   --input        read JSON lines from FILE instead (e.g. the output of bench/gen_entities.py)
+ *   --binary-only  only the binary form and the content hash, without the JSON comparisons: what
+ *                  to run under callgrind to count their instructions per entity
  *
  * The input is generated in-process and deterministically: the same field shapes and value ranges
  * as bench/gen_entities.py (a copy of the shared generator), from a seeded GLib PRNG.  Figures are
@@ -163,10 +165,13 @@ main (int argc, char **argv)
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_value_unref);
   g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   g_autoptr (GError) error = NULL;
+  gboolean binary_only = FALSE;
 
   for (int i = 1; i < argc; i++)
     {
-      if (g_str_equal (argv[i], "--input") && i + 1 < argc)
+      if (g_str_equal (argv[i], "--binary-only"))
+        binary_only = TRUE;
+      else if (g_str_equal (argv[i], "--input") && i + 1 < argc)
         {
           g_autofree char *text = NULL;
           gsize len;
@@ -183,85 +188,99 @@ main (int argc, char **argv)
   count = for_each_line (input, ignore_line, NULL);
   printf ("bench-codec: %u entities, %.1f MB of JSON lines, %.0f bytes per entity\n\n", count,
           input->len / 1e6, (double) input->len / count);
-
-  /* Each contender runs ROUNDS times, interleaved, and its best time counts: the machine may be
-   * busy with other work, and the best round is the one least disturbed by it. */
-  printf ("parse (JSON text to values, best of %d rounds):\n", ROUNDS);
-  {
-    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-    double best_glib = G_MAXDOUBLE, best_yajl = G_MAXDOUBLE, best_json_c = G_MAXDOUBLE;
-    double best_sluice = G_MAXDOUBLE;
-
-    for (int round = 0; round < ROUNDS; round++)
-      {
-        t0 = now ();
-        for_each_line (input, glib_parse_line, parser);
-        best_glib = MIN (best_glib, now () - t0);
-#ifdef HAVE_YAJL
-        best_yajl = MIN (best_yajl, bench_parse_yajl (input->str, input->len));
-#endif
-#ifdef HAVE_JSON_C
-        best_json_c = MIN (best_json_c, bench_parse_json_c (input->str, input->len));
-#endif
-        best_sluice = MIN (best_sluice, parse_sluice (input, round == 0 ? values : NULL, count));
-      }
-    glib_parse_rate = count / best_glib;
-    report ("json-glib (JsonParser per line)", count, input->len, best_glib, 0);
-#ifdef HAVE_YAJL
-    report ("yajl 2 (yajl_tree_parse)", count, input->len, best_yajl, glib_parse_rate);
-#endif
-#ifdef HAVE_JSON_C
-    report ("json-c (json_tokener)", count, input->len, best_json_c, glib_parse_rate);
-#endif
-    report ("sluice (SluiceJsonReader, 64K chunks)", count, input->len, best_sluice, glib_parse_rate);
-    (void) best_yajl;
-    (void) best_json_c;
-  }
-
-  printf ("\nserialize (values to JSON text, %u entities x 10):\n", values->len);
-  {
-    g_autoptr (JsonParser) parser = json_parser_new ();
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-    size_t bytes = 0;
-
-    for (guint i = 0; i < values->len; i++)
-      {
-        g_autofree char *text = sluice_value_to_json (values->pdata[i]);
-
-        if (!json_parser_load_from_data (parser, text, -1, &error))
-          g_error ("%s", error->message);
-        g_ptr_array_add (nodes, json_node_copy (json_parser_get_root (parser)));
-      }
-    t0 = now ();
-    for (int r = 0; r < 10; r++)
-      for (guint i = 0; i < nodes->len; i++)
-        {
-          gsize len;
-          g_autofree char *text = NULL;
-
-          json_generator_set_root (gen, nodes->pdata[i]);
-          text = json_generator_to_data (gen, &len);
-          bytes += len;
-        }
-    glib_ser_rate = 10.0 * nodes->len / (now () - t0);
-    report ("json-glib (JsonGenerator)", 10 * nodes->len, bytes, 10.0 * nodes->len / glib_ser_rate, 0);
-
-    bytes = 0;
-    t0 = now ();
+  if (binary_only)
+    parse_sluice (input, values, count);
+  else
     {
-      GString *out = g_string_sized_new (1024);
+      /* Each contender runs ROUNDS times, interleaved, and its best time counts: the machine may be
+       * busy with other work, and the best round is the one least disturbed by it. */
+      printf ("parse (JSON text to values, best of %d rounds):\n", ROUNDS);
+      {
+        g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+        double best_glib = G_MAXDOUBLE, best_yajl = G_MAXDOUBLE, best_json_c = G_MAXDOUBLE;
+        double best_sluice = G_MAXDOUBLE;
 
-      for (int r = 0; r < 10; r++)
+        for (int round = 0; round < ROUNDS; round++)
+          {
+            double secs;
+
+            /* Each timing in a variable of its own: MIN () evaluates its arguments twice. */
+            t0 = now ();
+            for_each_line (input, glib_parse_line, parser);
+            secs = now () - t0;
+            best_glib = MIN (best_glib, secs);
+    #ifdef HAVE_YAJL
+            secs = bench_parse_yajl (input->str, input->len);
+            best_yajl = MIN (best_yajl, secs);
+    #endif
+    #ifdef HAVE_JSON_C
+            secs = bench_parse_json_c (input->str, input->len);
+            best_json_c = MIN (best_json_c, secs);
+    #endif
+            secs = parse_sluice (input, round == 0 ? values : NULL, count);
+            best_sluice = MIN (best_sluice, secs);
+          }
+        glib_parse_rate = count / best_glib;
+        report ("json-glib (JsonParser per line)", count, input->len, best_glib, 0);
+    #ifdef HAVE_YAJL
+        report ("yajl 2 (yajl_tree_parse)", count, input->len, best_yajl, glib_parse_rate);
+    #endif
+    #ifdef HAVE_JSON_C
+        report ("json-c (json_tokener)", count, input->len, best_json_c, glib_parse_rate);
+    #endif
+        report ("sluice (SluiceJsonReader, 64K chunks)", count, input->len, best_sluice,
+                glib_parse_rate);
+        (void) best_yajl;
+        (void) best_json_c;
+      }
+
+      printf ("\nserialize (values to JSON text, %u entities x 10):\n", values->len);
+      {
+        g_autoptr (JsonParser) parser = json_parser_new ();
+        g_autoptr (JsonGenerator) gen = json_generator_new ();
+        size_t bytes = 0;
+
         for (guint i = 0; i < values->len; i++)
           {
-            g_string_truncate (out, 0);
-            sluice_json_write_value (out, values->pdata[i]);
-            bytes += out->len;
+            g_autofree char *text = sluice_value_to_json (values->pdata[i]);
+
+            if (!json_parser_load_from_data (parser, text, -1, &error))
+              g_error ("%s", error->message);
+            g_ptr_array_add (nodes, json_node_copy (json_parser_get_root (parser)));
           }
-      g_string_free (out, TRUE);
+        t0 = now ();
+        for (int r = 0; r < 10; r++)
+          for (guint i = 0; i < nodes->len; i++)
+            {
+              gsize len;
+              g_autofree char *text = NULL;
+
+              json_generator_set_root (gen, nodes->pdata[i]);
+              text = json_generator_to_data (gen, &len);
+              bytes += len;
+            }
+        glib_ser_rate = 10.0 * nodes->len / (now () - t0);
+        report ("json-glib (JsonGenerator)", 10 * nodes->len, bytes,
+                10.0 * nodes->len / glib_ser_rate, 0);
+
+        bytes = 0;
+        t0 = now ();
+        {
+          GString *out = g_string_sized_new (1024);
+
+          for (int r = 0; r < 10; r++)
+            for (guint i = 0; i < values->len; i++)
+              {
+                g_string_truncate (out, 0);
+                sluice_json_write_value (out, values->pdata[i]);
+                bytes += out->len;
+              }
+          g_string_free (out, TRUE);
+        }
+        report ("sluice (sluice_json_write_value)", 10 * values->len, bytes, now () - t0,
+                glib_ser_rate);
+      }
     }
-    report ("sluice (sluice_json_write_value)", 10 * values->len, bytes, now () - t0, glib_ser_rate);
-  }
 
   printf ("\nbinary form and content hash (%u entities x 10, not compared with json-glib):\n",
           values->len);

@@ -25,24 +25,51 @@ enum
   TAG_UUID = 15,
 };
 
-/* Encoding. */
+/* Encoding.  The bytes are written through a pointer into room reserved in @out beforehand, and
+ * @out's length is set once at the end: appending each tag byte and varint on its own cost about
+ * half of the encoder's instructions (a call, a length check and a memcpy per byte). */
 
-static inline void
-put_varint (GByteArray *out, uint64_t v)
+typedef struct
 {
-  uint8_t b[10];
-  guint n = 0;
+  GByteArray *out;
+  uint8_t *p;   /* the next byte to write */
+  uint8_t *end; /* the end of the room reserved in out */
+} Writer;
 
-  do
+/* The most bytes a varint takes. */
+#define MAX_VARINT 10
+
+static void
+writer_grow (Writer *w, size_t need)
+{
+  size_t used = (size_t) (w->p - w->out->data);
+  size_t size = MAX (used + need, 2 * (size_t) w->out->len);
+
+  /* GByteArray lengths are guint: a bigger value could not have been appended either. */
+  g_assert (size <= G_MAXUINT);
+  g_byte_array_set_size (w->out, (guint) size);
+  w->p = w->out->data + used;
+  w->end = w->out->data + w->out->len;
+}
+
+/* Makes room for @need more bytes. */
+static inline void
+writer_reserve (Writer *w, size_t need)
+{
+  if (G_UNLIKELY ((size_t) (w->end - w->p) < need))
+    writer_grow (w, need);
+}
+
+static inline uint8_t *
+write_varint (uint8_t *p, uint64_t v)
+{
+  while (v >= 0x80)
     {
-      b[n] = (uint8_t) (v & 0x7f);
+      *p++ = (uint8_t) (v | 0x80);
       v >>= 7;
-      if (v)
-        b[n] |= 0x80;
-      n++;
     }
-  while (v);
-  g_byte_array_append (out, b, n);
+  *p++ = (uint8_t) v;
+  return p;
 }
 
 static inline uint64_t
@@ -52,125 +79,138 @@ zigzag (int64_t v)
 }
 
 static inline void
-put_tagged_bytes (GByteArray *out, uint8_t tag, const void *data, size_t len)
+write_tagged_bytes (Writer *w, uint8_t tag, const void *data, size_t len)
 {
-  g_byte_array_append (out, &tag, 1);
-  put_varint (out, len);
-  g_byte_array_append (out, data, (guint) len);
+  uint8_t *p;
+
+  writer_reserve (w, 1 + MAX_VARINT + len);
+  p = w->p;
+  *p++ = tag;
+  p = write_varint (p, len);
+  if (len > 0)
+    memcpy (p, data, len);
+  w->p = p + len;
 }
 
 static void
-encode (GByteArray *out, const SluiceValue *value)
+encode (Writer *w, const SluiceValue *value)
 {
-  uint8_t tag;
+  uint8_t *p;
 
+  /* Room for any node's tag and fixed-size payload (a datetime's two varints, a UUID's 16
+   * bytes); texts and keys reserve their own. */
+  writer_reserve (w, 1 + 2 * MAX_VARINT);
+  p = w->p;
   switch (value->kind)
     {
     case SLUICE_VALUE_NULL:
-      tag = TAG_NULL;
-      g_byte_array_append (out, &tag, 1);
+      *p++ = TAG_NULL;
       break;
     case SLUICE_VALUE_BOOLEAN:
-      tag = value->u.boolean ? TAG_TRUE : TAG_FALSE;
-      g_byte_array_append (out, &tag, 1);
+      *p++ = value->u.boolean ? TAG_TRUE : TAG_FALSE;
       break;
     case SLUICE_VALUE_INTEGER:
-      tag = TAG_INTEGER;
-      g_byte_array_append (out, &tag, 1);
-      put_varint (out, zigzag (value->u.integer));
+      *p++ = TAG_INTEGER;
+      p = write_varint (p, zigzag (value->u.integer));
       break;
     case SLUICE_VALUE_FLOAT:
       {
-        uint8_t b[9] = { TAG_FLOAT };
         uint64_t bits;
 
         memcpy (&bits, &value->u.number, sizeof bits);
-        for (int i = 0; i < 8; i++)
-          b[1 + i] = (uint8_t) (bits >> (8 * i));
-        g_byte_array_append (out, b, 9);
+        bits = GUINT64_TO_LE (bits);
+        *p++ = TAG_FLOAT;
+        memcpy (p, &bits, 8);
+        p += 8;
       }
       break;
     case SLUICE_VALUE_DECIMAL:
-      put_tagged_bytes (out, (value->flags & VALUE_FLAG_BIG_INTEGER) ? TAG_BIG_INTEGER : TAG_DECIMAL,
-                        value->u.str.data, value->u.str.len);
-      break;
+      write_tagged_bytes (w,
+                          (value->flags & VALUE_FLAG_BIG_INTEGER) ? TAG_BIG_INTEGER : TAG_DECIMAL,
+                          value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_STRING:
-      put_tagged_bytes (out, TAG_STRING, value->u.str.data, value->u.str.len);
-      break;
+      write_tagged_bytes (w, TAG_STRING, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_NI:
-      put_tagged_bytes (out, TAG_NI, value->u.str.data, value->u.str.len);
-      break;
+      write_tagged_bytes (w, TAG_NI, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_URI:
-      put_tagged_bytes (out, TAG_URI, value->u.str.data, value->u.str.len);
-      break;
+      write_tagged_bytes (w, TAG_URI, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_BYTES:
-      put_tagged_bytes (out, TAG_BYTES, value->u.str.data, value->u.str.len);
-      break;
+      write_tagged_bytes (w, TAG_BYTES, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_UUID:
-      {
-        uint8_t b[17] = { TAG_UUID };
+      *p++ = TAG_UUID;
+      memset (p, 0, 16);
+      for (int i = 0, j = 0; i < 36; i++)
+        {
+          char c = value->u.str.data[i];
+          int h = c <= '9' ? c - '0' : c - 'a' + 10;
 
-        for (int i = 0, j = 0; i < 36; i++)
-          {
-            char c = value->u.str.data[i];
-            int h = c <= '9' ? c - '0' : c - 'a' + 10;
-
-            if (c == '-')
-              continue;
-            b[1 + j / 2] |= (uint8_t) (j % 2 ? h : h << 4);
-            j++;
-          }
-        g_byte_array_append (out, b, 17);
-      }
+          if (c == '-')
+            continue;
+          p[j / 2] |= (uint8_t) (j % 2 ? h : h << 4);
+          j++;
+        }
+      p += 16;
       break;
     case SLUICE_VALUE_DATETIME:
       if (value->flags & VALUE_FLAG_DATE)
         {
-          tag = TAG_DATE;
-          g_byte_array_append (out, &tag, 1);
-          put_varint (out, zigzag (value->u.datetime.seconds / 86400));
+          *p++ = TAG_DATE;
+          p = write_varint (p, zigzag (value->u.datetime.seconds / 86400));
         }
       else
         {
-          tag = TAG_DATETIME;
-          g_byte_array_append (out, &tag, 1);
-          put_varint (out, zigzag (value->u.datetime.seconds));
-          put_varint (out, value->u.datetime.nanoseconds);
+          *p++ = TAG_DATETIME;
+          p = write_varint (p, zigzag (value->u.datetime.seconds));
+          p = write_varint (p, value->u.datetime.nanoseconds);
         }
       break;
     case SLUICE_VALUE_LIST:
-      tag = TAG_LIST;
-      g_byte_array_append (out, &tag, 1);
-      put_varint (out, value->u.list.len);
+      *p++ = TAG_LIST;
+      w->p = write_varint (p, value->u.list.len);
       for (size_t i = 0; i < value->u.list.len; i++)
-        encode (out, value->u.list.items[i]);
-      break;
+        encode (w, value->u.list.items[i]);
+      return;
     case SLUICE_VALUE_DICT:
-      tag = TAG_DICT;
-      g_byte_array_append (out, &tag, 1);
-      put_varint (out, value->u.dict.len);
+      *p++ = TAG_DICT;
+      w->p = write_varint (p, value->u.dict.len);
       for (size_t i = 0; i < value->u.dict.len; i++)
         {
           const SluiceDictEntry *e = &value->u.dict.entries[i];
 
-          put_varint (out, e->key_len);
-          g_byte_array_append (out, (const uint8_t *) e->key, e->key_len);
-          encode (out, e->value);
+          writer_reserve (w, MAX_VARINT + e->key_len);
+          p = write_varint (w->p, e->key_len);
+          memcpy (p, e->key, e->key_len);
+          w->p = p + e->key_len;
+          encode (w, e->value);
         }
-      break;
+      return;
     default:
       g_assert_not_reached ();
     }
+  w->p = p;
 }
 
 void
 sluice_binary_append (GByteArray *out, const SluiceValue *value)
 {
-  uint8_t format = SLUICE_BINARY_FORMAT_1;
+  Writer w;
+  guint start;
 
   g_return_if_fail (out != NULL && value != NULL);
-  g_byte_array_append (out, &format, 1);
-  encode (out, value);
+  start = out->len;
+  /* Most entity bodies fit in this at once. */
+  g_byte_array_set_size (out, start + 256);
+  w.out = out;
+  w.p = out->data + start;
+  w.end = out->data + out->len;
+  *w.p++ = SLUICE_BINARY_FORMAT_1;
+  encode (&w, value);
+  g_byte_array_set_size (out, (guint) (w.p - out->data));
 }
 
 GBytes *
@@ -211,7 +251,7 @@ bad (Decoder *d, size_t at, const char *format, ...)
 }
 
 static gboolean
-get_varint (Decoder *d, uint64_t *ret)
+get_varint_long (Decoder *d, uint64_t *ret)
 {
   uint64_t v = 0;
   size_t start = d->pos;
@@ -233,6 +273,18 @@ get_varint (Decoder *d, uint64_t *ret)
         }
     }
   return bad (d, start, "varint longer than 64 bits");
+}
+
+/* Most varints of an entity (lengths, counts, small integers) are one byte. */
+static inline gboolean
+get_varint (Decoder *d, uint64_t *ret)
+{
+  if (G_LIKELY (d->pos < d->len && d->data[d->pos] < 0x80))
+    {
+      *ret = d->data[d->pos++];
+      return TRUE;
+    }
+  return get_varint_long (d, ret);
 }
 
 /* A length-prefixed byte run; the length is checked against what is left. */
@@ -269,11 +321,11 @@ get_text (Decoder *d, const char *what, const char **ret, size_t *ret_len)
 static double
 get_float (Decoder *d)
 {
-  uint64_t bits = 0;
+  uint64_t bits;
   double v;
 
-  for (int i = 0; i < 8; i++)
-    bits |= (uint64_t) d->data[d->pos + i] << (8 * i);
+  memcpy (&bits, d->data + d->pos, 8);
+  bits = GUINT64_FROM_LE (bits);
   d->pos += 8;
   memcpy (&v, &bits, sizeof v);
   return v;
@@ -505,6 +557,7 @@ decode (Decoder *d, int depth)
  * decoder above then produces the value or the exact error: the arena path only ever returns
  * what that decoder would. */
 
+/* What the first pass learns for the second. */
 typedef struct
 {
   uint32_t *key_bytes; /* per dict, in pre-order: the bytes of its key text */
@@ -512,12 +565,29 @@ typedef struct
   uint32_t stack[64];
 } DictSizes;
 
-static gboolean
-measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
+/* Skips a length-prefixed run in the first pass, which only needs its length: any error is left
+ * for the ordinary decoder to report. */
+static inline gboolean
+skip_run (Decoder *d, size_t *ret_len)
+{
+  uint64_t n;
+
+  if (!get_varint (d, &n) || n > d->len - d->pos)
+    return FALSE;
+  *ret_len = (size_t) n;
+  d->pos += (size_t) n;
+  return TRUE;
+}
+
+static G_GNUC_NO_INLINE gboolean measure_container (Decoder *d, uint8_t tag, int depth,
+                                                    DictSizes *sizes, size_t *total);
+
+/* Scalars are measured inline in their container's loop; containers call out. */
+static G_ALWAYS_INLINE inline gboolean
+measure_value (Decoder *d, int depth, DictSizes *sizes, size_t *total)
 {
   uint8_t tag;
   uint64_t u;
-  const char *text;
   size_t len;
 
   if (depth > SLUICE_BINARY_MAX_DEPTH || d->pos >= d->len)
@@ -543,7 +613,7 @@ measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
       return TRUE;
     case TAG_DECIMAL:
     case TAG_BIG_INTEGER:
-      if (!get_run (d, "decimal", &text, &len))
+      if (!skip_run (d, &len))
         return FALSE;
       *total += sluice_arena_node_size (sluice_decimal_payload_size (len));
       return TRUE;
@@ -551,7 +621,7 @@ measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
     case TAG_NI:
     case TAG_URI:
     case TAG_BYTES:
-      if (!get_run (d, "string", &text, &len))
+      if (!skip_run (d, &len))
         return FALSE;
       *total += sluice_arena_node_size (len + 1);
       return TRUE;
@@ -572,11 +642,27 @@ measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
       *total += sluice_arena_node_size (0);
       return TRUE;
     case TAG_LIST:
+    case TAG_DICT:
+      return measure_container (d, tag, depth, sizes, total);
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+measure_container (Decoder *d, uint8_t tag, int depth, DictSizes *sizes, size_t *total)
+{
+  uint64_t u;
+  size_t len;
+
+  switch (tag)
+    {
+    case TAG_LIST:
       if (!get_varint (d, &u) || u > d->len - d->pos)
         return FALSE;
       *total += sluice_arena_node_size ((size_t) u * sizeof (SluiceValue *));
       for (uint64_t i = 0; i < u; i++)
-        if (!measure (d, depth + 1, sizes, total))
+        if (!measure_value (d, depth + 1, sizes, total))
           return FALSE;
       return TRUE;
     case TAG_DICT:
@@ -595,10 +681,10 @@ measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
         slot = sizes->n++;
         for (uint64_t i = 0; i < u; i++)
           {
-            if (!get_run (d, "dict key", &text, &len))
+            if (!skip_run (d, &len))
               return FALSE;
             key_bytes += len + 1;
-            if (!measure (d, depth + 1, sizes, total))
+            if (!measure_value (d, depth + 1, sizes, total))
               return FALSE;
           }
         if (key_bytes > G_MAXUINT32)
@@ -608,7 +694,7 @@ measure (Decoder *d, int depth, DictSizes *sizes, size_t *total)
         return TRUE;
       }
     default:
-      return FALSE;
+      g_assert_not_reached ();
     }
 }
 
@@ -618,6 +704,8 @@ next_varint (Decoder *d)
 {
   uint64_t v = 0;
 
+  if (G_LIKELY (d->data[d->pos] < 0x80))
+    return d->data[d->pos++];
   for (int shift = 0;; shift += 7)
     {
       uint8_t b = d->data[d->pos++];
@@ -639,9 +727,70 @@ next_run (Decoder *d, size_t *ret_len)
   return run;
 }
 
+/* The bytes of @w that are the first @n (< 8) in memory order. */
+static inline uint64_t
+first_bytes (uint64_t w, size_t n)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  return w & ~(~(uint64_t) 0 << (8 * n));
+#else
+  return w & ~(~(uint64_t) 0 >> (8 * n));
+#endif
+}
+
+/* Copies the @len bytes of text at @src to @dst, NUL-terminated, and checks that they are UTF-8.
+ * @room: the bytes writable at @dst (at least @len + 1); @src_end: the end of readable input.
+ * A short text with room to read and write whole words is copied a word at a time, and when it
+ * is ASCII (most keys and values) the same words settle its validity. */
+static G_ALWAYS_INLINE inline gboolean
+copy_text (char *dst, size_t room, const uint8_t *src, size_t len, const uint8_t *src_end)
+{
+  size_t words = (len + 7) & ~(size_t) 7;
+  uint64_t w;
+
+  /* Most keys: one word. */
+  if (len < 8 && room >= 8 && src_end - src >= 8)
+    {
+      memcpy (&w, src, 8);
+      memcpy (dst, &w, 8);
+      dst[len] = '\0';
+      return (first_bytes (w, len) & 0x8080808080808080u) == 0
+             || sluice_utf8_validate ((const char *) src, len);
+    }
+  if (len <= 64 && room >= words && (size_t) (src_end - src) >= words)
+    {
+      uint64_t bits = 0;
+      size_t i = 0;
+
+      for (; i + 8 <= len; i += 8)
+        {
+          memcpy (&w, src + i, 8);
+          memcpy (dst + i, &w, 8);
+          bits |= w;
+        }
+      if (i < len)
+        {
+          memcpy (&w, src + i, 8);
+          memcpy (dst + i, &w, 8);
+          bits |= first_bytes (w, len - i);
+        }
+      dst[len] = '\0';
+      return (bits & 0x8080808080808080u) == 0 || sluice_utf8_validate ((const char *) src, len);
+    }
+  /* Long texts, and the last key of a dict, which has no room for a whole word behind it. */
+  if (len > 0)
+    memcpy (dst, src, len);
+  dst[len] = '\0';
+  return sluice_utf8_validate ((const char *) src, len);
+}
+
 /* The second pass: the structure is known to be sound, so only the contents can fail. */
-static SluiceValue *
-fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
+static G_GNUC_NO_INLINE SluiceValue *fill_container (Decoder *d, uint8_t tag, SluiceArena *arena,
+                                                      const DictSizes *sizes, size_t *next_dict);
+
+/* Scalars are built inline in their container's loop; containers call out. */
+static G_ALWAYS_INLINE inline SluiceValue *
+fill_value (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
 {
   uint8_t tag = d->data[d->pos++];
   uint64_t u;
@@ -683,13 +832,25 @@ fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
     case TAG_STRING:
     case TAG_NI:
     case TAG_URI:
-      text = next_run (d, &len);
-      if (!sluice_utf8_validate (text, len))
-        return NULL;
-      return sluice_arena_new_text (arena, tag == TAG_STRING ? SLUICE_VALUE_STRING
-                                           : tag == TAG_NI   ? SLUICE_VALUE_NI
-                                                             : SLUICE_VALUE_URI,
-                                    text, len);
+      {
+        char *data;
+
+        text = next_run (d, &len);
+        /* As sluice_arena_new_text (), with the copy and the check in one. */
+        v = sluice_arena_alloc (arena, tag == TAG_STRING ? SLUICE_VALUE_STRING
+                                       : tag == TAG_NI   ? SLUICE_VALUE_NI
+                                                         : SLUICE_VALUE_URI,
+                                len + 1);
+        data = (char *) (v + 1);
+        v->u.str.data = data;
+        v->u.str.len = len;
+        v->u.str.decimal = NULL;
+        /* The node's payload is rounded up to eight bytes. */
+        if (!copy_text (data, (len + 8) & ~(size_t) 7, (const uint8_t *) text, len,
+                        d->data + d->len))
+          return NULL;
+        return v;
+      }
     case TAG_BYTES:
       text = next_run (d, &len);
       return sluice_arena_new_text (arena, SLUICE_VALUE_BYTES, text, len);
@@ -716,6 +877,25 @@ fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
         return v;
       }
     case TAG_LIST:
+    case TAG_DICT:
+      return fill_container (d, tag, arena, sizes, next_dict);
+    default:
+      return NULL;
+    }
+}
+
+static SluiceValue *
+fill_container (Decoder *d, uint8_t tag, SluiceArena *arena, const DictSizes *sizes,
+                size_t *next_dict)
+{
+  uint64_t u;
+  const char *text;
+  size_t len;
+  SluiceValue *v;
+
+  switch (tag)
+    {
+    case TAG_LIST:
       {
         SluiceValue **items;
 
@@ -725,7 +905,7 @@ fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
         v->u.list.items = items;
         v->u.list.len = (size_t) u;
         for (uint64_t i = 0; i < u; i++)
-          if ((items[i] = fill (d, arena, sizes, next_dict)) == NULL)
+          if ((items[i] = fill_value (d, arena, sizes, next_dict)) == NULL)
             return NULL;
         return v;
       }
@@ -733,28 +913,32 @@ fill (Decoder *d, SluiceArena *arena, const DictSizes *sizes, size_t *next_dict)
       {
         SluiceDictEntry *entries;
         char *key_data;
+        const char *keys_end;
+        size_t key_bytes;
 
         u = next_varint (d);
-        v = sluice_arena_new_dict (arena, (size_t) u, sizes->key_bytes[(*next_dict)++], &key_data);
+        key_bytes = sizes->key_bytes[(*next_dict)++];
+        v = sluice_arena_new_dict (arena, (size_t) u, key_bytes, &key_data);
+        keys_end = key_data + key_bytes;
         entries = v->u.dict.entries;
         for (uint64_t i = 0; i < u; i++)
           {
             text = next_run (d, &len);
-            if (!sluice_utf8_validate (text, len))
+            /* Never past the keys: each value's node, behind them, is written before the next key. */
+            if (!copy_text (key_data, (size_t) (keys_end - key_data), (const uint8_t *) text, len,
+                            d->data + d->len))
               return NULL;
-            memcpy (key_data, text, len);
-            key_data[len] = '\0';
             entries[i].key = key_data;
             entries[i].key_len = (uint32_t) len;
             entries[i].key_prefix = sluice_dict_key_prefix (text, len);
             key_data += len + 1;
-            if ((entries[i].value = fill (d, arena, sizes, next_dict)) == NULL)
+            if ((entries[i].value = fill_value (d, arena, sizes, next_dict)) == NULL)
               return NULL;
           }
         return sluice_arena_dict_finish (v) ? v : NULL;
       }
     default:
-      return NULL;
+      g_assert_not_reached ();
     }
 }
 
@@ -771,11 +955,11 @@ decode_arena (const uint8_t *data, size_t len)
   sizes.key_bytes = sizes.stack;
   sizes.n = 0;
   sizes.cap = G_N_ELEMENTS (sizes.stack);
-  if (measure (&d, 0, &sizes, &total) && d.pos == len)
+  if (measure_value (&d, 0, &sizes, &total) && d.pos == len)
     {
       sluice_arena_init (&arena, total);
       d.pos = 1;
-      root = fill (&d, &arena, &sizes, &next_dict);
+      root = fill_value (&d, &arena, &sizes, &next_dict);
       if (root == NULL)
         sluice_arena_discard (&arena);
       else

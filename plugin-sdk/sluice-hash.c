@@ -30,114 +30,194 @@ enum
   TAG_UUID = 0x0e,
 };
 
-/* The canonical form is built in a small growable buffer that starts on the stack: most entities
- * fit in it, so hashing one allocates nothing. */
+/* The canonical form is written through a pointer into a buffer that starts on the stack (most
+ * entities fit in it, so hashing one allocates nothing); each node reserves room for what it
+ * writes once, instead of checking the room for every byte. */
 typedef struct
 {
   uint8_t *data;
-  size_t len;
-  size_t cap;
+  uint8_t *p;   /* the next byte to write */
+  uint8_t *end; /* the end of data */
   uint8_t *stack;
 } Form;
 
 static void
 form_grow (Form *out, size_t need)
 {
-  size_t cap = MAX (out->cap * 2, out->len + need);
+  size_t len = (size_t) (out->p - out->data);
+  size_t cap = MAX (2 * (size_t) (out->end - out->data), len + need);
 
   if (out->data == out->stack)
     {
       out->data = g_malloc (cap);
-      memcpy (out->data, out->stack, out->len);
+      memcpy (out->data, out->stack, len);
     }
   else
     out->data = g_realloc (out->data, cap);
-  out->cap = cap;
+  out->p = out->data + len;
+  out->end = out->data + cap;
 }
 
-static inline void
-put_raw (Form *out, const void *data, size_t len)
+/* Makes room for @need more bytes and returns where they go. */
+static inline uint8_t *
+form_reserve (Form *out, size_t need)
 {
-  if (G_UNLIKELY (out->len + len > out->cap))
-    form_grow (out, len);
+  if (G_UNLIKELY ((size_t) (out->end - out->p) < need))
+    form_grow (out, need);
+  return out->p;
+}
+
+static inline uint8_t *
+store_u64 (uint8_t *p, uint64_t v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+  return p + 8;
+}
+
+/* A tag, an 8-byte length and the bytes. */
+static inline void
+put_tagged_bytes (Form *out, uint8_t tag, const void *data, size_t len)
+{
+  uint8_t *p = form_reserve (out, 1 + 8 + len);
+
+  *p++ = tag;
+  p = store_u64 (p, len);
   if (len > 0)
-    memcpy (out->data + out->len, data, len);
-  out->len += len;
-}
-
-static inline void
-put_u64 (Form *out, uint64_t v)
-{
-  uint8_t b[8];
-
-  for (int i = 0; i < 8; i++)
-    b[i] = (uint8_t) (v >> (8 * i));
-  put_raw (out, b, 8);
-}
-
-static inline void
-put_tag (Form *out, uint8_t tag)
-{
-  put_raw (out, &tag, 1);
-}
-
-static inline void
-put_bytes (Form *out, const void *data, size_t len)
-{
-  put_u64 (out, len);
-  put_raw (out, data, len);
+    memcpy (p, data, len);
+  out->p = p + len;
 }
 
 static void canonical_value (Form *out, const SluiceValue *value);
 
-static gboolean
-is_hashed_root_key (const SluiceDictEntry *e)
+/* The first four bytes of @e's key as a number that orders like them (zero-padded, so a tie needs
+ * the whole keys). */
+static inline uint32_t
+order_prefix (const SluiceDictEntry *e)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  /* key_prefix holds the first four bytes in memory order, zero-padded. */
+  return GUINT32_SWAP_LE_BE (e->key_prefix);
+#else
+  const unsigned char *k = (const unsigned char *) e->key;
+  uint32_t v = 0;
+
+  for (uint32_t i = 0; i < 4; i++)
+    v = (v << 8) | (i < e->key_len ? k[i] : 0);
+  return v;
+#endif
+}
+
+static inline gboolean
+key_before (const SluiceDictEntry *a, uint32_t a_prefix, const SluiceDictEntry *b, uint32_t b_prefix)
+{
+  if (a_prefix != b_prefix)
+    return a_prefix < b_prefix;
+  return sluice_value_key_compare (a->key, a->key_len, b->key, b->key_len) < 0;
+}
+
+/* Sorts @positions (of entries of one dict) by key bytes.  Insertion sort: entities' dicts are
+ * small, and often already in order, which it settles in one pass; most comparisons are settled
+ * by the prefixes without reading the keys. */
+static void
+sort_by_key (const SluiceDictEntry *entries, uint32_t *positions, size_t n)
+{
+  for (size_t i = 1; i < n; i++)
+    {
+      uint32_t pos = positions[i];
+      const SluiceDictEntry *e = &entries[pos];
+      uint32_t prefix = order_prefix (e);
+      size_t j = i;
+
+      while (j > 0 && key_before (e, prefix, &entries[positions[j - 1]],
+                                  order_prefix (&entries[positions[j - 1]])))
+        {
+          positions[j] = positions[j - 1];
+          j--;
+        }
+      positions[j] = pos;
+    }
+}
+
+/* What an entity body hashes of a root entry: 0 nothing, 1 the entry, 2 `_deleted: true`.  Keys
+ * starting with "_" are left out except `_id`; only a true `_deleted` is hashed, because any other
+ * value means "not deleted" and must hash like a missing `_deleted`. */
+static inline int
+root_entry_kind (const SluiceDictEntry *e)
 {
   if (e->key_len == 0 || e->key[0] != '_')
-    return TRUE;
-  return e->key_len == 3 && memcmp (e->key, "_id", 3) == 0;
+    return 1;
+  if (e->key_len == 3 && memcmp (e->key, "_id", 3) == 0)
+    return 1;
+  if (e->key_len == 8 && memcmp (e->key, "_deleted", 8) == 0
+      && e->value->kind == SLUICE_VALUE_BOOLEAN && e->value->u.boolean)
+    return 2;
+  return 0;
 }
+
+#define SCRATCH_ENTRIES 32
 
 static void
 canonical_dict (Form *out, const SluiceValue *dict, gboolean entity_root)
 {
-  uint32_t scratch[32];
-  gboolean must_free;
-  const uint32_t *order;
-  size_t count = 0;
-  gboolean deleted = FALSE;
+  const SluiceDictEntry *entries = dict->u.dict.entries;
+  size_t len = dict->u.dict.len, n = 0;
+  uint32_t scratch[SCRATCH_ENTRIES];
+  uint32_t *positions = scratch;
+  const uint32_t *order = NULL;
+  gboolean must_free = FALSE;
+  uint8_t *p;
 
-  order = sluice_value_dict_sorted_positions (dict, scratch, G_N_ELEMENTS (scratch), &must_free);
-  if (entity_root)
+  /* The entries hashed, in key order. */
+  if (dict->u.dict.sorted != NULL || len > SCRATCH_ENTRIES)
     {
-      SluiceValue *d = sluice_value_dict_lookup (dict, "_deleted");
-
-      deleted = d != NULL && d->kind == SLUICE_VALUE_BOOLEAN && d->u.boolean;
-      for (size_t i = 0; i < dict->u.dict.len; i++)
-        count += is_hashed_root_key (&dict->u.dict.entries[i]);
-      count += deleted;
+      order = sluice_value_dict_sorted_positions (dict, scratch, G_N_ELEMENTS (scratch), &must_free);
+      if (!entity_root)
+        n = len;
+      else
+        {
+          /* Filter in place when the order is ours, else into a copy. */
+          if (must_free)
+            positions = (uint32_t *) order;
+          else if (len > SCRATCH_ENTRIES)
+            {
+              positions = g_new (uint32_t, len);
+              must_free = TRUE;
+            }
+          for (size_t i = 0; i < len; i++)
+            if (root_entry_kind (&entries[order[i]]))
+              positions[n++] = order[i];
+          order = positions;
+        }
     }
   else
-    count = dict->u.dict.len;
-
-  put_tag (out, TAG_DICT);
-  put_u64 (out, count);
-  for (size_t i = 0; i < dict->u.dict.len; i++)
     {
-      const SluiceDictEntry *e = &dict->u.dict.entries[order[i]];
+      for (size_t i = 0; i < len; i++)
+        if (!entity_root || root_entry_kind (&entries[i]))
+          positions[n++] = (uint32_t) i;
+      sort_by_key (entries, positions, n);
+      order = positions;
+    }
 
-      /* Only a true `_deleted` is hashed, at its sorted place: any other value means "not
-       * deleted" and must hash like a missing `_deleted`. */
-      if (entity_root && deleted && e->key_len == 8 && memcmp (e->key, "_deleted", 8) == 0)
+  p = form_reserve (out, 1 + 8);
+  *p++ = TAG_DICT;
+  out->p = store_u64 (p, n);
+  for (size_t i = 0; i < n; i++)
+    {
+      const SluiceDictEntry *e = &entries[order[i]];
+
+      p = form_reserve (out, 8 + e->key_len);
+      p = store_u64 (p, e->key_len);
+      memcpy (p, e->key, e->key_len);
+      out->p = p + e->key_len;
+      if (entity_root && root_entry_kind (e) == 2)
         {
-          put_bytes (out, e->key, e->key_len);
-          put_tag (out, TAG_TRUE);
-          continue;
+          p = form_reserve (out, 1);
+          *p++ = TAG_TRUE;
+          out->p = p;
         }
-      if (entity_root && !is_hashed_root_key (e))
-        continue;
-      put_bytes (out, e->key, e->key_len);
-      canonical_value (out, e->value);
+      else
+        canonical_value (out, e->value);
     }
   if (must_free)
     g_free ((gpointer) order);
@@ -146,17 +226,20 @@ canonical_dict (Form *out, const SluiceValue *dict, gboolean entity_root)
 static void
 canonical_value (Form *out, const SluiceValue *value)
 {
+  /* Room for any scalar but texts: a tag and two 8-byte numbers. */
+  uint8_t *p = form_reserve (out, 1 + 8 + 8);
+
   switch (value->kind)
     {
     case SLUICE_VALUE_NULL:
-      put_tag (out, TAG_NULL);
+      *p++ = TAG_NULL;
       break;
     case SLUICE_VALUE_BOOLEAN:
-      put_tag (out, value->u.boolean ? TAG_TRUE : TAG_FALSE);
+      *p++ = value->u.boolean ? TAG_TRUE : TAG_FALSE;
       break;
     case SLUICE_VALUE_INTEGER:
-      put_tag (out, TAG_INTEGER);
-      put_u64 (out, (uint64_t) value->u.integer);
+      *p++ = TAG_INTEGER;
+      p = store_u64 (p, (uint64_t) value->u.integer);
       break;
     case SLUICE_VALUE_FLOAT:
       {
@@ -164,57 +247,57 @@ canonical_value (Form *out, const SluiceValue *value)
         uint64_t bits;
 
         memcpy (&bits, &d, sizeof bits);
-        put_tag (out, TAG_FLOAT);
-        put_u64 (out, bits);
+        *p++ = TAG_FLOAT;
+        p = store_u64 (p, bits);
       }
       break;
     case SLUICE_VALUE_DECIMAL:
       {
-        const SluiceDecimalParts *p = value->u.str.decimal;
+        const SluiceDecimalParts *parts = value->u.str.decimal;
 
-        put_tag (out, TAG_DECIMAL);
-        put_tag (out, (uint8_t) (p->sign + 1));
-        put_u64 (out, (uint64_t) p->exponent);
-        put_bytes (out, p->digits, p->n_digits);
+        *p++ = TAG_DECIMAL;
+        *p++ = (uint8_t) (parts->sign + 1);
+        out->p = store_u64 (p, (uint64_t) parts->exponent);
+        p = form_reserve (out, 8 + parts->n_digits);
+        p = store_u64 (p, parts->n_digits);
+        if (parts->n_digits > 0)
+          memcpy (p, parts->digits, parts->n_digits);
+        p += parts->n_digits;
       }
       break;
     case SLUICE_VALUE_STRING:
-      put_tag (out, TAG_STRING);
-      put_bytes (out, value->u.str.data, value->u.str.len);
-      break;
+      put_tagged_bytes (out, TAG_STRING, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_NI:
-      put_tag (out, TAG_NI);
-      put_bytes (out, value->u.str.data, value->u.str.len);
-      break;
+      put_tagged_bytes (out, TAG_NI, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_URI:
-      put_tag (out, TAG_URI);
-      put_bytes (out, value->u.str.data, value->u.str.len);
-      break;
+      put_tagged_bytes (out, TAG_URI, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_BYTES:
-      put_tag (out, TAG_BYTES);
-      put_bytes (out, value->u.str.data, value->u.str.len);
-      break;
+      put_tagged_bytes (out, TAG_BYTES, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_UUID:
-      put_tag (out, TAG_UUID);
-      put_bytes (out, value->u.str.data, value->u.str.len);
-      break;
+      put_tagged_bytes (out, TAG_UUID, value->u.str.data, value->u.str.len);
+      return;
     case SLUICE_VALUE_DATETIME:
-      put_tag (out, (value->flags & VALUE_FLAG_DATE) ? TAG_DATE : TAG_DATETIME);
-      put_u64 (out, (uint64_t) value->u.datetime.seconds);
-      put_u64 (out, value->u.datetime.nanoseconds);
+      *p++ = (value->flags & VALUE_FLAG_DATE) ? TAG_DATE : TAG_DATETIME;
+      p = store_u64 (p, (uint64_t) value->u.datetime.seconds);
+      p = store_u64 (p, value->u.datetime.nanoseconds);
       break;
     case SLUICE_VALUE_LIST:
-      put_tag (out, TAG_LIST);
-      put_u64 (out, value->u.list.len);
+      *p++ = TAG_LIST;
+      out->p = store_u64 (p, value->u.list.len);
       for (size_t i = 0; i < value->u.list.len; i++)
         canonical_value (out, value->u.list.items[i]);
-      break;
+      return;
     case SLUICE_VALUE_DICT:
       canonical_dict (out, value, FALSE);
-      break;
+      return;
     default:
       g_assert_not_reached ();
     }
+  out->p = p;
 }
 
 static void
@@ -223,13 +306,13 @@ digest (Form *form, uint8_t ret_hash[SLUICE_HASH_SIZE])
   XXH128_canonical_t canonical;
 
   /* The canonical (big-endian) byte order of the 128-bit result, the same on every machine. */
-  XXH128_canonicalFromHash (&canonical, XXH3_128bits (form->data, form->len));
+  XXH128_canonicalFromHash (&canonical, XXH3_128bits (form->data, (size_t) (form->p - form->data)));
   memcpy (ret_hash, canonical.digest, SLUICE_HASH_SIZE);
   if (form->data != form->stack)
     g_free (form->data);
 }
 
-#define FORM_INIT(buf) { buf, 0, sizeof buf, buf }
+#define FORM_INIT(buf) { buf, buf, buf + sizeof buf, buf }
 
 void
 sluice_hash_value (const SluiceValue *value, uint8_t ret_hash[SLUICE_HASH_SIZE])

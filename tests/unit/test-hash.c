@@ -11,8 +11,11 @@
 
 #include <xxhash.h>
 
+#include "sluice-binary.h"
 #include "sluice-hash.h"
 #include "sluice-json.h"
+
+#include "test-binary-samples.h"
 
 static char *
 hex_of_value (const SluiceValue *value, gboolean entity)
@@ -59,17 +62,6 @@ test_committed_table (void **state)
       n++;
     }
   assert_true (n >= 20);
-}
-
-static char *
-xxh3_hex (const void *data, size_t len)
-{
-  XXH128_canonical_t canonical;
-  char *hex = g_malloc (33);
-
-  XXH128_canonicalFromHash (&canonical, XXH3_128bits (data, len));
-  sluice_hash_to_hex (canonical.digest, hex);
-  return hex;
 }
 
 /* The canonical form is a contract: the integer 1 is tag 0x03 and 8 little-endian bytes, the
@@ -137,6 +129,78 @@ test_equal_values_hash_equal (void **state)
     }
 }
 
+/* The same dict with its entries in the opposite order (recursively), built as a plugin would. */
+static SluiceValue *
+reversed (SluiceValue *value)
+{
+  if (sluice_value_get_kind (value) == SLUICE_VALUE_LIST)
+    {
+      g_autoptr (SluiceListBuilder) builder = sluice_list_builder_new ();
+
+      for (size_t i = 0; i < sluice_value_list_get_length (value); i++)
+        sluice_list_builder_take (builder, reversed (sluice_value_list_get (value, i)));
+      return sluice_list_builder_end (g_steal_pointer (&builder));
+    }
+  if (sluice_value_get_kind (value) == SLUICE_VALUE_DICT)
+    {
+      g_autoptr (SluiceDictBuilder) builder = sluice_dict_builder_new ();
+
+      for (size_t i = sluice_value_dict_get_size (value); i-- > 0;)
+        sluice_dict_builder_take (builder, sluice_value_dict_get_key (value, i),
+                                  reversed (sluice_value_dict_get_value (value, i)));
+      return sluice_dict_builder_end (g_steal_pointer (&builder));
+    }
+  return sluice_value_ref (value);
+}
+
+static void
+assert_pinned_hashes (const PinnedSample *sample, const SluiceValue *value, const char *how)
+{
+  g_autofree char *hv = hex_of_value (value, FALSE);
+
+  if (strcmp (hv, sample->value_hash) != 0)
+    fail_msg ("%s (%s): value hash %s, expected %s", sample->note, how, hv, sample->value_hash);
+  if (sample->entity_hash != NULL)
+    {
+      g_autofree char *he = hex_of_value (value, TRUE);
+
+      if (strcmp (he, sample->entity_hash) != 0)
+        fail_msg ("%s (%s): entity hash %s, expected %s", sample->note, how, he,
+                  sample->entity_hash);
+    }
+}
+
+/* Stored datasets depend on these hashes (test-binary-samples.h), whatever the layout of the
+ * value in memory and the order of its keys. */
+static void
+test_pinned_hashes (void **state)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (pinned_samples); i++)
+    {
+      const PinnedSample *sample = &pinned_samples[i];
+      g_autoptr (SluiceValue) v = sluice_value_from_json (sample->json, -1, NULL);
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (SluiceValue) decoded = NULL;
+      g_autoptr (SluiceValue) backwards = NULL;
+      gsize len;
+      const void *data;
+
+      assert_non_null (v);
+      assert_pinned_hashes (sample, v, "parsed");
+      bytes = sluice_binary_encode (v);
+      data = g_bytes_get_data (bytes, &len);
+      decoded = sluice_binary_decode (data, len, NULL);
+      assert_non_null (decoded);
+      assert_pinned_hashes (sample, decoded, "decoded");
+      /* Builders take keys as C strings: a key with a NUL in it cannot be rebuilt. */
+      backwards = reversed (v);
+      if (sluice_value_equal (backwards, v))
+        assert_pinned_hashes (sample, backwards, "keys in reverse order");
+      else
+        assert_string_equal (sample->note, "keys that share prefixes, NULs and non-ASCII bytes");
+    }
+}
+
 int
 main (void)
 {
@@ -145,6 +209,7 @@ main (void)
     cmocka_unit_test (test_canonical_form_by_hand),
     cmocka_unit_test (test_entity_rules),
     cmocka_unit_test (test_equal_values_hash_equal),
+    cmocka_unit_test (test_pinned_hashes),
   };
 
   return cmocka_run_group_tests_name ("hash", tests, NULL, NULL);
