@@ -23,6 +23,7 @@
 #include "store/sluice-store-lmdb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #define FORMAT_VERSION 1
 #define ID_KEY_RAW_MAX 400
@@ -41,7 +43,8 @@
 #define COMPACT_CHUNK 2000 /* ids compaction handles per write transaction */
 #define PURGE_CHUNK 20000  /* records of a deleted dataset removed per write transaction */
 #define GROW_TIMEOUT_S 30
-#define TRIM_INTERVAL_US (25 * 1000)
+#define TRIM_CHECK_US (5 * 1000)         /* how often the resident size is looked at */
+#define TRIM_BUDGET ((uint64_t)16 << 20) /* resident map pages allowed before a trim */
 #define MAX_GROW_ATTEMPTS 24
 
 /* Not an LMDB code: an error was set in the GError. */
@@ -83,7 +86,8 @@ typedef struct
   uint64_t max_map_size;
   int64_t sync_interval_us;
   gint64 last_sync; /* read and written with __atomic builtins */
-  gint64 last_trim; /* likewise */
+  gint64 last_trim; /* likewise: the last look at the resident size */
+  uint64_t shared_floor; /* resident shared bytes just after the last trim (libraries and all) */
   /* Where LMDB mapped the file (LMDB does not tell), found for the map size @map_found_size. */
   GMutex trim_lock;
   void *map_addr;
@@ -405,12 +409,34 @@ find_map (LmdbBackend *self)
   return NULL;
 }
 
+/* Resident file-backed (shared) bytes of this process, from /proc/self/statm; 0 when unknown. */
+static uint64_t
+resident_shared (void)
+{
+  char buf[256];
+  unsigned long size, resident, shared;
+  ssize_t n;
+  int fd = open ("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return 0;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  if (sscanf (buf, "%lu %lu %lu", &size, &resident, &shared) != 3)
+    return 0;
+  return (uint64_t)shared * (uint64_t)sysconf (_SC_PAGESIZE);
+}
+
 /* LMDB reads through a shared, read-only map of the file, and every page a transaction touched stays
  * mapped, so the resident size of the process grows with the data it has read although those pages
- * are page cache the kernel could drop (docs/decisions/0008).  Every TRIM_INTERVAL_US the mapping
- * of the used part of the file is dropped: the pages stay in the page cache, and the next access to
- * one is a minor fault, not a read.  Called by a thread with an open transaction, so the map cannot
- * move meanwhile (resize_map waits for none to be open). */
+ * are page cache the kernel could drop (docs/decisions/0008).  Every TRIM_CHECK_US the resident
+ * shared size is looked at, and when it grew by more than TRIM_BUDGET since the last trim, the
+ * mapping of the used part of the file is dropped: the pages stay in the page cache, and the next
+ * access to one is a minor fault, not a read.  Called by a thread with an open transaction, so the
+ * map cannot move meanwhile (resize_map waits for none to be open). */
 static void
 trim_map (LmdbBackend *self)
 {
@@ -418,14 +444,17 @@ trim_map (LmdbBackend *self)
   gint64 last = __atomic_load_n (&self->last_trim, __ATOMIC_RELAXED);
   MDB_envinfo info;
   MDB_stat stat;
+  uint64_t shared;
 
-  if (now - last < TRIM_INTERVAL_US
+  if (now - last < TRIM_CHECK_US
       || !__atomic_compare_exchange_n (&self->last_trim, &last, now, FALSE, __ATOMIC_RELAXED,
                                        __ATOMIC_RELAXED))
     return;
   if (!g_mutex_trylock (&self->trim_lock))
     return;
-  if (mdb_env_info (self->env, &info) != 0 || mdb_env_stat (self->env, &stat) != 0)
+  shared = resident_shared ();
+  if ((shared != 0 && shared < self->shared_floor + TRIM_BUDGET)
+      || mdb_env_info (self->env, &info) != 0 || mdb_env_stat (self->env, &stat) != 0)
     {
       g_mutex_unlock (&self->trim_lock);
       return;
@@ -436,9 +465,13 @@ trim_map (LmdbBackend *self)
       self->map_found_size = info.me_mapsize;
     }
   if (self->map_addr != NULL)
-    madvise (self->map_addr,
-             MIN ((info.me_last_pgno + 1) * (size_t)stat.ms_psize, info.me_mapsize),
-             MADV_DONTNEED);
+    {
+      madvise (self->map_addr,
+               MIN ((info.me_last_pgno + 1) * (size_t)stat.ms_psize, info.me_mapsize),
+               MADV_DONTNEED);
+      /* What stays resident now (libraries, other files) is the floor of the next budget. */
+      self->shared_floor = resident_shared ();
+    }
   g_mutex_unlock (&self->trim_lock);
 }
 
