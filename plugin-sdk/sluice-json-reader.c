@@ -7,6 +7,11 @@
  * boundary stays in the buffer and its scan resumes where it stopped, so feeding byte by byte stays
  * linear.
  *
+ * A value under construction is recorded on a flat tape (one record per value and per key, text in
+ * one buffer) rather than built node by node: when an entity is complete, its size is known, and it
+ * is built straight into its arena block (sluice-value-arena.c) in one allocation, with no
+ * intermediate nodes to allocate, copy and free.
+ *
  * Why hand-written rather than yajl or json-c: exact error messages with byte offsets, values built
  * directly with no intermediate tree, and no new dependency; the measurements are in
  * docs/decisions/0001-data-plane-json-codec.md.
@@ -52,17 +57,44 @@ typedef enum
 typedef struct
 {
   FrameType type;
-  uint64_t start; /* absolute offset of the opening bracket */
-  size_t value_base;
-  size_t key_base;
-  size_t key_arena_base;
+  uint64_t start;   /* absolute offset of the opening bracket */
+  size_t rec;       /* the container's tape record (not for FRAME_STREAM) */
+  size_t n;         /* children (members) so far */
+  size_t key_base;  /* its first key in reader->members */
+  size_t key_bytes; /* key text so far, NULs included */
 } Frame;
 
+typedef enum
+{
+  TAPE_DICT,
+  TAPE_LIST,
+  TAPE_KEY,
+  TAPE_STRING,
+  TAPE_INTEGER,
+  TAPE_FLOAT,
+  TAPE_VALUE, /* a value built at once (literals, transit values, decimals), owned by the tape */
+} TapeKind;
+
+/* One value (or key) of the entity being parsed, in document order: a container's record comes
+ * before its children's, a member's key record right before its value's. */
 typedef struct
 {
-  size_t offset;
-  uint32_t len;
-} KeyRef;
+  uint32_t kind;
+  uint32_t prefix; /* TAPE_KEY: sluice_dict_key_prefix () */
+  size_t len;      /* TAPE_STRING, TAPE_KEY: bytes; TAPE_LIST, TAPE_DICT: children */
+  union
+  {
+    size_t offset; /* TAPE_STRING, TAPE_KEY: in reader->text */
+    int64_t integer;
+    double number;
+    SluiceValue *value;
+    struct
+    {
+      size_t end; /* the record after the container's last descendant */
+      size_t key_bytes;
+    } c;
+  } u;
+} TapeRecord;
 
 struct _SluiceJsonReader
 {
@@ -86,17 +118,18 @@ struct _SluiceJsonReader
   /* Plain arrays rather than GArrays: these are touched for every value parsed. */
   Frame *frames;
   size_t n_frames, cap_frames;
-  SluiceValue **values; /* children of the open containers */
-  size_t n_values, cap_values;
-  KeyRef *keys; /* the open objects' keys, their bytes in @arena */
-  size_t n_keys, cap_keys;
-  char *arena;
-  size_t arena_len, arena_cap;
-  const char **key_ptrs; /* scratch for building one dict */
-  uint32_t *key_lens;
-  size_t cap_key_tmp;
-  GString *scratch;
-  GQueue out;
+  TapeRecord *tape; /* the top-level value being parsed */
+  size_t n_tape, cap_tape;
+  char *text; /* the bytes of its strings and keys, escapes decoded */
+  size_t text_len, text_cap;
+  size_t *members; /* the tape records of the open objects' keys */
+  size_t n_members, cap_members;
+  /* The arena block the entity on the tape takes, and whether it must rather be built node by
+   * node and copied (a repeated key, a dict with a sorted index). */
+  size_t block_size;
+  gboolean block_slow;
+  SluiceValue **out; /* values handed out, waiting to be popped from out[out_head] */
+  size_t out_head, n_out, cap_out;
 };
 
 /* Character classes for the string scan: 0 plain, 1 '"', 2 '\\', 3 control, 4 non-ASCII. */
@@ -134,8 +167,6 @@ reader_new (uint32_t flags, gboolean single)
   reader->single = single;
   reader->state = ST_TOP;
   reader->buf = g_byte_array_new ();
-  reader->scratch = g_string_new (NULL);
-  g_queue_init (&reader->out);
   return reader;
 }
 
@@ -153,15 +184,15 @@ sluice_json_reader_free (SluiceJsonReader *reader)
   g_clear_error (&reader->error);
   g_byte_array_unref (reader->buf);
   g_free (reader->frames);
-  for (size_t i = 0; i < reader->n_values; i++)
-    sluice_value_unref (reader->values[i]);
-  g_free (reader->values);
-  g_free (reader->keys);
-  g_free (reader->arena);
-  g_free (reader->key_ptrs);
-  g_free (reader->key_lens);
-  g_string_free (reader->scratch, TRUE);
-  g_queue_clear_full (&reader->out, (GDestroyNotify) sluice_value_unref);
+  for (size_t i = 0; i < reader->n_tape; i++)
+    if (reader->tape[i].kind == TAPE_VALUE)
+      sluice_value_unref (reader->tape[i].u.value);
+  g_free (reader->tape);
+  g_free (reader->text);
+  g_free (reader->members);
+  for (size_t i = reader->out_head; i < reader->n_out; i++)
+    sluice_value_unref (reader->out[i]);
+  g_free (reader->out);
   g_free (reader);
 }
 
@@ -217,48 +248,275 @@ fail_expected (SluiceJsonReader *reader, size_t pos, const char *expected)
   return fail (reader, abs_offset (reader, pos), "expected %s, got %s", expected, got);
 }
 
-/* Completed values. */
+/* The tape. */
 
-/* An entity handed out: a container is copied into one arena block (sluice-value-arena.c), which
- * its readers walk faster and which is freed at once.  Single values (configuration, since values)
- * keep their nodes: a part of them may outlive the rest. */
-static void
-hand_out (SluiceJsonReader *reader, SluiceValue *value)
+static inline TapeRecord *
+push_record (SluiceJsonReader *reader, TapeKind kind)
 {
-  if (!reader->single && (sluice_value_get_kind (value) == SLUICE_VALUE_DICT
-                          || sluice_value_get_kind (value) == SLUICE_VALUE_LIST))
-    {
-      SluiceValue *compact = sluice_value_dup_compact (value);
+  TapeRecord *rec;
 
-      sluice_value_unref (value);
-      value = compact;
-    }
-  g_queue_push_tail (&reader->out, value);
+  reader->tape = reserve (reader->tape, &reader->cap_tape, reader->n_tape + 1, sizeof (TapeRecord));
+  rec = &reader->tape[reader->n_tape++];
+  rec->kind = kind;
+  return rec;
 }
 
+/* Room for @len more bytes of text. */
+static inline char *
+text_reserve (SluiceJsonReader *reader, size_t len)
+{
+  reader->text = reserve (reader->text, &reader->text_cap, reader->text_len + len, 1);
+  return reader->text + reader->text_len;
+}
+
+static inline size_t
+tape_next (const SluiceJsonReader *reader, size_t i)
+{
+  const TapeRecord *rec = &reader->tape[i];
+
+  return rec->kind == TAPE_DICT || rec->kind == TAPE_LIST ? rec->u.c.end : i + 1;
+}
+
+/* Builds the value of tape record @i node by node (single values, and entities that take the slow
+ * way); the tape's own values are moved into it. */
+static SluiceValue *
+build_nodes (SluiceJsonReader *reader, size_t i)
+{
+  TapeRecord *rec = &reader->tape[i];
+  size_t n = rec->len;
+
+  switch (rec->kind)
+    {
+    case TAPE_STRING:
+      return sluice_value_new_text_unchecked (SLUICE_VALUE_STRING, reader->text + rec->u.offset, rec->len);
+    case TAPE_INTEGER:
+      return sluice_value_new_integer (rec->u.integer);
+    case TAPE_FLOAT:
+      return sluice_value_new_float (rec->u.number);
+    case TAPE_VALUE:
+      return g_steal_pointer (&rec->u.value);
+    case TAPE_LIST:
+      {
+        g_autofree SluiceValue **items = g_new (SluiceValue *, n);
+        size_t child = i + 1;
+
+        for (size_t k = 0; k < n; k++)
+          {
+            items[k] = build_nodes (reader, child);
+            child = tape_next (reader, child);
+          }
+        return sluice_value_new_list_take (items, n);
+      }
+    default:
+      {
+        g_autofree SluiceValue **values = g_new (SluiceValue *, n);
+        g_autofree const char **keys = g_new (const char *, n);
+        g_autofree uint32_t *key_lens = g_new (uint32_t, n);
+        size_t child = i + 1;
+
+        g_assert (rec->kind == TAPE_DICT);
+        for (size_t k = 0; k < n; k++)
+          {
+            const TapeRecord *key = &reader->tape[child];
+
+            keys[k] = reader->text + key->u.offset;
+            key_lens[k] = (uint32_t) key->len;
+            values[k] = build_nodes (reader, child + 1);
+            child = tape_next (reader, child + 1);
+          }
+        return sluice_value_new_dict_take (keys, key_lens, values, n);
+      }
+    }
+}
+
+/* The typed values the tape holds built (transit values, decimals, big integers): the bytes one
+ * takes in a block, and its copy there, as sluice_value_dup_compact () makes them. */
+static size_t
+scalar_block_size (const SluiceValue *value)
+{
+  switch (value->kind)
+    {
+    case SLUICE_VALUE_DECIMAL:
+      return sluice_arena_node_size (sluice_decimal_payload_size (value->u.str.len));
+    case SLUICE_VALUE_STRING:
+    case SLUICE_VALUE_NI:
+    case SLUICE_VALUE_URI:
+    case SLUICE_VALUE_UUID:
+    case SLUICE_VALUE_BYTES:
+      return sluice_arena_node_size (value->u.str.len + 1);
+    default:
+      return sluice_arena_node_size (0);
+    }
+}
+
+
+/* Builds the value of tape record @i into @arena, in the order sluice_value_dup_compact () lays a
+ * tree out: a container's node (a dict's entries and key text with it), then each child's subtree. */
+static SluiceValue *
+build_block (SluiceJsonReader *reader, SluiceArena *arena, size_t i)
+{
+  TapeRecord *rec = &reader->tape[i];
+  size_t n = rec->len;
+  SluiceValue *value;
+
+  switch (rec->kind)
+    {
+    case TAPE_STRING:
+      return sluice_arena_new_text (arena, SLUICE_VALUE_STRING, reader->text + rec->u.offset, rec->len);
+    case TAPE_INTEGER:
+      if (rec->u.integer >= 0 && rec->u.integer < SLUICE_VALUE_N_SMALL_INTEGERS)
+        return sluice_value_new_integer (rec->u.integer);
+      value = sluice_arena_alloc (arena, SLUICE_VALUE_INTEGER, 0);
+      value->u.integer = rec->u.integer;
+      return value;
+    case TAPE_FLOAT:
+      value = sluice_arena_alloc (arena, SLUICE_VALUE_FLOAT, 0);
+      value->u.number = rec->u.number;
+      return value;
+    case TAPE_VALUE:
+      if (rec->u.value->flags & VALUE_FLAG_STATIC)
+        return rec->u.value;
+      value = sluice_arena_copy_scalar (arena, rec->u.value);
+      g_clear_pointer (&rec->u.value, sluice_value_unref);
+      return value;
+    case TAPE_LIST:
+      {
+        SluiceValue **items;
+        size_t child = i + 1;
+
+        value = sluice_arena_alloc (arena, SLUICE_VALUE_LIST, n * sizeof (SluiceValue *));
+        items = (SluiceValue **) (value + 1);
+        value->u.list.items = items;
+        value->u.list.len = n;
+        for (size_t k = 0; k < n; k++)
+          {
+            items[k] = build_block (reader, arena, child);
+            child = tape_next (reader, child);
+          }
+        return value;
+      }
+    default:
+      {
+        SluiceDictEntry *entries;
+        char *key_data;
+        size_t child = i + 1;
+
+        value = sluice_arena_new_dict (arena, n, rec->u.c.key_bytes, &key_data);
+        entries = value->u.dict.entries;
+        for (size_t k = 0; k < n; k++)
+          {
+            const TapeRecord *key = &reader->tape[child];
+
+            memcpy (key_data, reader->text + key->u.offset, key->len + 1);
+            entries[k].key = key_data;
+            entries[k].key_len = (uint32_t) key->len;
+            entries[k].key_prefix = key->prefix;
+            key_data += key->len + 1;
+            child = tape_next (reader, child + 1);
+          }
+        child = i + 1;
+        for (size_t k = 0; k < n; k++)
+          {
+            entries[k].value = build_block (reader, arena, child + 1);
+            child = tape_next (reader, child + 1);
+          }
+        return value;
+      }
+    }
+}
+
+/* Hands out the value on the tape and empties the tape.  An entity (a container, when not parsing
+ * a single value) becomes one arena block, which its readers walk faster and which is freed at
+ * once; single values (configuration, since values) keep their nodes: a part of them may outlive
+ * the rest. */
+static void
+hand_out (SluiceJsonReader *reader)
+{
+  uint32_t kind = reader->tape[0].kind;
+  SluiceValue *value;
+
+  if (reader->single || (kind != TAPE_DICT && kind != TAPE_LIST))
+    value = build_nodes (reader, 0);
+  else if (!reader->block_slow)
+    {
+      SluiceArena arena;
+
+      sluice_arena_init (&arena, reader->block_size);
+      value = build_block (reader, &arena, 0);
+      g_assert (value == arena.root && arena.used == arena.size);
+    }
+  else
+    {
+      SluiceValue *nodes = build_nodes (reader, 0);
+
+      value = sluice_value_dup_compact (nodes);
+      sluice_value_unref (nodes);
+    }
+  reader->n_tape = 0;
+  reader->text_len = 0;
+  reader->block_size = 0;
+  reader->block_slow = FALSE;
+
+  if (reader->out_head > 0 && reader->n_out == reader->cap_out)
+    {
+      memmove (reader->out, reader->out + reader->out_head,
+               (reader->n_out - reader->out_head) * sizeof (SluiceValue *));
+      reader->n_out -= reader->out_head;
+      reader->out_head = 0;
+    }
+  reader->out = reserve (reader->out, &reader->cap_out, reader->n_out + 1, sizeof (SluiceValue *));
+  reader->out[reader->n_out++] = value;
+}
+
+/* The value whose record was just completed on the tape. */
 static gboolean
-value_done (SluiceJsonReader *reader, SluiceValue *value)
+value_done (SluiceJsonReader *reader)
 {
   Frame *top;
 
   if (reader->n_frames == 0)
     {
-      hand_out (reader, value);
+      hand_out (reader);
       reader->state = reader->single ? ST_END : ST_TOP;
       return TRUE;
     }
   top = &reader->frames[reader->n_frames - 1];
   if (top->type == FRAME_STREAM)
     {
-      hand_out (reader, value);
+      hand_out (reader);
       reader->state = ST_ARRAY_NEXT;
       return TRUE;
     }
-  reader->values = reserve (reader->values, &reader->cap_values, reader->n_values + 1,
-                            sizeof (SluiceValue *));
-  reader->values[reader->n_values++] = value;
+  top->n++;
   reader->state = top->type == FRAME_ARRAY ? ST_ARRAY_NEXT : ST_OBJECT_NEXT;
   return TRUE;
+}
+
+static gboolean
+push_integer (SluiceJsonReader *reader, int64_t i)
+{
+  push_record (reader, TAPE_INTEGER)->u.integer = i;
+  if (i < 0 || i >= SLUICE_VALUE_N_SMALL_INTEGERS)
+    reader->block_size += sluice_arena_node_size (0);
+  return value_done (reader);
+}
+
+static gboolean
+push_float (SluiceJsonReader *reader, double d)
+{
+  push_record (reader, TAPE_FLOAT)->u.number = d;
+  reader->block_size += sluice_arena_node_size (0);
+  return value_done (reader);
+}
+
+/* Takes @value. */
+static gboolean
+push_value (SluiceJsonReader *reader, SluiceValue *value)
+{
+  push_record (reader, TAPE_VALUE)->u.value = value;
+  if (!(value->flags & VALUE_FLAG_STATIC))
+    reader->block_size += scalar_block_size (value);
+  return value_done (reader);
 }
 
 static gboolean
@@ -273,21 +531,54 @@ open_container (SluiceJsonReader *reader, FrameType type)
   frame = &reader->frames[reader->n_frames++];
   frame->type = type;
   frame->start = abs_offset (reader, reader->pos);
-  frame->value_base = reader->n_values;
-  frame->key_base = reader->n_keys;
-  frame->key_arena_base = reader->arena_len;
+  frame->n = 0;
+  frame->key_base = reader->n_members;
+  frame->key_bytes = 0;
+  if (type != FRAME_STREAM)
+    {
+      frame->rec = reader->n_tape;
+      push_record (reader, type == FRAME_OBJECT ? TAPE_DICT : TAPE_LIST);
+    }
   reader->state = type == FRAME_OBJECT ? ST_OBJECT_FIRST : ST_ARRAY_FIRST;
   reader->pos++;
   return TRUE;
+}
+
+/* Whether two of the @n keys whose records are listed at @members are the same. */
+static gboolean
+keys_repeat (const SluiceJsonReader *reader, const size_t *members, size_t n)
+{
+  uint64_t seen = 0;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const TapeRecord *a = &reader->tape[members[i]];
+      /* One bit per key, from its length and first bytes: only a key whose bit is already taken
+       * is compared with the keys before it. */
+      uint64_t bit = G_GUINT64_CONSTANT (1) << (((a->prefix + (uint32_t) a->len) * 0x9e3779b1u) >> 26);
+
+      if (!(seen & bit))
+        {
+          seen |= bit;
+          continue;
+        }
+      for (size_t j = 0; j < i; j++)
+        {
+          const TapeRecord *b = &reader->tape[members[j]];
+
+          if (a->len == b->len && a->prefix == b->prefix
+              && memcmp (reader->text + a->u.offset, reader->text + b->u.offset, a->len) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
 }
 
 static gboolean
 close_container (SluiceJsonReader *reader)
 {
   Frame frame = reader->frames[--reader->n_frames];
-  size_t n = reader->n_values - frame.value_base;
-  SluiceValue **items = reader->values + frame.value_base;
-  SluiceValue *value;
+  TapeRecord *rec;
 
   reader->pos++;
   if (frame.type == FRAME_STREAM)
@@ -295,30 +586,23 @@ close_container (SluiceJsonReader *reader)
       reader->state = ST_TOP;
       return TRUE;
     }
+  rec = &reader->tape[frame.rec];
+  rec->len = frame.n;
+  rec->u.c.end = reader->n_tape;
   if (frame.type == FRAME_ARRAY)
-    value = sluice_value_new_list_take (items, n);
+    reader->block_size += sluice_arena_node_size (frame.n * sizeof (SluiceValue *));
   else
     {
-      if (n > reader->cap_key_tmp)
-        {
-          reader->cap_key_tmp = MAX (n, 2 * reader->cap_key_tmp);
-          reader->key_ptrs = g_renew (const char *, reader->key_ptrs, reader->cap_key_tmp);
-          reader->key_lens = g_renew (uint32_t, reader->key_lens, reader->cap_key_tmp);
-        }
-      for (size_t i = 0; i < n; i++)
-        {
-          KeyRef *k = &reader->keys[frame.key_base + i];
-
-          reader->key_ptrs[i] = reader->arena + k->offset;
-          reader->key_lens[i] = k->len;
-        }
-      value = sluice_value_new_dict_take (reader->key_ptrs, reader->key_lens, items, n);
-      reader->n_keys = frame.key_base;
-      reader->arena_len = frame.key_arena_base;
+      rec->u.c.key_bytes = frame.key_bytes;
+      /* A repeated key, or a dict large enough for a sorted index, is rare: such an entity is
+       * built node by node, which handles both, and copied into its block. */
+      if (frame.n > SLUICE_DICT_INDEX_THRESHOLD
+          || keys_repeat (reader, reader->members + frame.key_base, frame.n))
+        reader->block_slow = TRUE;
+      reader->block_size += sluice_arena_node_size (sluice_dict_payload_size (frame.n, frame.key_bytes));
+      reader->n_members = frame.key_base;
     }
-  /* The container now owns the children's references. */
-  reader->n_values = frame.value_base;
-  return value_done (reader, value);
+  return value_done (reader);
 }
 
 /* Strings. */
@@ -340,15 +624,15 @@ read_hex4 (const uint8_t *p)
   return v;
 }
 
-/* Decodes the escapes of the string body at [@start, @end) of the buffer into reader->scratch. */
+/* Decodes the escapes of the string body at [@start, @end) of the input into @out, which has room
+ * for @end - @start bytes (no escape is shorter than what it stands for); *@ret_len: the bytes
+ * written. */
 static gboolean
-decode_escapes (SluiceJsonReader *reader, size_t start, size_t end)
+decode_escapes (SluiceJsonReader *reader, size_t start, size_t end, char *out, size_t *ret_len)
 {
   const uint8_t *data = reader->data;
-  GString *out = reader->scratch;
-  size_t i = start, run = start;
+  size_t i = start, run = start, o = 0;
 
-  g_string_truncate (out, 0);
   while (i < end)
     {
       uint8_t c;
@@ -359,19 +643,20 @@ decode_escapes (SluiceJsonReader *reader, size_t start, size_t end)
           i++;
           continue;
         }
-      g_string_append_len (out, (const char *) data + run, (gssize) (i - run));
+      memcpy (out + o, data + run, i - run);
+      o += i - run;
       c = data[i + 1]; /* the scan guarantees a character after a backslash */
       i += 2;
       switch (c)
         {
-        case '"': g_string_append_c (out, '"'); break;
-        case '\\': g_string_append_c (out, '\\'); break;
-        case '/': g_string_append_c (out, '/'); break;
-        case 'b': g_string_append_c (out, '\b'); break;
-        case 'f': g_string_append_c (out, '\f'); break;
-        case 'n': g_string_append_c (out, '\n'); break;
-        case 'r': g_string_append_c (out, '\r'); break;
-        case 't': g_string_append_c (out, '\t'); break;
+        case '"': out[o++] = '"'; break;
+        case '\\': out[o++] = '\\'; break;
+        case '/': out[o++] = '/'; break;
+        case 'b': out[o++] = '\b'; break;
+        case 'f': out[o++] = '\f'; break;
+        case 'n': out[o++] = '\n'; break;
+        case 'r': out[o++] = '\r'; break;
+        case 't': out[o++] = '\t'; break;
         case 'u':
           {
             int cp = end - i >= 4 ? read_hex4 (data + i) : -1;
@@ -396,7 +681,7 @@ decode_escapes (SluiceJsonReader *reader, size_t start, size_t end)
                 i += 6;
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
               }
-            g_string_append_unichar (out, (gunichar) cp);
+            o += (size_t) g_unichar_to_utf8 ((gunichar) cp, out + o);
           }
           break;
         default:
@@ -411,7 +696,8 @@ decode_escapes (SluiceJsonReader *reader, size_t start, size_t end)
         }
       run = i;
     }
-  g_string_append_len (out, (const char *) data + run, (gssize) (end - run));
+  memcpy (out + o, data + run, end - run);
+  *ret_len = o + (end - run);
   return TRUE;
 }
 
@@ -419,8 +705,10 @@ static gboolean
 finish_string (SluiceJsonReader *reader, size_t end)
 {
   size_t start = reader->token_start + 1;
-  const char *str;
-  size_t len;
+  size_t offset = reader->text_len;
+  char *str;
+  size_t len = 0;
+  TapeRecord *rec;
 
   reader->token = TOKEN_NONE;
   reader->pos = end + 1;
@@ -432,46 +720,51 @@ finish_string (SluiceJsonReader *reader, size_t end)
         return fail (reader, abs_offset (reader, (size_t) ((const uint8_t *) bad - reader->data)),
                      "invalid UTF-8 in string");
     }
+  /* The text goes to the tape's buffer, NUL-terminated as it will be in the value. */
+  str = text_reserve (reader, end - start + 1);
   if (reader->token_escapes)
     {
-      if (!decode_escapes (reader, start, end))
+      if (!decode_escapes (reader, start, end, str, &len))
         return FALSE;
-      str = reader->scratch->str;
-      len = reader->scratch->len;
     }
   else
     {
-      str = (const char *) reader->data + start;
       len = end - start;
+      memcpy (str, reader->data + start, len);
     }
+  str[len] = '\0';
 
   if (reader->token_is_key)
     {
-      KeyRef *k;
+      Frame *top = &reader->frames[reader->n_frames - 1];
 
       if (len > UINT32_MAX)
         return fail (reader, abs_offset (reader, reader->token_start), "object key longer than 4 GiB");
-      reader->keys = reserve (reader->keys, &reader->cap_keys, reader->n_keys + 1, sizeof (KeyRef));
-      k = &reader->keys[reader->n_keys++];
-      k->offset = reader->arena_len;
-      k->len = (uint32_t) len;
-      reader->arena = reserve (reader->arena, &reader->arena_cap, reader->arena_len + len + 1, 1);
-      memcpy (reader->arena + reader->arena_len, str, len);
-      reader->arena[reader->arena_len + len] = '\0';
-      reader->arena_len += len + 1;
+      reader->members = reserve (reader->members, &reader->cap_members, reader->n_members + 1,
+                                 sizeof (size_t));
+      reader->members[reader->n_members++] = reader->n_tape;
+      rec = push_record (reader, TAPE_KEY);
+      rec->prefix = sluice_dict_key_prefix (str, len);
+      rec->len = len;
+      rec->u.offset = offset;
+      reader->text_len += len + 1;
+      top->key_bytes += len + 1;
       reader->state = ST_COLON;
       return TRUE;
     }
-  else
+  if (len >= 2 && str[0] == '~')
     {
-      SluiceValue *value = NULL;
+      SluiceValue *value = sluice_value_from_transit (str, len);
 
-      if (len >= 2 && str[0] == '~')
-        value = sluice_value_from_transit (str, len);
-      if (value == NULL)
-        value = sluice_value_new_text_unchecked (SLUICE_VALUE_STRING, str, len);
-      return value_done (reader, value);
+      if (value != NULL)
+        return push_value (reader, value);
     }
+  rec = push_record (reader, TAPE_STRING);
+  rec->len = len;
+  rec->u.offset = offset;
+  reader->text_len += len + 1;
+  reader->block_size += sluice_arena_node_size (len + 1);
+  return value_done (reader);
 }
 
 /* Continues scanning a string token; FALSE with *@ret_done unset when more input is needed. */
@@ -487,18 +780,30 @@ scan_string (SluiceJsonReader *reader, gboolean *ret_done)
     {
       uint8_t cls;
 
-      /* Eight bytes at a time while none of them is '"', '\\' or a control character. */
+      /* Eight bytes at a time while none of them is '"', '\\' or a control character, then
+       * straight to the first one that is: the lowest flagged byte of each test is exact (a
+       * borrow only runs upwards from a byte that matched), so the first special byte is found
+       * without looking at the bytes before it again. */
       while (i + 8 <= len)
         {
           const uint64_t ones = G_GUINT64_CONSTANT (0x0101010101010101);
           const uint64_t highs = G_GUINT64_CONSTANT (0x8080808080808080);
-          uint64_t x, q, b;
+          uint64_t x, q, b, special;
 
           memcpy (&x, data + i, 8);
+          x = GUINT64_FROM_LE (x); /* byte k of the input in bits 8k to 8k + 7 */
           q = x ^ (ones * '"');
           b = x ^ (ones * '\\');
-          if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs)
-            break;
+          special = (((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & highs;
+          if (special != 0)
+            {
+              unsigned k = (unsigned) __builtin_ctzll (special) / 8;
+
+              if (x & highs & ((G_GUINT64_CONSTANT (1) << (8 * k)) - 1))
+                reader->token_high = TRUE;
+              i += k;
+              break;
+            }
           if (x & highs)
             reader->token_high = TRUE;
           i += 8;
@@ -555,7 +860,6 @@ finish_number (SluiceJsonReader *reader, size_t end)
   const uint8_t *data = reader->data;
   size_t start = reader->token_start, p = start, int_end, frac_start = 0, frac_end = 0;
   gboolean negative = FALSE, has_frac = FALSE, has_exp = FALSE;
-  SluiceValue *value = NULL;
   char got[16];
 
   reader->token = TOKEN_NONE;
@@ -639,11 +943,33 @@ finish_number (SluiceJsonReader *reader, size_t end)
             }
           if (overflow)
             /* Integers are unbounded in the entity model: keep the exact value. */
-            value = sluice_value_new_big_integer ((const char *) data + start, int_end - start);
-          else
-            value = sluice_value_new_integer (negative ? (int64_t) (0 - acc) : (int64_t) acc);
-          return value_done (reader, value);
+            return push_value (reader, sluice_value_new_big_integer ((const char *) data + start,
+                                                                     int_end - start));
+          return push_integer (reader, negative ? (int64_t) (0 - acc) : (int64_t) acc);
         }
+    }
+
+  if (has_frac && !has_exp && !(reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL)
+      && (int_end - start - negative) + (frac_end - frac_start) <= 15)
+    {
+      /* Up to 15 digits make an integer below 2^53, and a power of ten up to 10^22 is exact in
+       * binary64: one division then rounds once, correctly, to what strtod () gives (Clinger's
+       * fast path), without its cost. */
+      static const double powers[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+      uint64_t m = 0;
+      double d;
+
+      for (size_t q = start + negative; q < int_end; q++)
+        m = m * 10 + (uint64_t) (data[q] - '0');
+      for (size_t q = frac_start; q < frac_end; q++)
+        m = m * 10 + (uint64_t) (data[q] - '0');
+      d = (double) m / powers[frac_end - frac_start];
+      if (negative)
+        d = -d;
+      if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && d == trunc (d))
+        return push_integer (reader, (int64_t) d);
+      return push_float (reader, d);
     }
 
   {
@@ -651,6 +977,7 @@ finish_number (SluiceJsonReader *reader, size_t end)
     g_autofree char *big = NULL;
     char *text = small;
     size_t len = end - start;
+    SluiceValue *value;
     double d;
 
     if (len >= sizeof small)
@@ -663,9 +990,15 @@ finish_number (SluiceJsonReader *reader, size_t end)
           {
             d = g_ascii_strtod (text, NULL);
             if (d == trunc (d) && fabs (d) < 9007199254740992.0)
-              return value_done (reader, sluice_value_new_integer ((int64_t) d));
+              return push_integer (reader, (int64_t) d);
           }
-        return value_done (reader, sluice_value_new_decimal_len (text, len, NULL));
+        value = sluice_value_new_decimal_len (text, len, NULL);
+        /* The syntax was checked above: only an exponent too large for a decimal fails. */
+        if (value == NULL)
+          return fail (reader, abs_offset (reader, start),
+                       "number out of range: %.*s%s has an exponent larger than a decimal holds "
+                       "(about a billion)", (int) MIN (len, 40), text, len > 40 ? "…" : "");
+        return push_value (reader, value);
       }
     errno = 0;
     d = g_ascii_strtod (text, NULL);
@@ -675,10 +1008,8 @@ finish_number (SluiceJsonReader *reader, size_t end)
                    (int) MIN (len, 40), text, len > 40 ? "…" : "");
     if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && d == trunc (d)
         && fabs (d) < 9007199254740992.0)
-      value = sluice_value_new_integer ((int64_t) d);
-    else
-      value = sluice_value_new_float (d);
-    return value_done (reader, value);
+      return push_integer (reader, (int64_t) d);
+    return push_float (reader, d);
   }
 }
 
@@ -728,7 +1059,7 @@ scan_literal (SluiceJsonReader *reader, gboolean at_eof, gboolean *ret_done)
   *ret_done = TRUE;
   reader->token = TOKEN_NONE;
   reader->pos = start + wlen;
-  return value_done (reader, data[start] == 't'   ? sluice_value_new_boolean (TRUE)
+  return push_value (reader, data[start] == 't'   ? sluice_value_new_boolean (TRUE)
                              : data[start] == 'f' ? sluice_value_new_boolean (FALSE)
                                                   : sluice_value_new_null ());
 }
@@ -932,27 +1263,36 @@ sluice_json_reader_feed (SluiceJsonReader *reader, const void *data, size_t len,
 
   if (reader->error == NULL)
     {
-      /* Parse straight from the caller's chunk unless a cut token waits in the buffer. */
-      gboolean external = reader->buf->len == 0;
-      gboolean ok;
+      const uint8_t *bytes = data;
+      size_t used = 0, step = 64;
+      gboolean ok = TRUE;
 
-      if (external)
+      /* A token cut by the previous chunk waits in the buffer: it is completed with pieces of
+       * this chunk, growing ones so that a long token is copied about twice at most, until the
+       * buffer is empty; the rest is parsed straight from the caller's chunk. */
+      while (ok && reader->buf->len > 0 && used < len)
         {
-          reader->data = data;
-          reader->len = len;
-        }
-      else
-        {
-          g_byte_array_append (reader->buf, data, (guint) len);
+          size_t take = MIN (MIN (step, len - used), (size_t) G_MAXINT);
+
+          g_byte_array_append (reader->buf, bytes + used, (guint) take);
+          used += take;
+          step *= 2;
           reader->data = reader->buf->data;
           reader->len = reader->buf->len;
+          ok = parse (reader, FALSE);
+          if (ok)
+            keep_tail (reader, FALSE);
         }
-      ok = parse (reader, FALSE);
-      if (ok)
+      if (ok && used < len)
         {
-          keep_tail (reader, external);
-          return TRUE;
+          reader->data = bytes + used;
+          reader->len = len - used;
+          ok = parse (reader, FALSE);
+          if (ok)
+            keep_tail (reader, TRUE);
         }
+      if (ok)
+        return TRUE;
       /* The message is built; the caller's chunk must not be referenced past this call. */
       reader->data = NULL;
       reader->len = 0;
@@ -997,8 +1337,15 @@ sluice_json_reader_finish (SluiceJsonReader *reader, GError **error)
 SluiceValue *
 sluice_json_reader_pop (SluiceJsonReader *reader)
 {
+  SluiceValue *value;
+
   g_return_val_if_fail (reader != NULL, NULL);
-  return g_queue_pop_head (&reader->out);
+  if (reader->out_head == reader->n_out)
+    return NULL;
+  value = reader->out[reader->out_head++];
+  if (reader->out_head == reader->n_out)
+    reader->out_head = reader->n_out = 0;
+  return value;
 }
 
 uint64_t

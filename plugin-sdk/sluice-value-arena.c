@@ -172,13 +172,11 @@ tree_size (const SluiceValue *value)
   return size;
 }
 
-static SluiceValue *
-copy_tree (SluiceArena *arena, SluiceValue *value)
+SluiceValue *
+sluice_arena_copy_scalar (SluiceArena *arena, const SluiceValue *value)
 {
   SluiceValue *copy;
 
-  if (value->flags & VALUE_FLAG_STATIC)
-    return value;
   switch (value->kind)
     {
     case SLUICE_VALUE_STRING:
@@ -189,9 +187,27 @@ copy_tree (SluiceArena *arena, SluiceValue *value)
       return sluice_arena_new_text (arena, value->kind, value->u.str.data, value->u.str.len);
     case SLUICE_VALUE_DECIMAL:
       copy = sluice_arena_new_decimal (arena, value->u.str.data, value->u.str.len);
-      g_assert (copy != NULL);
+      g_assert (copy != NULL); /* its text was a valid decimal already */
       copy->flags |= value->flags & VALUE_FLAG_BIG_INTEGER;
       return copy;
+    default:
+      /* Integers, floats and datetimes: the node itself is the whole value. */
+      copy = sluice_arena_alloc (arena, value->kind, 0);
+      copy->flags |= value->flags & VALUE_FLAG_DATE;
+      copy->u = value->u;
+      return copy;
+    }
+}
+
+static SluiceValue *
+copy_tree (SluiceArena *arena, SluiceValue *value)
+{
+  SluiceValue *copy;
+
+  if (value->flags & VALUE_FLAG_STATIC)
+    return value;
+  switch (value->kind)
+    {
     case SLUICE_VALUE_LIST:
       {
         SluiceValue **items;
@@ -232,11 +248,7 @@ copy_tree (SluiceArena *arena, SluiceValue *value)
         return copy;
       }
     default:
-      /* Integers, floats and datetimes: the node itself is the whole value. */
-      copy = sluice_arena_alloc (arena, value->kind, 0);
-      copy->flags |= value->flags & VALUE_FLAG_DATE;
-      copy->u = value->u;
-      return copy;
+      return sluice_arena_copy_scalar (arena, value);
     }
 }
 

@@ -224,6 +224,8 @@ SluiceValue *sluice_arena_new_dict (SluiceArena *arena, size_t n, size_t key_byt
                                     char **ret_key_data);
 /* Builds the sorted index of large dicts; FALSE when a key repeats. */
 gboolean sluice_arena_dict_finish (SluiceValue *dict);
+/* A copy of a value that is neither a list nor a dict, as one node (and its text) of @arena. */
+SluiceValue *sluice_arena_copy_scalar (SluiceArena *arena, const SluiceValue *value);
 /* A copy of @value in one arena block, or a new reference to @value itself when it is not a list
  * or dict, or already is an arena root. */
 SluiceValue *sluice_value_dup_compact (SluiceValue *value);

@@ -265,6 +265,42 @@ stream (const char *in, size_t len, size_t chunk, GError **error)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* Decimal fractions read as the float strtod () reads, bit for bit: short ones (up to 15 digits,
+ * no exponent) take a fast path of their own, longer ones strtod () itself. */
+static void
+test_floats_read_as_strtod_reads_them (void **state)
+{
+  GRand *rand = g_rand_new_with_seed (7);
+
+  for (int i = 0; i < 200000; i++)
+    {
+      int n_digits = g_rand_int_range (rand, 2, 19), point = g_rand_int_range (rand, 1, n_digits);
+      char text[64];
+      size_t len = 0;
+      g_autoptr (SluiceValue) v = NULL;
+      double expected, got;
+
+      if (g_rand_boolean (rand))
+        text[len++] = '-';
+      for (int d = 0; d < n_digits; d++)
+        {
+          if (d == point)
+            text[len++] = '.';
+          /* No leading zero before other digits; zeros elsewhere often. */
+          text[len++] = (char) ('0' + (d == 0 && point > 1 ? g_rand_int_range (rand, 1, 10)
+                                                           : g_rand_int_range (rand, 0, 10)));
+        }
+      text[len] = '\0';
+      v = parse (text);
+      expected = g_ascii_strtod (text, NULL);
+      assert_int_equal (sluice_value_get_kind (v), SLUICE_VALUE_FLOAT);
+      got = sluice_value_get_float (v);
+      if (memcmp (&got, &expected, sizeof got) != 0)
+        fail_msg ("%s: read as %.17g, strtod gives %.17g", text, got, expected);
+    }
+  g_rand_free (rand);
+}
+
 static void
 test_stream_any_chunking (void **state)
 {
@@ -295,6 +331,186 @@ test_stream_json_lines (void **state)
 
   /* A top-level array hands out its elements; other top-level values come as they are. */
   assert_string_equal (out, "{\"a\":1}\n{\"a\":2}\n3\n\"s\"\n1\n2\ntrue\n12\n");
+}
+
+/* Every entity a stream hands out equals the same text parsed as a single value (built node by
+ * node), with the same JSON text, so the same keys in the same order: repeated keys (the last
+ * value in the place of the first), wide dicts (with their sorted index), transit values, numbers
+ * of every kind, escapes and non-ASCII text, at any depth. */
+static void
+test_stream_entities_equal_single_values (void **state)
+{
+  static const char *const entities[] = {
+    "{\"a\":1,\"b\":2,\"a\":3}",
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"},\"c\":[{\"d\":1,\"d\":2}]}",
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\","
+    "\"k17\":{\"a\":[1,2,3]}}",
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}",
+    "{\"t\":\"~t2026-03-04T12:00:00.120Z\",\"d\":\"~t2026-03-04\",\"f\":\"~f12.50\",\"n\":\"~:crm:1\","
+    "\"r\":\"~rhttp://x/\",\"b\":\"~bAAECAwQF\",\"u\":\"~u531A379E-31bb-4ce1-8690-158dceb64be6\","
+    "\"bad\":\"~tnot-a-date\",\"tilde\":\"~\",\"x\":\"~x\"}",
+    "{\"i\":[0,255,256,-1,-9223372036854775808,9223372036854775807,9223372036854775808,"
+    "-123456789012345678901234567890],\"f\":[0.5,-0.0,1e3,1E-3,2.50,1e-400,59.049]}",
+    "{\"s\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u0000\\u00e6\\ud83d\\ude00\",\"\\u00e6\\n\":\"\xc3\xa6\","
+    "\"long\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"\":\"\"}",
+    "{\"e\":{},\"l\":[],\"ll\":[[],[[]],[{}]],\"n\":null,\"t\":true,\"f\":false}",
+    "[1,\"two\",{\"three\":3},[4],null]",
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (entities); i++)
+    {
+      g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceValue) streamed = NULL;
+      g_autoptr (SluiceValue) single = parse (entities[i]);
+      g_autofree char *a = NULL, *b = NULL;
+
+      /* A line, so that a top-level array is one value here too. */
+      assert_true (sluice_json_reader_feed (reader, "[", 1, &error));
+      assert_true (sluice_json_reader_feed (reader, entities[i], strlen (entities[i]), &error));
+      assert_true (sluice_json_reader_feed (reader, "]", 1, &error));
+      assert_true (sluice_json_reader_finish (reader, &error));
+      streamed = sluice_json_reader_pop (reader);
+      assert_non_null (streamed);
+      assert_null (sluice_json_reader_pop (reader));
+      a = sluice_value_to_json (streamed);
+      b = sluice_value_to_json (single);
+      assert_string_equal (a, b);
+      assert_true (sluice_value_equal (streamed, single));
+      assert_int_equal (sluice_value_compare (streamed, single), 0);
+    }
+}
+
+/* What the entities with repeated keys, wide dicts and typed values become, word for word. */
+static void
+test_stream_entity_texts (void **state)
+{
+  const char *in =
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"}}\n"
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\"}\n"
+    "{\"t\":\"~t2026-03-04T12:00:00.120Z\",\"f\":\"~f12.50\",\"u\":\"~u531A379E-31bb-4ce1-8690-"
+    "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.50,\"bad\":\"~tnot-a-date\"}\n";
+  const char *expected =
+    "{\"a\":{\"k\":\"v\"},\"b\":{\"x\":[2,{\"z\":0}],\"y\":2}}\n"
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":\"again\",\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+    "\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}\n"
+    "{\"t\":\"~t2026-03-04T12:00:00.12Z\",\"f\":\"~f12.50\",\"u\":\"~u531a379e-31bb-4ce1-8690-"
+    "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.5,\"bad\":\"~tnot-a-date\"}\n";
+
+  for (size_t chunk = 1; chunk <= strlen (in); chunk += 7)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *out = stream (in, strlen (in), chunk, &error);
+
+      if (out == NULL)
+        fail_msg ("chunk %zu: %s", chunk, error->message);
+      assert_string_equal (out, expected);
+    }
+  {
+    g_autoptr (SluiceValue) wide = NULL;
+    g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+
+    assert_true (sluice_json_reader_feed (reader, in, strlen (in), NULL));
+    sluice_value_unref (sluice_json_reader_pop (reader));
+    wide = sluice_json_reader_pop (reader);
+    assert_int_equal (sluice_value_dict_get_size (wide), 17);
+    assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (wide, "k3"), NULL), "again");
+    assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (wide, "k16")), 16);
+    assert_null (sluice_value_dict_lookup (wide, "k17"));
+  }
+}
+
+/* The reader's flags apply inside streamed entities too. */
+static void
+test_stream_entities_with_flags (void **state)
+{
+  const char *in = "[{\"a\":2.0,\"b\":1.5,\"c\":1e2,\"d\":300,\"e\":[2.50]}]";
+  const struct
+  {
+    uint32_t flags;
+    const char *expected;
+  } cases[] = {
+    { 0, "{\"a\":2.0,\"b\":1.5,\"c\":100.0,\"d\":300,\"e\":[2.5]}" },
+    { SLUICE_JSON_READER_FLAG_FLOAT_AS_INT, "{\"a\":2,\"b\":1.5,\"c\":100,\"d\":300,\"e\":[2.5]}" },
+    { SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL,
+      "{\"a\":\"~f2.0\",\"b\":\"~f1.5\",\"c\":\"~f1e2\",\"d\":300,\"e\":[\"~f2.50\"]}" },
+    { SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL | SLUICE_JSON_READER_FLAG_FLOAT_AS_INT,
+      "{\"a\":2,\"b\":\"~f1.5\",\"c\":100,\"d\":300,\"e\":[\"~f2.50\"]}" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (cases[i].flags);
+      g_autoptr (SluiceValue) v = NULL;
+      g_autofree char *text = NULL;
+
+      assert_true (sluice_json_reader_feed (reader, in, strlen (in), NULL));
+      assert_true (sluice_json_reader_finish (reader, NULL));
+      v = sluice_json_reader_pop (reader);
+      text = sluice_value_to_json (v);
+      assert_string_equal (text, cases[i].expected);
+    }
+}
+
+/* A token longer than the chunks that carry it (a 200,000-byte string, in chunks of 64 KiB and of
+ * odd sizes) is read whole, and a later error still names its absolute byte offset. */
+static void
+test_stream_long_token_across_chunks (void **state)
+{
+  const size_t n = 200000;
+  g_autoptr (GString) in = g_string_new ("[{\"_id\":\"a\",\"s\":\"");
+  size_t chunks[] = { 65536, 1000, 63, 200017 };
+
+  for (size_t i = 0; i < n; i++)
+    g_string_append_c (in, (char) ('a' + i % 26));
+  g_string_append (in, "\"},{\"n\":12345678}x]");
+  for (size_t c = 0; c < G_N_ELEMENTS (chunks); c++)
+    {
+      g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (0);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceValue) first = NULL, second = NULL;
+      gboolean ok = TRUE;
+      size_t len;
+
+      for (size_t off = 0; ok && off < in->len; off += chunks[c])
+        ok = sluice_json_reader_feed (reader, in->str + off, MIN (chunks[c], in->len - off), &error);
+      assert_false (ok);
+      g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_PARSE);
+      assert_string_equal (error->message,
+                           "byte 200034: expected ',' or ']' after array element, got 'x'");
+      first = sluice_json_reader_pop (reader);
+      second = sluice_json_reader_pop (reader);
+      assert_non_null (first);
+      assert_non_null (second);
+      assert_memory_equal (sluice_value_get_string (sluice_value_dict_lookup (first, "s"), &len),
+                           in->str + 17, n);
+      assert_int_equal (len, n);
+      assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (second, "n")), 12345678);
+    }
+}
+
+/* With FLOAT_AS_DECIMAL no float is out of range, but an exponent beyond what a decimal holds is
+ * an error, with its offset (it was a crash). */
+static void
+test_decimal_exponent_out_of_range (void **state)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL);
+  g_autoptr (GError) error = NULL;
+  const char *in = "[{\"a\":1e999999999},{\"a\":92e3372036854775808}]";
+  g_autoptr (SluiceValue) first = NULL;
+  g_autofree char *text = NULL;
+
+  assert_false (sluice_json_reader_feed (reader, in, strlen (in), &error));
+  g_assert_error (error, SLUICE_ERROR, SLUICE_ERROR_PARSE);
+  assert_string_equal (error->message,
+                       "byte 24: number out of range: 92e3372036854775808 has an exponent larger "
+                       "than a decimal holds (about a billion)");
+  first = sluice_json_reader_pop (reader);
+  text = sluice_value_to_json (first);
+  assert_string_equal (text, "{\"a\":\"~f1e999999999\"}");
 }
 
 static void
@@ -506,9 +722,15 @@ main (void)
     cmocka_unit_test (test_transit_values),
     cmocka_unit_test (test_malformed_transit_stays_string),
     cmocka_unit_test (test_reader_flags),
+    cmocka_unit_test (test_floats_read_as_strtod_reads_them),
     cmocka_unit_test (test_stream_any_chunking),
     cmocka_unit_test (test_stream_json_lines),
     cmocka_unit_test (test_stream_pops_each_element_when_complete),
+    cmocka_unit_test (test_decimal_exponent_out_of_range),
+    cmocka_unit_test (test_stream_long_token_across_chunks),
+    cmocka_unit_test (test_stream_entities_equal_single_values),
+    cmocka_unit_test (test_stream_entity_texts),
+    cmocka_unit_test (test_stream_entities_with_flags),
     cmocka_unit_test (test_stream_million_entities),
     cmocka_unit_test (test_invalid_inputs),
     cmocka_unit_test (test_invalid_numbers),
