@@ -7,6 +7,7 @@
 #include "sluice-engine.h"
 #include "sluice-execution-log.h"
 #include "sluice-host-datasets.h"
+#include "sluice-main-context.h"
 #include "sluice-option-table.h"
 #include "sluice-config-validate.h"
 #include "sluice-pipe-instances.h"
@@ -860,8 +861,8 @@ observe_started (gpointer user_data, const SluiceRunStats *stats)
 {
   RunData *data = user_data;
 
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, emit_started,
-                              new_report (data, stats), (GDestroyNotify) report_free);
+  sluice_main_context_post (data->context, emit_started, new_report (data, stats),
+                            (GDestroyNotify) report_free);
 }
 
 static void
@@ -869,8 +870,8 @@ observe_batch (gpointer user_data, const SluiceRunStats *stats)
 {
   RunData *data = user_data;
 
-  g_main_context_invoke_full (data->context, G_PRIORITY_DEFAULT, emit_batch,
-                              new_report (data, stats), (GDestroyNotify) report_free);
+  sluice_main_context_post (data->context, emit_batch, new_report (data, stats),
+                            (GDestroyNotify) report_free);
 }
 
 static const SluiceRunObserver run_observer = {

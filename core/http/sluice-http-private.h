@@ -27,6 +27,14 @@ void sluice_http_stream_cancel (SluiceHttpStream *stream);
  * sluice_http_server_free () cancels the streams still running and waits for them. */
 void sluice_http_server_stream_started (SluiceHttpServer *server, SluiceHttpStream *stream);
 void sluice_http_server_stream_ended (SluiceHttpServer *server, SluiceHttpStream *stream);
+/* Main context only.  A stream's message is open from its start until it finished; the worker may
+ * have ended long before (its last chunks still on their way).  sluice_http_server_free () calls
+ * sluice_http_stream_detach () on each stream still open, so that nothing is delivered to a
+ * message whose connection it closes. */
+void sluice_http_server_stream_opened (SluiceHttpServer *server, SluiceHttpStream *stream);
+void sluice_http_server_stream_closed (SluiceHttpServer *server, SluiceHttpStream *stream);
+/* Cancels @stream and forgets its server (which is going away). */
+void sluice_http_stream_detach (SluiceHttpStream *stream);
 
 /* ---- request helpers (sluice-http-server.c): each replies 400 and returns FALSE on bad input - */
 

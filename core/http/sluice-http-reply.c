@@ -19,6 +19,7 @@
 #include <stdarg.h>
 
 #include "sluice-http-private.h"
+#include "sluice-main-context.h"
 
 #define CHUNK_BYTES (64 * 1024)
 #define MAX_CHUNKS_AHEAD 2
@@ -79,6 +80,7 @@ struct _SluiceHttpStream
 {
   gint refs;                    /* the worker, the message (until "finished") */
   SluiceHttpServer *server;     /* nullable; told when the worker ends */
+  SluiceHttpServer *open_in;    /* main context: the server, until the message finished */
   GMainContext *context;        /* where the message lives */
   SoupServerMessage *msg;       /* main context only; a reference until "finished" */
   gulong wrote_chunk_id, finished_id, disconnected_id;
@@ -133,6 +135,13 @@ sluice_http_stream_cancel (Stream *stream)
   g_mutex_unlock (&stream->lock);
 }
 
+void
+sluice_http_stream_detach (Stream *stream)
+{
+  sluice_http_stream_cancel (stream);
+  stream->open_in = NULL;
+}
+
 static void
 on_wrote_chunk (SoupServerMessage *msg, gpointer user_data)
 {
@@ -158,6 +167,9 @@ on_finished (SoupServerMessage *msg, gpointer user_data)
   Stream *stream = user_data;
 
   sluice_http_stream_cancel (stream);
+  if (stream->open_in != NULL)
+    sluice_http_server_stream_closed (stream->open_in, stream);
+  stream->open_in = NULL;
   g_signal_handler_disconnect (msg, stream->wrote_chunk_id);
   g_signal_handler_disconnect (msg, stream->finished_id);
   g_signal_handler_disconnect (msg, stream->disconnected_id);
@@ -242,7 +254,8 @@ hand_over (Stream *stream, GString *chunk, gboolean last, GError *error)
     }
   else if (chunk != NULL)
     g_string_free (chunk, TRUE);
-  g_main_context_invoke (stream->context, deliver, delivery);
+  /* Never on this thread: the message belongs to the main context (sluice-main-context.h). */
+  sluice_main_context_post (stream->context, deliver, delivery, NULL);
 }
 
 static gpointer
@@ -352,6 +365,10 @@ sluice_http_stream_entities_full (SluiceHttpContext *context, SoupServerMessage 
   soup_server_message_pause (msg);
 
   if (stream->server != NULL)
-    sluice_http_server_stream_started (stream->server, stream);
+    {
+      stream->open_in = stream->server;
+      sluice_http_server_stream_opened (stream->server, stream);
+      sluice_http_server_stream_started (stream->server, stream);
+    }
   thread = g_thread_new ("sluice-http-stream", stream_worker, stream);
 }

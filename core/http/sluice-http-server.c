@@ -35,6 +35,7 @@ struct _SluiceHttpServer
   GMutex streams_lock;
   GCond streams_cond;
   GHashTable *streams; /* SluiceHttpStream * whose worker runs */
+  GHashTable *open_streams; /* SluiceHttpStream * whose message has not finished (main context) */
   GPtrArray *ended_threads; /* GThread * (a reference each) of workers that ended, to join */
 };
 
@@ -137,6 +138,18 @@ sluice_http_server_stream_started (SluiceHttpServer *server, SluiceHttpStream *s
   g_mutex_lock (&server->streams_lock);
   g_hash_table_add (server->streams, stream);
   g_mutex_unlock (&server->streams_lock);
+}
+
+void
+sluice_http_server_stream_opened (SluiceHttpServer *server, SluiceHttpStream *stream)
+{
+  g_hash_table_add (server->open_streams, stream);
+}
+
+void
+sluice_http_server_stream_closed (SluiceHttpServer *server, SluiceHttpStream *stream)
+{
+  g_hash_table_remove (server->open_streams, stream);
 }
 
 void
@@ -550,6 +563,7 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
   server->max_body_size = settings->max_body_size > 0 ? settings->max_body_size
                                                       : SLUICE_HTTP_DEFAULT_MAX_BODY;
   server->streams = g_hash_table_new (NULL, NULL);
+  server->open_streams = g_hash_table_new (NULL, NULL);
   server->ended_threads = g_ptr_array_new ();
   g_mutex_init (&server->streams_lock);
   g_cond_init (&server->streams_cond);
@@ -620,11 +634,21 @@ cancel_stream (gpointer key, gpointer value, gpointer user_data)
   sluice_http_stream_cancel (key);
 }
 
+static void
+detach_stream (gpointer key, gpointer value, gpointer user_data)
+{
+  sluice_http_stream_detach (key);
+}
+
 void
 sluice_http_server_free (SluiceHttpServer *server)
 {
   if (server == NULL)
     return;
+  /* Chunks of a stream whose worker ended may still wait in the main context: they must find
+   * the stream cancelled, or they would be given to a message whose connection is closed below. */
+  g_hash_table_foreach (server->open_streams, detach_stream, NULL);
+  g_hash_table_remove_all (server->open_streams);
   if (server->soup != NULL)
     soup_server_disconnect (server->soup);
   /* A worker may be inside a dataset read of the control: it must be done before the control
@@ -642,6 +666,7 @@ sluice_http_server_free (SluiceHttpServer *server)
   g_clear_object (&server->tokens_config);
   g_clear_object (&server->control);
   g_hash_table_unref (server->streams);
+  g_hash_table_unref (server->open_streams);
   g_ptr_array_unref (server->ended_threads);
   g_mutex_clear (&server->streams_lock);
   g_cond_clear (&server->streams_cond);
