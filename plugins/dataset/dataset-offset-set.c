@@ -67,23 +67,32 @@ to_bitmap (Block *b)
   b->n_list = b->list_cap = 0;
 }
 
-void
-dataset_offset_set_add (DatasetOffsetSet *set, int64_t offset)
+/* The block of @offset (≥ 0) and the offset's position in it; with @create a missing block is
+ * made, else NULL is returned for it. */
+static Block *
+block_of (DatasetOffsetSet *set, int64_t offset, uint16_t *ret_pos, gboolean create)
 {
-  gint64 number;
-  uint32_t pos;
-  Block *b;
+  gint64 number = offset >> BLOCK_BITS;
+  Block *b = g_hash_table_lookup (set->blocks, &number);
 
-  if (offset < 0)
-    return;
-  number = offset >> BLOCK_BITS;
-  pos = (uint32_t)(offset & (BLOCK_SIZE - 1));
-  b = g_hash_table_lookup (set->blocks, &number);
-  if (b == NULL)
+  *ret_pos = (uint16_t)(offset & (BLOCK_SIZE - 1));
+  if (b == NULL && create)
     {
       b = g_new0 (Block, 1);
       g_hash_table_insert (set->blocks, g_memdup2 (&number, sizeof number), b);
     }
+  return b;
+}
+
+void
+dataset_offset_set_add (DatasetOffsetSet *set, int64_t offset)
+{
+  uint16_t pos;
+  Block *b;
+
+  if (offset < 0)
+    return;
+  b = block_of (set, offset, &pos, TRUE);
   if (b->bits != NULL)
     {
       set_bit (b, pos);
@@ -101,7 +110,7 @@ dataset_offset_set_add (DatasetOffsetSet *set, int64_t offset)
       b->list_cap = MAX (16, b->list_cap * 2);
       b->list = g_renew (uint16_t, b->list, b->list_cap);
     }
-  b->list[b->n_list++] = (uint16_t)pos;
+  b->list[b->n_list++] = pos;
   b->sorted = FALSE;
 }
 
@@ -114,15 +123,12 @@ compare_positions (const void *a, const void *b)
 gboolean
 dataset_offset_set_contains (DatasetOffsetSet *set, int64_t offset)
 {
-  gint64 number;
   uint16_t pos;
   Block *b;
 
   if (offset < 0)
     return FALSE;
-  number = offset >> BLOCK_BITS;
-  pos = (uint16_t)(offset & (BLOCK_SIZE - 1));
-  b = g_hash_table_lookup (set->blocks, &number);
+  b = block_of (set, offset, &pos, FALSE);
   if (b == NULL)
     return FALSE;
   if (b->bits != NULL)
