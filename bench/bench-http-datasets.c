@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "bench-client-phase.h"
 #include "bench-http-pull.h"
 #include "sluice-http-api.h"
 #include "sluice-store.h"
@@ -52,21 +53,6 @@ run_client (const char *url, const char *token)
 }
 
 /* ---- the server side ----------------------------------------------------------------------- */
-
-/* A field of /proc/self/status in KiB; -1 when missing. */
-static long
-proc_status_kib (const char *field)
-{
-  g_autofree char *text = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &text, NULL, NULL))
-    return -1;
-  line = strstr (text, field);
-  if (line == NULL)
-    return -1;
-  return strtol (line + strlen (field) + 1, NULL, 10);
-}
 
 static void
 fill (SluiceStoreBackend *store, guint64 n)
@@ -110,34 +96,6 @@ fill (SluiceStoreBackend *store, guint64 n)
     }
 }
 
-typedef struct
-{
-  long peak_anon_kib;
-  gboolean done;
-  char *client_output;
-} Sampling;
-
-static gboolean
-sample (gpointer data)
-{
-  Sampling *sampling = data;
-
-  sampling->peak_anon_kib = MAX (sampling->peak_anon_kib, proc_status_kib ("RssAnon:"));
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-on_client_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Sampling *sampling = data;
-  g_autoptr (GError) error = NULL;
-
-  if (!g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
-                                             &sampling->client_output, NULL, &error))
-    g_error ("client: %s", error->message);
-  sampling->done = TRUE;
-}
-
 static void
 bench_size (const char *self, const char *plugin_dir, guint64 n)
 {
@@ -150,18 +108,14 @@ bench_size (const char *self, const char *plugin_dir, guint64 n)
   g_autoptr (SluiceClock) clock = sluice_clock_new ();
   g_autoptr (SluiceControl) control = NULL;
   g_autoptr (SluiceHttpServer) server = NULL;
-  g_autoptr (GSubprocess) client = NULL;
-  g_autoptr (JsonNode) figures = NULL;
   g_autofree char *url = NULL;
   g_autofree char *port = NULL;
   const char *paths[] = { config_path, NULL };
   SluiceStoreBackend *store;
   SluiceHttpSettings settings = { .address = "127.0.0.1:0" };
-  Sampling sampling = { 0 };
   JsonObject *client_figures;
-  long rss_before, hwm;
+  long rss_before, hwm, peak_anon_kib;
   struct rusage usage_before, usage_after;
-  guint sampler;
   double seconds, megabytes;
 
   for (guint i = 0; i < 2; i++)
@@ -203,26 +157,13 @@ bench_size (const char *self, const char *plugin_dir, guint64 n)
 
   /* Reset VmHWM, so that it says what the request took, not what filling the store did. */
   g_file_set_contents ("/proc/self/clear_refs", "5", -1, NULL);
-  rss_before = proc_status_kib ("VmRSS:");
-  sampling.peak_anon_kib = proc_status_kib ("RssAnon:");
-  sampler = g_timeout_add (10, sample, &sampling);
+  rss_before = bench_proc_status_kib ("VmRSS:");
   getrusage (RUSAGE_SELF, &usage_before);
-  client = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self, "--client", url, TOKEN,
-                             NULL);
-  if (client == NULL)
-    g_error ("%s", error->message);
-  g_subprocess_communicate_utf8_async (client, NULL, NULL, on_client_done, &sampling);
-  while (!sampling.done)
-    g_main_context_iteration (NULL, TRUE);
+  client_figures = bench_run_client ((const char *[]) { self, "--client", url, TOKEN, NULL },
+                                     &peak_anon_kib);
   getrusage (RUSAGE_SELF, &usage_after);
-  g_source_remove (sampler);
-  sample (&sampling);
-  hwm = proc_status_kib ("VmHWM:");
+  hwm = bench_proc_status_kib ("VmHWM:");
 
-  figures = json_from_string (sampling.client_output, &error);
-  if (figures == NULL)
-    g_error ("client output: %s", sampling.client_output);
-  client_figures = json_node_get_object (figures);
   seconds = json_object_get_double_member (client_figures, "wall_s");
   megabytes = json_object_get_int_member (client_figures, "bytes") / 1e6;
   printf ("{\"workload\": \"http-dataset-read\", \"entities\": %" G_GINT64_FORMAT
@@ -235,7 +176,7 @@ bench_size (const char *self, const char *plugin_dir, guint64 n)
           json_object_get_int_member (client_figures, "entities") / seconds,
           cpu_seconds (&usage_after) - cpu_seconds (&usage_before),
           json_object_get_double_member (client_figures, "cpu_s"), rss_before / 1024.0,
-          hwm / 1024.0, sampling.peak_anon_kib / 1024.0,
+          hwm / 1024.0, peak_anon_kib / 1024.0,
           json_object_get_double_member (client_figures, "peak_rss_mib"));
   fflush (stdout);
   if ((guint64) json_object_get_int_member (client_figures, "entities") != n)
@@ -248,7 +189,7 @@ bench_size (const char *self, const char *plugin_dir, guint64 n)
     g_main_context_iteration (NULL, TRUE);
   g_clear_object (&control);
   sluice_store_backend_free (store);
-  g_free (sampling.client_output);
+  json_object_unref (client_figures);
   sluice_test_remove_tree (dir);
 }
 

@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "bench-client-phase.h"
 #include "bench-http-pull.h"
 #include "sluice-http-api.h"
 #include "store/sluice-store-lmdb.h"
@@ -126,76 +127,6 @@ run_puller (const char *url, const char *token)
 
 /* ---- the server side ----------------------------------------------------------------------- */
 
-static long
-proc_status_kib (const char *field)
-{
-  g_autofree char *text = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &text, NULL, NULL))
-    return -1;
-  line = strstr (text, field);
-  return line != NULL ? strtol (line + strlen (field) + 1, NULL, 10) : -1;
-}
-
-typedef struct
-{
-  long peak_anon_kib;
-  gboolean done;
-  char *output;
-} Phase;
-
-static gboolean
-sample (gpointer data)
-{
-  Phase *phase = data;
-
-  phase->peak_anon_kib = MAX (phase->peak_anon_kib, proc_status_kib ("RssAnon:"));
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-on_client_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Phase *phase = data;
-  g_autoptr (GError) error = NULL;
-
-  if (!g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &phase->output, NULL,
-                                             &error))
-    g_error ("client: %s", error->message);
-  phase->done = TRUE;
-}
-
-/* Runs this program as a client with @args while the server serves; its JSON figures. */
-static JsonObject *
-run_phase (const char *const *args, Phase *phase)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) client = NULL;
-  JsonNode *figures;
-  guint sampler;
-
-  phase->peak_anon_kib = proc_status_kib ("RssAnon:");
-  sampler = g_timeout_add (10, sample, phase);
-  client = g_subprocess_newv (args, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  if (client == NULL)
-    g_error ("%s", error->message);
-  g_subprocess_communicate_utf8_async (client, NULL, NULL, on_client_done, phase);
-  while (!phase->done)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (sampler);
-  sample (phase);
-  figures = json_from_string (phase->output, &error);
-  if (figures == NULL || !JSON_NODE_HOLDS_OBJECT (figures))
-    g_error ("client output: %s", phase->output);
-  {
-    JsonObject *object = json_object_ref (json_node_get_object (figures));
-
-    json_node_unref (figures);
-    return object;
-  }
-}
-
 int
 main (int argc, char **argv)
 {
@@ -211,7 +142,7 @@ main (int argc, char **argv)
   const char *const plugins[] = { "sluice-basic.so", "sluice-dataset.so", "sluice-endpoint.so" };
   SluiceHttpSettings settings = { .address = "127.0.0.1:0" };
   SluiceStoreBackend *store;
-  Phase ingest = { 0 }, read = { 0 };
+  long ingest_peak_anon_kib, read_peak_anon_kib;
   JsonObject *pushed, *pulled;
   guint64 n = 200000, batch = 1000;
   double seconds;
@@ -277,9 +208,9 @@ main (int argc, char **argv)
   n_text = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
   batch_text = g_strdup_printf ("%" G_GUINT64_FORMAT, batch);
 
-  pushed = run_phase ((const char *[]) { argv[0], "--push", push_url, TOKEN, n_text, batch_text,
-                                         NULL },
-                      &ingest);
+  pushed = bench_run_client ((const char *[]) { argv[0], "--push", push_url, TOKEN, n_text,
+                                                batch_text, NULL },
+                             &ingest_peak_anon_kib);
   seconds = json_object_get_double_member (pushed, "wall_s");
   printf ("{\"workload\": \"http-receiver-ingest\", \"entities\": %" G_GUINT64_FORMAT
           ", \"batch\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GINT64_FORMAT
@@ -287,10 +218,11 @@ main (int argc, char **argv)
           "\"server_peak_anon_mib\": %.1f, \"client_peak_rss_mib\": %.1f}\n",
           n, batch, json_object_get_int_member (pushed, "bytes"), seconds, n / seconds,
           json_object_get_int_member (pushed, "bytes") / 1e6 / seconds,
-          ingest.peak_anon_kib / 1024.0, json_object_get_double_member (pushed, "peak_rss_mib"));
+          ingest_peak_anon_kib / 1024.0, json_object_get_double_member (pushed, "peak_rss_mib"));
   fflush (stdout);
 
-  pulled = run_phase ((const char *[]) { argv[0], "--pull", pull_url, TOKEN, NULL }, &read);
+  pulled = bench_run_client ((const char *[]) { argv[0], "--pull", pull_url, TOKEN, NULL },
+                             &read_peak_anon_kib);
   seconds = json_object_get_double_member (pulled, "wall_s");
   printf ("{\"workload\": \"http-publisher-read\", \"entities\": %" G_GINT64_FORMAT
           ", \"bytes\": %" G_GINT64_FORMAT ", \"wall_s\": %.3f, \"mb_per_s\": %.1f, "
@@ -300,7 +232,7 @@ main (int argc, char **argv)
           json_object_get_int_member (pulled, "bytes"), seconds,
           json_object_get_int_member (pulled, "bytes") / 1e6 / seconds,
           json_object_get_int_member (pulled, "entities") / seconds,
-          read.peak_anon_kib / 1024.0, json_object_get_double_member (pulled, "peak_rss_mib"));
+          read_peak_anon_kib / 1024.0, json_object_get_double_member (pulled, "peak_rss_mib"));
   fflush (stdout);
   if ((guint64) json_object_get_int_member (pulled, "entities") != n)
     g_error ("the publisher served %" G_GINT64_FORMAT " entities, not %" G_GUINT64_FORMAT,
@@ -308,8 +240,6 @@ main (int argc, char **argv)
 
   json_object_unref (pushed);
   json_object_unref (pulled);
-  g_free (ingest.output);
-  g_free (read.output);
   g_clear_pointer (&server, sluice_http_server_free);
   sluice_control_shutdown (control);
   while (!sluice_control_is_stopped (control))
