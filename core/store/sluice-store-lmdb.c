@@ -1901,24 +1901,31 @@ copy_version (const SluiceStoreVersion *v)
   return copy;
 }
 
-static SluiceStoreOwnedVersion *
-read_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsid, int64_t offset,
-              GError **error)
+/* The version at @offset, borrowed from @txn: 0, MDB_NOTFOUND (no error set) or RC_ERROR. */
+static int
+get_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsid, int64_t offset,
+             SluiceStoreVersion *ret, GError **error)
 {
   uint8_t lk[12];
   MDB_val key = { 12, lk }, val;
-  SluiceStoreVersion v;
   int rc;
 
   log_key (lk, dsid, offset);
   rc = mdb_get (txn, self->db_log, &key, &val);
   if (rc == MDB_NOTFOUND)
-    return NULL;
+    return rc;
   if (rc != 0)
-    return set_rc_error (self, error, rc, "reading dataset '%s'", dataset), NULL;
-  if (!decode_version (self, dataset, &key, &val, &v, error))
-    return NULL;
-  return copy_version (&v);
+    return set_rc_error (self, error, rc, "reading dataset '%s'", dataset);
+  return decode_version (self, dataset, &key, &val, ret, error) ? 0 : RC_ERROR;
+}
+
+static SluiceStoreOwnedVersion *
+read_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsid, int64_t offset,
+              GError **error)
+{
+  SluiceStoreVersion v;
+
+  return get_version (self, txn, dataset, dsid, offset, &v, error) == 0 ? copy_version (&v) : NULL;
 }
 
 static SluiceStoreOwnedVersion *
@@ -1975,17 +1982,15 @@ live_entry (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
     return rc;
   if (*ret_offset != SLUICE_STORE_NO_OFFSET && (*ret_offset != latest || hashed))
     {
-      uint8_t lk[12];
-      MDB_val lkey = { 12, lk }, lval;
       SluiceStoreVersion v;
 
-      log_key (lk, dsid, *ret_offset);
-      rc = mdb_get (txn, self->db_log, &lkey, &lval);
+      rc = get_version (self, txn, dataset, dsid, *ret_offset, &v, error);
+      if (rc == MDB_NOTFOUND)
+        return set_rc_error (self, error, MDB_CORRUPTED,
+                             "dataset '%s': the id index names offset %" G_GINT64_FORMAT
+                             ", which is not in the log", dataset, *ret_offset);
       if (rc != 0)
-        return set_rc_error (self, error, rc, "dataset '%s': reading offset %" G_GINT64_FORMAT,
-                             dataset, *ret_offset);
-      if (!decode_version (self, dataset, &lkey, &lval, &v, error))
-        return RC_ERROR;
+        return rc;
       *ret_deleted = v.record.deleted;
       *ret_id = v.record.id;
       *ret_id_len = v.record.id_len;
