@@ -54,7 +54,9 @@ SLUICE_SDK_API const char *sluice_element_kind_get_name (SluiceElementKind kind)
 /* Run flags passed to open/begin. */
 #define SLUICE_RUN_FLAG_FULL (1u << 0) /* a full run (no stored offset, or a rescan) */
 /* Appended.  With FULL: the run continues a full run that an earlier process left unfinished,
- * from its last checkpoint; what the earlier attempt saw is not known to this one. */
+ * from its last checkpoint; what the earlier attempt saw is not known to this one.  A sink that
+ * cannot continue it (a JSON push sequence) fails begin with SLUICE_ERROR_RESTART_FULL_RUN, and
+ * the host starts the full run over. */
 #define SLUICE_RUN_FLAG_RESUMED (1u << 1)
 /* Appended.  Given to the sink: every input dataset of the source was populated when the run
  * started (always set for sources that read no dataset), digest §2.2. */
@@ -76,7 +78,10 @@ struct _SluiceSourceCallbacks
   void (*destroy) (void *instance);
   /* SLUICE_SOURCE_* flags; NULL means none (every run is a full run). */
   uint32_t (*get_capabilities) (void *instance);
-  /* Starts a run. @since: the stored offset, or NULL on a full run. */
+  /* Starts a run.  @since: the stored offset to continue after: on an incremental run, and on a
+   * resumed full run (SLUICE_RUN_FLAG_RESUMED), whose checkpoint it is; NULL on a full run that
+   * starts from the beginning.  A source that supports since must honour it on a resumed full
+   * run too: a sink that keeps its own output (a file) already holds what came before. */
   gboolean (*open) (void *instance, uint32_t run_flags, const SluiceValue *since, GError **error);
   /* Appends up to @max_entities entities to @batch.  Returns OK (call again), EOS (the run has
    * read everything; @batch may still hold the last entities), RETRY or ERROR. */
@@ -95,6 +100,24 @@ struct _SluiceSinkCallbacks
   SluiceFlow (*write) (void *instance, const SluiceBatch *batch, GError **error);
   /* Ends a run: @success is FALSE when the run failed or was stopped. */
   gboolean (*end) (void *instance, gboolean success, GError **error);
+
+  /* ABI 1.1.  A sink whose output lives outside the store (a file) implements these two so that
+   * its output and the pipe offset agree after any failure, a SIGKILL included (see
+   * docs/plugin-abi.md, "Sinks that keep their own output").  Other sinks leave them NULL: the host
+   * commits their offset after write () returned OK (at least once). */
+
+  /* Makes everything write () accepted so far durable and returns (transfer full) where the
+   * output stands: any value, which the host stores in the same transaction as the pipe offset it
+   * belongs to.  Called before every commit that stores an offset (every checkpoint_interval
+   * batches) and once more after a successful end.  NULL with @error set fails the run. */
+  SluiceValue *(*checkpoint) (void *instance, GError **error);
+  /* Called instead of begin when set.  @position (nullable) is what checkpoint returned for the
+   * offset this run starts from, NULL when none is stored.  The sink discards whatever it wrote
+   * after that position.  On a resumed full run (SLUICE_RUN_FLAG_RESUMED) it continues from
+   * @position, or fails with SLUICE_ERROR_RESTART_FULL_RUN when it cannot (its partial output is
+   * gone): the host then starts the full run over from the beginning. */
+  gboolean (*begin_at) (void *instance, uint32_t run_flags, const SluiceValue *position,
+                        GError **error);
 };
 
 struct _SluiceTransformCallbacks

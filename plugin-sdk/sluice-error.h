@@ -25,6 +25,9 @@ typedef enum
   /* A transform asked to fail the run and trip the sink dataset's circuit breaker (DTL `trip!`);
    * the message is the user's. */
   SLUICE_ERROR_CIRCUIT_BREAKER_TRIP,
+  /* ABI 1.1.  From a sink's begin or begin_at on a resumed full run: the sink cannot continue
+   * that full run from its checkpoint; the host starts it over from the beginning. */
+  SLUICE_ERROR_RESTART_FULL_RUN,
 } SluiceError;
 
 SLUICE_SDK_API GQuark sluice_error_quark (void);

@@ -7,7 +7,7 @@
 #pragma once
 
 #define SLUICE_PLUGIN_ABI_MAJOR 1
-#define SLUICE_PLUGIN_ABI_MINOR 0
+#define SLUICE_PLUGIN_ABI_MINOR 1
 
 /* "SLPG" in ASCII: the first field of every plugin descriptor. */
 #define SLUICE_PLUGIN_MAGIC 0x534c5047u

@@ -48,10 +48,10 @@ good_two 0.1
     transform  good-transform
 problems:
   $dir/sluice-bad-magic.so: bad magic 0xdeadbeef in the plugin descriptor (expected 0x534c5047, "SLPG"): not a sluice plugin, or a corrupted one
-  $dir/sluice-newer-minor.so: plugin ABI 1.1 is newer than this host's ABI 1.0
+  $dir/sluice-newer-minor.so: plugin ABI 1.2 is newer than this host's ABI 1.1
 EOT
 # Each problem is also a warning on stderr.
-grep -q "WARNING.*$dir/sluice-newer-minor.so: plugin ABI 1.1 is newer than this host's ABI 1.0" \
+grep -q "WARNING.*$dir/sluice-newer-minor.so: plugin ABI 1.2 is newer than this host's ABI 1.1" \
   "$tmp/err" || fail "no warning for the newer-minor plugin on stderr: $(cat "$tmp/err")"
 
 # SLUICE_PLUGIN_PATH is searched too, and before --plugin-dir.
@@ -81,7 +81,7 @@ grep -q '"writeOnly" : true' "$tmp/out" || fail "secret option not marked writeO
 status=0
 "$sluiced" --plugin-dir "$dir" --describe newer-minor-source > "$tmp/out" 2> "$tmp/err" || status=$?
 [ "$status" -eq 1 ] || fail "--describe newer-minor-source exited with $status, expected 1"
-grep -qx "sluiced: element type 'newer-minor-source' is provided by a plugin that could not be loaded: $dir/sluice-newer-minor.so: plugin ABI 1.1 is newer than this host's ABI 1.0" \
+grep -qx "sluiced: element type 'newer-minor-source' is provided by a plugin that could not be loaded: $dir/sluice-newer-minor.so: plugin ABI 1.2 is newer than this host's ABI 1.1" \
   "$tmp/err" || fail "wrong error for newer-minor-source: $(cat "$tmp/err")"
 
 # --describe of an unknown type: exit 1 with a suggestion and the unreadable plugins.

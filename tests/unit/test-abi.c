@@ -78,6 +78,8 @@ static const Layout layout[] = {
   FIELD (SluiceSinkCallbacks, begin),
   FIELD (SluiceSinkCallbacks, write),
   FIELD (SluiceSinkCallbacks, end),
+  FIELD (SluiceSinkCallbacks, checkpoint),
+  FIELD (SluiceSinkCallbacks, begin_at),
 
   STRUCT (SluiceTransformCallbacks),
   FIELD (SluiceTransformCallbacks, struct_size),
