@@ -34,6 +34,7 @@ void
 sluice_pipe_state_clear (SluicePipeState *state)
 {
   g_clear_pointer (&state->since, g_free);
+  g_clear_pointer (&state->sink_position, g_free);
   memset (state, 0, sizeof (*state));
 }
 

@@ -98,6 +98,9 @@ typedef struct
   /* Appended: when the full run that has not finished yet started (µs since the epoch), 0 when
    * none is pending.  A run that finds it set continues that full run (docs/engine.md). */
   int64_t full_run_started;
+  /* Appended: where the sink's own output stood when @since was stored (JSON text the sink's
+   * checkpoint callback produced; NULL: none).  It changes only together with @since. */
+  char *sink_position;
 } SluicePipeState;
 
 void sluice_pipe_state_clear (SluicePipeState *state);

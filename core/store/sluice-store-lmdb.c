@@ -259,12 +259,26 @@ corrupt:
   return FALSE;
 }
 
+/* A pipe state record: [1][has since][u32 since length][since][u32 n][n u64 counters], then,
+ * appended, [has sink position][u32 length][sink position].  A reader ignores what follows the
+ * parts it knows, and reads missing parts as absent, so records of older and newer builds mix. */
+static void
+append_text (GByteArray *buf, const char *text)
+{
+  uint8_t present = text != NULL;
+  uint32_t len = text != NULL ? strlen (text) : 0;
+
+  g_byte_array_append (buf, &present, 1);
+  g_byte_array_append (buf, (const guint8 *)&len, 4);
+  if (len > 0)
+    g_byte_array_append (buf, (const guint8 *)text, len);
+}
+
 static GBytes *
 encode_pipe_state (const SluicePipeState *state)
 {
   GByteArray *buf = g_byte_array_new ();
-  uint8_t head[2] = { 1, state->since != NULL };
-  uint32_t since_len = state->since != NULL ? strlen (state->since) : 0;
+  uint8_t version = 1;
   uint32_t n = 7;
   uint64_t counters[7] = { state->runs,
                            state->entities_read,
@@ -274,37 +288,47 @@ encode_pipe_state (const SluicePipeState *state)
                            (uint64_t)state->last_run_finished,
                            (uint64_t)state->full_run_started };
 
-  g_byte_array_append (buf, head, 2);
-  g_byte_array_append (buf, (const guint8 *)&since_len, 4);
-  if (since_len > 0)
-    g_byte_array_append (buf, (const guint8 *)state->since, since_len);
+  g_byte_array_append (buf, &version, 1);
+  append_text (buf, state->since);
   g_byte_array_append (buf, (const guint8 *)&n, 4);
   g_byte_array_append (buf, (const guint8 *)counters, sizeof (counters));
+  append_text (buf, state->sink_position);
   return g_byte_array_free_to_bytes (buf);
 }
 
+/* Reads one part written by append_text at *@p; FALSE when it does not fit before @end. */
 static gboolean
-decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
+read_text (const uint8_t **p, const uint8_t *end, char **ret_text)
 {
-  uint32_t since_len, n;
+  uint32_t len;
+
+  if (end - *p < 5)
+    return FALSE;
+  memcpy (&len, *p + 1, 4);
+  if (len > (size_t)(end - *p - 5))
+    return FALSE;
+  *ret_text = (*p)[0] ? g_strndup ((const char *)*p + 5, len) : NULL;
+  *p += 5 + len;
+  return TRUE;
+}
+
+static gboolean
+decode_pipe_state (const uint8_t *data, size_t len, SluicePipeState *ret)
+{
+  const uint8_t *p = data + 1, *end = data + len;
+  uint32_t n;
   uint64_t counters[7] = { 0 };
 
   memset (ret, 0, sizeof (*ret));
-  if (len < 10 || p[0] != 1)
-    return FALSE;
-  memcpy (&since_len, p + 2, 4);
-  if (since_len > len - 10)
-    return FALSE;
-  if (p[1])
-    ret->since = g_strndup ((const char *)p + 6, since_len);
-  memcpy (&n, p + 6 + since_len, 4);
-  if ((size_t)n * 8 > len - 10 - since_len)
-    {
-      g_clear_pointer (&ret->since, g_free);
-      return FALSE;
-    }
+  if (len < 10 || data[0] != 1 || !read_text (&p, end, &ret->since) || end - p < 4)
+    goto malformed;
+  memcpy (&n, p, 4);
+  p += 4;
+  if (n > (size_t)(end - p) / 8)
+    goto malformed;
   /* Counters this build does not know yet are ignored; missing ones read as 0. */
-  memcpy (counters, p + 10 + since_len, MIN (n, G_N_ELEMENTS (counters)) * 8);
+  memcpy (counters, p, MIN (n, G_N_ELEMENTS (counters)) * 8);
+  p += (size_t)n * 8;
   ret->runs = counters[0];
   ret->entities_read = counters[1];
   ret->entities_written = counters[2];
@@ -312,7 +336,13 @@ decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
   ret->last_run_started = (int64_t)counters[4];
   ret->last_run_finished = (int64_t)counters[5];
   ret->full_run_started = (int64_t)counters[6];
+  if (p < end && !read_text (&p, end, &ret->sink_position))
+    goto malformed;
   return TRUE;
+
+malformed:
+  sluice_pipe_state_clear (ret);
+  return FALSE;
 }
 
 /* Errors. */

@@ -613,6 +613,20 @@ test_pipe_state_in_batch_txn (void **state)
   f->store = open_store (f->dir, 0, 0);
   assert_true (sluice_store_backend_get_pipe_state (f->store, "q", &got, &error));
   assert_string_equal (got.since, "end");
+  assert_null (got.sink_position);
+  sluice_pipe_state_clear (&got);
+
+  /* The appended parts: full_run_started and a sink's position, which goes with the offset. */
+  txn = sluice_store_backend_begin (f->store, &error);
+  ps.full_run_started = 3000;
+  ps.sink_position = (char *)"{\"file\":\"tmp\",\"size\":123}";
+  assert_true (sluice_store_txn_set_pipe_state (txn, "q", &ps, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  assert_true (sluice_store_backend_get_pipe_state (f->store, "q", &got, &error));
+  assert_string_equal (got.since, "end");
+  assert_int_equal (got.last_run_finished, 2000);
+  assert_int_equal (got.full_run_started, 3000);
+  assert_string_equal (got.sink_position, "{\"file\":\"tmp\",\"size\":123}");
 }
 
 static void
