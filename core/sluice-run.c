@@ -18,6 +18,15 @@
  *
  * Entities marked `_filtered: true` reach only sinks that declare
  * SLUICE_ELEMENT_FLAG_ACCEPTS_FILTERED; the run drops them for the others (digest §5.2).
+ *
+ * A sink that keeps its own output (a `checkpoint` callback: the file sink) has its position
+ * stored with every offset it belongs to, and gets it back at the start of the next run
+ * (`begin_at`), so that its output and the offset agree after any failure.  Its offset and
+ * position change only together: at checkpoints and at the end of a successful run; a failed run
+ * leaves the last checkpoint's pair, exactly what a SIGKILL would leave.  Its RETRY counts as
+ * ERROR: the write-error machinery commits entities without an offset, which its position could
+ * not follow; the next run continues from the checkpoint instead.  A sink's begin that fails with
+ * SLUICE_ERROR_RESTART_FULL_RUN on a resumed full run has the full run start over.
  */
 #include "sluice-breaker.h"
 #include "sluice-execution-log.h"
@@ -35,6 +44,10 @@ typedef struct
   SluicePipeState state;     /* as stored, updated as the run goes */
   SluiceValue *since;        /* the run's offset so far (chronological/max); NULL: none */
   char *committed_since;     /* the offset the last committed batch stored; owned */
+  /* With a positioned sink: the offset and sink position of the last checkpoint (or as loaded);
+   * what a failed run stores.  Owned. */
+  char *checkpoint_since;
+  char *checkpoint_position;
   SluiceValue *partial_floor; /* a partial rescan's stored offset at the start; NULL otherwise */
   gboolean state_loaded;      /* FALSE: nothing may be written back */
   gboolean source_open;
@@ -54,6 +67,13 @@ static const SluiceSinkCallbacks *
 sink_cb (const SluiceRunPlan *plan)
 {
   return plan->sink.callbacks;
+}
+
+/* The sink keeps its own output, whose position is stored with the offset. */
+static gboolean
+sink_has_position (const SluiceRunPlan *plan)
+{
+  return sink_cb (plan)->checkpoint != NULL;
 }
 
 /* "/sink (type 'dataset') failed in batch 3: <message>" */
@@ -193,6 +213,40 @@ drop_filtered (SluiceBatch *batch)
   return kept != NULL ? kept : batch;
 }
 
+/* Asks the sink to make what it wrote durable, and puts its position into the state to commit.
+ * @batch_number 0: the end of the run. */
+static gboolean
+take_sink_position (Run *run, guint64 batch_number, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SluiceValue) position = sink_cb (plan)->checkpoint (plan->sink.instance, &local_error);
+
+  if (position == NULL)
+    {
+      if (batch_number > 0)
+        element_error (error, &plan->sink, batch_number, "could not make its output durable",
+                       local_error);
+      else
+        element_error (error, &plan->sink, 0,
+                       "could not make its output durable at the end of the run", local_error);
+      return FALSE;
+    }
+  g_free (run->state.sink_position);
+  run->state.sink_position = sluice_value_to_json (position);
+  return TRUE;
+}
+
+/* The state just committed is a checkpoint: what a failed run falls back to. */
+static void
+remember_checkpoint (Run *run)
+{
+  g_free (run->checkpoint_since);
+  run->checkpoint_since = g_strdup (run->state.since);
+  g_free (run->checkpoint_position);
+  run->checkpoint_position = g_strdup (run->state.sink_position);
+}
+
 /* One batch: transforms, sink, commit.  @batch holds what the source read. */
 static gboolean
 process_batch (Run *run, SluiceBatch *batch, GError **error)
@@ -233,7 +287,16 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
   checkpoint = plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL
                && number % plan->checkpoint_interval == 0;
   if (checkpoint)
-    set_state_since (run, dup_since_json (run));
+    {
+      set_state_since (run, dup_since_json (run));
+      if (sink_has_position (plan) && !take_sink_position (run, number, error))
+        {
+          sluice_host_datasets_abort_batch (plan->host);
+          if (output != batch)
+            sluice_batch_free (output);
+          return FALSE;
+        }
+    }
   stats->changes += sluice_host_datasets_get_batch_changes (plan->host);
   /* Over its limit, the run trips: the batch commits with the trip, and the run stops. */
   if (!sluice_breaker_run_check (run->breaker, stats->changes, &trip_error))
@@ -271,6 +334,8 @@ process_batch (Run *run, SluiceBatch *batch, GError **error)
       g_free (run->committed_since);
       run->committed_since = dup_since_json (run);
     }
+  if (checkpoint)
+    remember_checkpoint (run);
   g_free (stats->since_after);
   stats->since_after = g_strdup (run->state.since);
   if (run->observer != NULL && run->observer->batch_committed != NULL)
@@ -434,13 +499,87 @@ start_partial (Run *run, GError **error)
   return run->since != NULL;
 }
 
+/* A full run that starts from nothing: its own offsets replace the stored one as it goes. */
+static void
+start_over (Run *run)
+{
+  set_state_since (run, NULL);
+  g_clear_pointer (&run->committed_since, g_free);
+  g_clear_pointer (&run->checkpoint_since, g_free);
+  run->state.full_run_started = run->stats->started;
+}
+
+/* The stored sink position, parsed; NULL when none is stored. */
+static gboolean
+parse_sink_position (Run *run, SluiceValue **ret_position, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  *ret_position = NULL;
+  if (run->state.sink_position == NULL)
+    return TRUE;
+  *ret_position = sluice_value_from_json (run->state.sink_position, -1, &local_error);
+  if (*ret_position != NULL)
+    return TRUE;
+  g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_STORE,
+               "the stored position of %s (type '%s') '%s' is not valid JSON: %s",
+               run->plan->sink.pointer, run->plan->sink.type_name, run->state.sink_position,
+               local_error->message);
+  return FALSE;
+}
+
+/* source.open, then sink.begin (or begin_at with the stored position).  The sink's error keeps
+ * its domain and code, so that the caller sees SLUICE_ERROR_RESTART_FULL_RUN. */
+static gboolean
+open_elements (Run *run, gboolean source_populated, GError **error)
+{
+  const SluiceRunPlan *plan = run->plan;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SluiceValue) position = NULL;
+  uint32_t flags, sink_flags;
+  gboolean begun;
+
+  flags = run->stats->run_type == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_FLAG_FULL : 0;
+  if (run->resumed)
+    flags |= SLUICE_RUN_FLAG_RESUMED;
+  sink_flags = flags | (source_populated ? SLUICE_RUN_FLAG_SOURCE_POPULATED : 0);
+  if (source_cb (plan)->open != NULL
+      && !source_cb (plan)->open (plan->source.instance, flags, run->since, &local_error))
+    {
+      element_error (error, &plan->source, 0, "could not start reading", local_error);
+      return FALSE;
+    }
+  run->source_open = TRUE;
+  if (sink_cb (plan)->begin_at != NULL)
+    {
+      if (!parse_sink_position (run, &position, error))
+        return FALSE;
+      begun = sink_cb (plan)->begin_at (plan->sink.instance, sink_flags, position, &local_error);
+    }
+  else
+    begun = sink_cb (plan)->begin == NULL
+            || sink_cb (plan)->begin (plan->sink.instance, sink_flags, &local_error);
+  if (!begun)
+    {
+      element_error (error, &plan->sink, 0, "could not start writing", local_error);
+      if (g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_RESTART_FULL_RUN)
+          && error != NULL && *error != NULL)
+        {
+          (*error)->domain = SLUICE_ERROR;
+          (*error)->code = SLUICE_ERROR_RESTART_FULL_RUN;
+        }
+      return FALSE;
+    }
+  run->sink_begun = TRUE;
+  return TRUE;
+}
+
 static gboolean
 start (Run *run, SluiceRunType requested, GError **error)
 {
   const SluiceRunPlan *plan = run->plan;
   SluiceRunStats *stats = run->stats;
   g_autoptr (GError) local_error = NULL;
-  uint32_t flags, sink_flags;
   gboolean source_populated = TRUE;
 
   if (!load_state (run, error))
@@ -448,6 +587,7 @@ start (Run *run, SluiceRunType requested, GError **error)
   stats->since_before = g_strdup (run->state.since);
   stats->since_after = g_strdup (run->state.since);
   run->committed_since = g_strdup (run->state.since);
+  remember_checkpoint (run);
   /* Before anything is written: refuse while a sink dataset's breaker is tripped, else arm it. */
   {
     SluiceBreakerLimits limits;
@@ -479,12 +619,7 @@ start (Run *run, SluiceRunType requested, GError **error)
         }
     }
   else
-    {
-      /* A full run starts from nothing; its own offsets replace the stored one as it goes. */
-      set_state_since (run, NULL);
-      g_clear_pointer (&run->committed_since, g_free);
-      run->state.full_run_started = stats->started;
-    }
+    start_over (run);
   run->state.runs++;
   run->state.last_run_started = stats->started;
 
@@ -497,25 +632,26 @@ start (Run *run, SluiceRunType requested, GError **error)
       return FALSE;
     }
 
-  flags = stats->run_type == SLUICE_RUN_TYPE_FULL ? SLUICE_RUN_FLAG_FULL : 0;
-  if (run->resumed)
-    flags |= SLUICE_RUN_FLAG_RESUMED;
-  sink_flags = flags | (source_populated ? SLUICE_RUN_FLAG_SOURCE_POPULATED : 0);
-  if (source_cb (plan)->open != NULL
-      && !source_cb (plan)->open (plan->source.instance, flags, run->since, &local_error))
+  if (open_elements (run, source_populated, &local_error))
+    return TRUE;
+  if (!run->resumed
+      || !g_error_matches (local_error, SLUICE_ERROR, SLUICE_ERROR_RESTART_FULL_RUN))
     {
-      element_error (error, &plan->source, 0, "could not start reading", local_error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  run->source_open = TRUE;
-  if (sink_cb (plan)->begin != NULL
-      && !sink_cb (plan)->begin (plan->sink.instance, sink_flags, &local_error))
-    {
-      element_error (error, &plan->sink, 0, "could not start writing", local_error);
-      return FALSE;
-    }
-  run->sink_begun = TRUE;
-  return TRUE;
+  /* The sink cannot continue the unfinished full run: it starts over, which is always safe. */
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "SLUICE_PIPE", plan->pipe_id, "MESSAGE",
+                    "pipe '%s': %s; the full run starts over from the beginning", plan->pipe_id,
+                    local_error->message);
+  g_clear_error (&local_error);
+  if (run->source_open && source_cb (plan)->close != NULL)
+    source_cb (plan)->close (plan->source.instance);
+  run->source_open = FALSE;
+  run->resumed = FALSE;
+  g_clear_pointer (&run->since, sluice_value_unref);
+  start_over (run);
+  return open_elements (run, source_populated, error);
 }
 
 /* Closes the elements and commits the final pipe state together with whatever the sink's end
@@ -559,6 +695,8 @@ finish (Run *run, gboolean success, GError **error)
                       plan->sink.type_name);
       ok = FALSE;
     }
+  else if (sink_has_position (plan) && !take_sink_position (run, 0, error))
+    ok = FALSE;
 
   if (ok)
     run->state.full_run_started = 0;
@@ -571,6 +709,14 @@ finish (Run *run, gboolean success, GError **error)
           run->since = sluice_value_ref (run->partial_floor);
         }
       set_state_since (run, dup_since_json (run));
+    }
+  else if (!ok && sink_has_position (plan))
+    {
+      /* What a SIGKILL would have left: the last checkpoint's offset and position. */
+      if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
+        set_state_since (run, g_strdup (run->checkpoint_since));
+      g_free (run->state.sink_position);
+      run->state.sink_position = g_strdup (run->checkpoint_position);
     }
   else if (plan->continuation == SLUICE_CONTINUATION_CHRONOLOGICAL)
     set_state_since (run, g_strdup (run->committed_since));
@@ -649,6 +795,8 @@ sluice_run_execute (const SluiceRunPlan *plan, SluiceRunType run_type, GCancella
   g_clear_pointer (&run.since, sluice_value_unref);
   g_clear_pointer (&run.partial_floor, sluice_value_unref);
   g_free (run.committed_since);
+  g_free (run.checkpoint_since);
+  g_free (run.checkpoint_position);
   sluice_breaker_run_free (run.breaker);
   sluice_run_retry_free (run.retry);
   return stats;
