@@ -40,13 +40,17 @@ source_common_get_capabilities (const SluiceElementContext *context)
   return caps;
 }
 
-/* The offset an incremental run continues from: @since when the source supports since and the run
- * is not a full one, else NULL (every entity counts).  The result is a new reference. */
+/* The offset a run continues from: @since when the source supports since and the run is
+ * incremental or a resumed full run (which continues after its checkpoint), else NULL (every
+ * entity counts).  The result is a new reference. */
 static inline SluiceValue *
 source_common_dup_since (const SluiceElementContext *context, uint32_t run_flags,
                          const SluiceValue *since)
 {
-  if (since == NULL || (run_flags & SLUICE_RUN_FLAG_FULL)
+  gboolean fresh_full
+    = (run_flags & SLUICE_RUN_FLAG_FULL) && !(run_flags & SLUICE_RUN_FLAG_RESUMED);
+
+  if (since == NULL || fresh_full
       || !sluice_element_context_get_boolean (context, "supports_since", FALSE))
     return NULL;
   return sluice_value_ref ((SluiceValue *) since);
