@@ -701,6 +701,219 @@ test_sink_cannot_create (void **state)
   assert_string_equal (error->message, expected);
 }
 
+/* The sink's checkpoint protocol, as the host drives it (sluice-run.c): begin_at with the stored
+ * position, checkpoint before each commit of an offset, and once more after a successful end. */
+
+/* Writes entities [@first, @first + @n) in batches of 10. */
+static void
+write_range (Element *sink, size_t first, size_t n)
+{
+  g_autoptr (GError) error = NULL;
+
+  for (size_t i = first; i < first + n;)
+    {
+      g_autoptr (SluiceBatch) batch = sluice_batch_new ();
+
+      for (size_t k = 0; k < 10 && i < first + n; k++, i++)
+        {
+          g_autoptr (SluiceValue) body = make_body (i, 0);
+
+          sluice_batch_take (batch, sluice_entity_new (body, NULL));
+        }
+      assert_int_equal (sink_cb (sink)->write (sink->instance, batch, &error), SLUICE_FLOW_OK);
+      assert_null (error);
+    }
+}
+
+static SluiceValue *
+checkpoint (Element *sink)
+{
+  g_autoptr (GError) error = NULL;
+  SluiceValue *position = sink_cb (sink)->checkpoint (sink->instance, &error);
+
+  assert_null (error);
+  assert_non_null (position);
+  return position;
+}
+
+static void
+begin_at (Element *sink, uint32_t run_flags, const SluiceValue *position)
+{
+  g_autoptr (GError) error = NULL;
+
+  assert_true (sink_cb (sink)->begin_at (sink->instance, run_flags, position, &error));
+  assert_null (error);
+}
+
+/* Appends @text to @path, as a killed process leaves a half-written entity. */
+static void
+append_text (const char *path, const char *text)
+{
+  FILE *file = fopen (path, "a");
+
+  assert_non_null (file);
+  fputs (text, file);
+  fclose (file);
+}
+
+/* A full run killed after its checkpoint, with half an entity written after it: the next run
+ * continues the temporary file from the checkpoint, and the file holds every entity once. */
+static void
+resume_after_kill (Fixture *f, const char *name)
+{
+  g_autofree char *path = path_in (f, name);
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autoptr (Element) killed = element_new (SLUICE_ELEMENT_KIND_SINK, "{\"path\": \"%s\"}", path);
+  g_autoptr (Element) next = element_new (SLUICE_ELEMENT_KIND_SINK, "{\"path\": \"%s\"}", path);
+  g_autoptr (Element) source = element_new (SLUICE_ELEMENT_KIND_SOURCE, "{\"path\": \"%s\"}", path);
+  g_autoptr (SluiceValue) position = NULL, final = NULL;
+  g_autoptr (GError) error = NULL;
+
+  begin_at (killed, SLUICE_RUN_FLAG_FULL, NULL);
+  write_range (killed, 0, 20);
+  position = checkpoint (killed);
+  write_range (killed, 20, 7);
+  /* The process dies.  (Destroying the instance cuts its file back to the checkpoint; the half
+   * entity appended next stands for what a SIGKILL in the middle of a write leaves.) */
+  g_clear_pointer (&killed, element_free);
+  append_text (tmp, "{\"_id\": \"e-2");
+  assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  begin_at (next, SLUICE_RUN_FLAG_FULL | SLUICE_RUN_FLAG_RESUMED, position);
+  write_range (next, 20, 30);
+  assert_true (sink_cb (next)->end (next->instance, TRUE, &error));
+  final = checkpoint (next);
+  assert_int_equal (read_and_check (source, SLUICE_RUN_FLAG_FULL, NULL, 0, 100, 0), 50);
+  assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *text = sluice_value_to_json (final);
+    g_autofree char *contents = read_file (path);
+    g_autofree char *expected = g_strdup_printf ("{\"file\":\"path\",\"size\":%zu}",
+                                                 strlen (contents));
+
+    assert_string_equal (text, expected);
+  }
+}
+
+static void
+test_resume_after_kill (void **state)
+{
+  resume_after_kill (*state, "resumed.json");
+  resume_after_kill (*state, "resumed.jsonl");
+}
+
+/* An incremental JSON lines run killed after it appended: the next run cuts the file back to
+ * what the last committed run left, then appends. */
+static void
+test_append_after_kill (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = path_in (f, "appended.jsonl");
+  g_autoptr (Element) sink = element_new (SLUICE_ELEMENT_KIND_SINK, "{\"path\": \"%s\"}", path);
+  g_autoptr (Element) source = element_new (SLUICE_ELEMENT_KIND_SOURCE, "{\"path\": \"%s\"}", path);
+  g_autoptr (SluiceValue) committed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  begin_at (sink, SLUICE_RUN_FLAG_FULL, NULL);
+  write_range (sink, 0, 5);
+  assert_true (sink_cb (sink)->end (sink->instance, TRUE, &error));
+  committed = checkpoint (sink);
+
+  /* A killed incremental run appended entities and half of another. */
+  begin_at (sink, 0, committed);
+  write_range (sink, 5, 3);
+  append_text (path, "{\"_id\": \"e-8\", \"n\"");
+
+  begin_at (sink, 0, committed);
+  write_range (sink, 5, 4);
+  assert_true (sink_cb (sink)->end (sink->instance, TRUE, &error));
+  assert_int_equal (read_and_check (source, SLUICE_RUN_FLAG_FULL, NULL, 0, 100, 0), 9);
+}
+
+/* What a run cannot continue from is refused, or has the host start the full run over. */
+static void
+test_positions_refused (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = path_in (f, "refused.jsonl");
+  g_autoptr (Element) sink = element_new (SLUICE_ELEMENT_KIND_SINK, "{\"path\": \"%s\"}", path);
+  g_autoptr (SluiceValue) in_tmp = sluice_value_from_json ("{\"file\": \"tmp\", \"size\": 10}", -1,
+                                                           NULL);
+  g_autoptr (SluiceValue) too_long = sluice_value_from_json (
+    "{\"file\": \"path\", \"size\": 100000}", -1, NULL);
+  g_autoptr (SluiceValue) foreign = sluice_value_from_json ("{\"offset\": 3}", -1, NULL);
+  g_autofree char *expected = NULL;
+  uint32_t resumed = SLUICE_RUN_FLAG_FULL | SLUICE_RUN_FLAG_RESUMED;
+
+  /* A resumed full run whose temporary file is gone, or that has no checkpoint, starts over. */
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      assert_false (sink_cb (sink)->begin_at (sink->instance, resumed, i == 0 ? in_tmp : NULL,
+                                              &error));
+      assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_RESTART_FULL_RUN));
+    }
+
+  /* A file shorter than the last run left it was changed outside sluice. */
+  write_entities (sink, SLUICE_RUN_FLAG_FULL, 0, 2, 10, 0, TRUE);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *contents = read_file (path);
+
+    assert_false (sink_cb (sink)->begin_at (sink->instance, 0, too_long, &error));
+    expected = g_strdup_printf ("file sink: '%s' is %zu bytes, shorter than the 100000 bytes the "
+                                "last run left in it: it was changed outside sluice; reset the "
+                                "pipe so that a full run writes it anew",
+                                path, strlen (contents));
+    assert_string_equal (error->message, expected);
+    g_clear_pointer (&expected, g_free);
+  }
+
+  /* A position of some other sink. */
+  {
+    g_autoptr (GError) error = NULL;
+
+    assert_false (sink_cb (sink)->begin_at (sink->instance, 0, foreign, &error));
+    assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA));
+    expected = g_strdup_printf ("file sink: '%s': the stored position {\"offset\":3} is not one "
+                                "of this sink's",
+                                path);
+    assert_string_equal (error->message, expected);
+  }
+}
+
+/* A failed run that checkpointed keeps its temporary file, cut back to the checkpoint, for the
+ * next run to continue; the published file stays as it was. */
+static void
+test_failed_run_keeps_checkpoint (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = path_in (f, "failed.json");
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autoptr (Element) sink = element_new (SLUICE_ELEMENT_KIND_SINK, "{\"path\": \"%s\"}", path);
+  g_autoptr (Element) source = element_new (SLUICE_ELEMENT_KIND_SOURCE, "{\"path\": \"%s\"}", path);
+  g_autoptr (SluiceValue) position = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+
+  write_entities (sink, SLUICE_RUN_FLAG_FULL, 0, 3, 10, 0, TRUE);
+  before = read_file (path);
+  begin_at (sink, SLUICE_RUN_FLAG_FULL, NULL);
+  write_range (sink, 0, 10);
+  position = checkpoint (sink);
+  write_range (sink, 10, 5);
+  assert_true (sink_cb (sink)->end (sink->instance, FALSE, &error));
+  after = read_file (path);
+  assert_string_equal (after, before);
+  assert_true (g_file_test (tmp, G_FILE_TEST_EXISTS));
+
+  begin_at (sink, SLUICE_RUN_FLAG_FULL | SLUICE_RUN_FLAG_RESUMED, position);
+  write_range (sink, 10, 10);
+  assert_true (sink_cb (sink)->end (sink->instance, TRUE, &error));
+  assert_int_equal (read_and_check (source, SLUICE_RUN_FLAG_FULL, NULL, 0, 100, 0), 20);
+}
+
 int
 main (void)
 {
@@ -721,6 +934,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_incremental_runs, setup, teardown),
     cmocka_unit_test (test_write_error),
     cmocka_unit_test_setup_teardown (test_sink_cannot_create, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_resume_after_kill, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_append_after_kill, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_positions_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_failed_run_keeps_checkpoint, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
