@@ -7,7 +7,14 @@
  * with the final empty batch (marked `is_last` on a full run), which is what tells the receiver
  * that the sequence is complete; a failed run sends nothing more, so the receiver never runs
  * deletion detection on a partial sequence.  409 Conflict means the receiver rejected the sequence:
- * the run fails, and the next full run starts a new one. */
+ * the run fails, and the next full run starts a new one.
+ *
+ * A full sequence cannot be continued by another run: the receiver would see a new sequence that
+ * lacks everything before the checkpoint, and delete it at the end.  So a resumed full run (one
+ * that an earlier process left unfinished, or that failed) is refused with
+ * SLUICE_ERROR_RESTART_FULL_RUN, and the host starts the full run over as a new sequence.
+ * Incremental runs resend at most what came after the last checkpoint, which the receiver's change
+ * tracking makes harmless. */
 #include "http-client.h"
 #include "http-elements.h"
 
@@ -80,6 +87,16 @@ json_sink_begin (void *instance, uint32_t run_flags, GError **error)
 {
   JsonSink *self = instance;
 
+  if (run_flags & SLUICE_RUN_FLAG_RESUMED)
+    {
+      g_autofree char *display_url = http_display_url (self->url);
+
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_RESTART_FULL_RUN,
+                   "json sink: %s: a JSON push sequence cannot continue the full run that did not "
+                   "finish",
+                   display_url);
+      return FALSE;
+    }
   g_free (self->sequence_id);
   self->sequence_id = g_uuid_string_random ();
   self->full = (run_flags & SLUICE_RUN_FLAG_FULL) != 0;
