@@ -14,8 +14,8 @@
 #include "store/sluice-store-lmdb.h"
 #include "test-tree.h"
 
-static void
-load_plugin (SluiceRegistry *registry, const char *relative)
+void
+engine_fixture_load_plugin (SluiceRegistry *registry, const char *relative)
 {
   g_autofree char *path = g_build_filename (g_getenv ("SLUICE_TEST_BUILDDIR"), relative, NULL);
   g_autoptr (GError) error = NULL;
@@ -34,10 +34,10 @@ engine_fixture_setup (void **state)
   f->dir = g_dir_make_tmp ("sluice-engine-XXXXXX", &error);
   assert_non_null (f->dir);
   f->registry = sluice_registry_new ();
-  load_plugin (f->registry, "plugins/sluice-basic.so");
-  load_plugin (f->registry, "plugins/sluice-dataset.so");
-  load_plugin (f->registry, "plugins/sluice-dtl.so");
-  load_plugin (f->registry, "tests/plugins/engine/sluice-engine-test.so");
+  engine_fixture_load_plugin (f->registry, "plugins/sluice-basic.so");
+  engine_fixture_load_plugin (f->registry, "plugins/sluice-dataset.so");
+  engine_fixture_load_plugin (f->registry, "plugins/sluice-dtl.so");
+  engine_fixture_load_plugin (f->registry, "tests/plugins/engine/sluice-engine-test.so");
   data = g_build_filename (f->dir, "data", NULL);
   f->store = sluice_store_lmdb_open (data, NULL, &error);
   assert_non_null (f->store);

@@ -14,6 +14,8 @@ typedef struct
 } EngineFixture;
 
 int engine_fixture_setup (void **state);
+/* Loads one more plugin module, @relative to the build directory ("plugins/sluice-file.so"). */
+void engine_fixture_load_plugin (SluiceRegistry *registry, const char *relative);
 int engine_fixture_teardown (void **state);
 
 /* Builds the engine from @json (a configuration file's text); FALSE with @error on problems,

@@ -220,6 +220,35 @@ grep -q "POST /push/persons?.*-> 200 (0 entities" "$tmp/demo.log" \
   || fail "json sink: no final empty batch"
 stop_demo
 
+# ---- json sink: a full run that fails half-way is pushed again whole, never continued -------------
+# The push pipe reads a dataset in batches of two; its DTL fails on entity e, after two batches of
+# a full sequence were pushed and checkpointed. With the DTL mended, the next run must push a new
+# full sequence from the first entity: continuing the old one from its checkpoint would make the
+# CRM delete a to d at is_last.
+start_demo
+rm -rf "$tmp/data"
+push_after_failure () {
+  configure "{\"_id\": \"people\", \"type\": \"pipe\",
+   \"source\": {\"type\": \"embedded\", \"entities\": [{\"_id\": \"a\"}, {\"_id\": \"b\"},
+     {\"_id\": \"c\"}, {\"_id\": \"d\"}, {\"_id\": \"e\"}, {\"_id\": \"f\"}, {\"_id\": \"g\"}]}},
+  {\"_id\": \"push\", \"type\": \"pipe\", \"batch_size\": 2, \"checkpoint_interval\": 1,
+   \"source\": {\"type\": \"dataset\", \"dataset\": \"people\"},
+   \"transform\": {\"type\": \"dtl\", \"rules\": {\"default\": [$1 [\"copy\", \"*\"]]}},
+   \"sink\": {\"type\": \"json\", \"system\": \"crm\", \"url\": \"push/persons\"}}"
+}
+push_after_failure '["if", ["eq", "_S._id", "e"], ["fail!", "e is broken"]],'
+run people push
+[ "$status" -ne 0 ] || fail "json sink: the run with a failing DTL did not fail"
+grep -q "e is broken" "$tmp/out" || fail "json sink: the run did not fail in the DTL"
+push_after_failure ''
+run push
+[ "$status" -eq 0 ] || fail "json sink: the run after the failed one exited $status"
+grep -q "a JSON push sequence cannot continue the full run that did not finish; the full run starts over" "$tmp/out" \
+  || fail "json sink: the log does not say that the full run starts over"
+received=$(http GET /persons | python3 -c 'import json, sys; print(" ".join("%s%s" % (e["_id"], "(deleted)" if e.get("_deleted") else "") for e in json.load(sys.stdin)))')
+[ "$received" = "a b c d e f g" ] || fail "json sink: after the failed full run the CRM holds \"$received\", expected a to g"
+stop_demo
+
 # ---- http transform: the batch is replaced by what the service returns ----------------------------
 start_demo --generate=3
 rm -rf "$tmp/data"
