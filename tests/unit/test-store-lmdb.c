@@ -1,7 +1,8 @@
 /* test-store-lmdb.c — the LMDB dataset store at the record level (core/store/sluice-store-lmdb.c
  * via the backend interface): change tracking (digest Appendix B12), offsets and _previous chains
  * (B1), since reads (B2), history and deleted filters, the populated flag, pipe state in the
- * batch's transaction, compaction, dataset lifecycle, map growth, a full map and a full disk. */
+ * batch's transaction, compaction, dataset lifecycle, map growth and sizing at open, a full map
+ * and a full disk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -884,6 +885,47 @@ test_map_growth (void **state)
   }
 }
 
+/* The map of a reopened store starts at the store's size with room to grow, not at the configured
+ * initial size: the first transactions after a start do not have to grow it. */
+static void
+test_map_sized_at_open (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = g_build_filename (f->dir, "data.mdb", NULL);
+  g_autofree char *body = g_strnfill (64 << 10, 'b');
+  GStatBuf st;
+  uint64_t opened;
+
+  sluice_store_backend_free (f->store);
+  f->store = open_store (f->dir, 1 << 20, 0);
+  create (f->store, "big");
+  for (int i = 0; i < 48; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("r%d", i);
+      SluiceStoreRecord r = { id, strlen (id), { i }, FALSE, body, 64 << 10 };
+
+      append (f->store, "big", &r, 1, NULL);
+    }
+  sluice_store_backend_free (f->store);
+  assert_int_equal (g_stat (data, &st), 0);
+  assert_true ((uint64_t)st.st_size > (3 << 20));
+
+  f->store = open_store (f->dir, 1 << 20, 0);
+  opened = sluice_store_lmdb_get_map_size (f->store);
+  /* At most half used, in doublings of the initial size. */
+  assert_true (opened >= 2 * (uint64_t)st.st_size);
+  assert_true (opened < 4 * (uint64_t)st.st_size);
+  assert_int_equal (opened & (opened - 1), 0);
+  append1 (f->store, "big", "after", "1", FALSE);
+  assert_int_equal (sluice_store_lmdb_get_map_size (f->store), opened);
+
+  /* A maximum below that wins, as long as the data fits. */
+  sluice_store_backend_free (f->store);
+  f->store = open_store (f->dir, 1 << 20, 5 << 20);
+  assert_int_equal (sluice_store_lmdb_get_map_size (f->store), 5 << 20);
+}
+
 /* A map that may not grow further: a clear error, and nothing of the failed transaction. */
 static void
 test_map_full (void **state)
@@ -1036,6 +1078,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_scan_live, setup, teardown),
     cmocka_unit_test_setup_teardown (test_report_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_growth, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_map_sized_at_open, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
   };
