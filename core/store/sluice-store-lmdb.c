@@ -20,6 +20,7 @@
  * map, the transaction is aborted, the map grows (which LMDB allows only while no thread of this
  * process uses the map: the map rule at LmdbBackend.lock), and the journal is replayed.
  */
+#define _GNU_SOURCE /* fallocate */
 #include "store/sluice-store-lmdb.h"
 
 #include <errno.h>
@@ -46,6 +47,10 @@
 #define TRIM_CHECK_US (5 * 1000)         /* how often the resident size is looked at */
 #define TRIM_BUDGET ((uint64_t)16 << 20) /* resident map pages allowed before a trim */
 #define MAX_GROW_ATTEMPTS 24
+#define MAX_READERS 512
+/* The size LMDB gives its lock file: a 192-byte header that holds the first reader slot, and a
+ * 64-byte slot for every further reader (liblmdb 0.9). */
+#define LOCK_FILE_SIZE (192 + (MAX_READERS - 1) * 64)
 
 /* Not an LMDB code: an error was set in the GError. */
 #define RC_ERROR (-1)
@@ -82,6 +87,7 @@ typedef struct
   char *dir;
   char *description;
   MDB_env *env;
+  gboolean env_open; /* mdb_env_open succeeded */
   MDB_dbi db_datasets, db_meta, db_log, db_ids, db_pipes;
   uint64_t max_map_size;
   int64_t sync_interval_us;
@@ -326,6 +332,23 @@ decode_pipe_state (const uint8_t *p, size_t len, SluicePipeState *ret)
 
 /* Errors. */
 
+static gboolean
+is_space_error (int rc)
+{
+  return rc == ENOSPC || rc == EDQUOT || rc == EFBIG;
+}
+
+/* A full file system while the store sets up @path, a file of a new store (@creating) or of an
+ * existing one. */
+static void
+set_no_space_error (LmdbBackend *self, GError **error, int rc, const char *path,
+                    gboolean creating)
+{
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL,
+               "%s: cannot %s %s: the file system is full (%s)", self->description,
+               creating ? "create" : "write", path, g_strerror (rc));
+}
+
 static int set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...)
     G_GNUC_PRINTF (4, 5);
 
@@ -339,7 +362,7 @@ set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
 
-  if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+  if (is_space_error (rc))
     g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL,
                  "%s: disk full while %s; nothing of the transaction was stored", self->description,
                  what);
@@ -2569,11 +2592,10 @@ lmdb_free (SluiceStoreBackend *backend)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
 
+  if (self->env_open)
+    env_sync (self);
   if (self->env != NULL)
-    {
-      env_sync (self);
-      mdb_env_close (self->env);
-    }
+    mdb_env_close (self->env);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->trim_lock);
   g_cond_clear (&self->cond);
@@ -2596,7 +2618,7 @@ sluice_store_lmdb_get_map_size (SluiceStoreBackend *backend)
 }
 
 static gboolean
-open_databases (LmdbBackend *self, GError **error)
+open_databases (LmdbBackend *self, gboolean new_store, GError **error)
 {
   MDB_txn *txn = begin_txn (self, 0, error);
   uint8_t hk[4] = { 0 };
@@ -2638,6 +2660,15 @@ open_databases (LmdbBackend *self, GError **error)
   if (rc != 0)
     goto fail;
   rc = commit_txn (self, &txn);
+  if (rc == EIO && looks_like_disk_full (self))
+    rc = ENOSPC;
+  if (is_space_error (rc))
+    {
+      g_autofree char *path = g_build_filename (self->dir, "data.mdb", NULL);
+
+      set_no_space_error (self, error, rc, path, new_store);
+      return FALSE;
+    }
   if (rc != 0)
     return set_rc_error (self, error, rc, "opening the databases"), FALSE;
   return TRUE;
@@ -2645,6 +2676,48 @@ open_databases (LmdbBackend *self, GError **error)
 fail:
   abort_txn (self, &txn);
   return set_rc_error (self, error, rc, "opening the databases"), FALSE;
+}
+
+/* LMDB extends its lock file to LOCK_FILE_SIZE and writes it through a shared map.  The blocks of
+ * a file extended that way are allocated only when a page of it is first written, and on a full
+ * file system that write is a SIGBUS, not an error.  So the blocks are allocated here first, where
+ * a full file system is an error; where the file system cannot allocate ahead, its free space is
+ * checked instead.  *@ret_created says whether this call created the file. */
+static gboolean
+allocate_lock_file (LmdbBackend *self, const char *path, gboolean *ret_created, GError **error)
+{
+  off_t size = LOCK_FILE_SIZE;
+  struct stat st = { 0 };
+  int fd, rc;
+
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  *ret_created = fd >= 0;
+  if (fd < 0 && errno == EEXIST)
+    fd = open (path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return TRUE; /* mdb_env_open says why it cannot open it */
+  if (fstat (fd, &st) == 0 && st.st_size > size)
+    size = st.st_size;
+  do
+    rc = fallocate (fd, 0, 0, size) == 0 ? 0 : errno;
+  while (rc == EINTR);
+  if (rc == EOPNOTSUPP)
+    {
+      uint64_t allocated = (uint64_t)st.st_blocks * 512;
+      struct statvfs vfs;
+
+      rc = 0;
+      if (allocated < (uint64_t)size && fstatvfs (fd, &vfs) == 0
+          && (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)size - allocated)
+        rc = ENOSPC;
+    }
+  close (fd);
+  if (!is_space_error (rc))
+    return TRUE; /* anything else is LMDB's to meet, as without this */
+  if (*ret_created)
+    unlink (path);
+  set_no_space_error (self, error, rc, path, *ret_created);
+  return FALSE;
 }
 
 /* The map size a store opens with: @initial doubled until the data file (@file_size bytes, 0 for
@@ -2666,7 +2739,9 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
   LmdbBackend *self;
   uint64_t initial = DEFAULT_INITIAL_MAP;
   g_autofree char *data_path = g_build_filename (dir, "data.mdb", NULL);
+  g_autofree char *lock_path = g_build_filename (dir, "lock.mdb", NULL);
   struct stat data_st;
+  gboolean new_store, lock_created = FALSE, remove_files = FALSE;
   uint64_t used;
   int rc, dead = 0;
 
@@ -2707,18 +2782,29 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
       goto fail;
     }
   mdb_env_set_maxdbs (self->env, 8);
-  mdb_env_set_maxreaders (self->env, 512);
+  mdb_env_set_maxreaders (self->env, MAX_READERS);
   if (stat (data_path, &data_st) != 0)
     data_st.st_size = 0;
+  /* LMDB starts a store afresh when data.mdb is missing or empty. */
+  new_store = data_st.st_size == 0;
   mdb_env_set_mapsize (self->env, opening_map_size (initial, data_st.st_size, self->max_map_size));
+  if (!allocate_lock_file (self, lock_path, &lock_created, error))
+    goto fail;
   /* MDB_NOMETASYNC keeps integrity across power loss but may lose the last commits: see the
    * durability policy in docs/store.md.  MDB_NOTLS lets one thread hold several readers. */
   rc = mdb_env_open (self->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
   if (rc != 0)
     {
-      set_rc_error (self, error, rc, "opening");
+      if (is_space_error (rc))
+        {
+          set_no_space_error (self, error, rc, data_path, new_store);
+          remove_files = new_store;
+        }
+      else
+        set_rc_error (self, error, rc, "opening");
       goto fail;
     }
+  self->env_open = TRUE;
   {
     int fd;
     struct stat st;
@@ -2735,13 +2821,31 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
   mdb_reader_check (self->env, &dead);
   if (dead > 0)
     g_debug ("%s: cleared %d stale reader slots", self->description, dead);
-  if (!open_databases (self, error))
-    goto fail;
+  {
+    g_autoptr (GError) local_error = NULL;
+
+    if (!open_databases (self, new_store, &local_error))
+      {
+        remove_files = new_store
+                       && g_error_matches (local_error, SLUICE_STORE_ERROR,
+                                           SLUICE_STORE_ERROR_DISK_FULL);
+        g_propagate_error (error, g_steal_pointer (&local_error));
+        goto fail;
+      }
+  }
   purge_dropped (self);
   return &self->parent;
 
 fail:
   lmdb_free (&self->parent);
+  /* A store that could not be created for want of space leaves nothing behind: a data.mdb cut
+   * short would make every later open fail. */
+  if (remove_files)
+    {
+      unlink (data_path);
+      if (lock_created)
+        unlink (lock_path);
+    }
   return NULL;
 }
 
