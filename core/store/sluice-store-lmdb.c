@@ -17,9 +17,10 @@
  * SHA-256 (LMDB keys are at most 511 bytes); the two forms differ in length, so they never collide.
  *
  * Every write goes through a transaction that journals its operations: when LMDB reports a full
- * map, the transaction is aborted, the map grows (which LMDB allows only while this process has no
- * transaction open, hence the active-transaction count below), and the journal is replayed.
+ * map, the transaction is aborted, the map grows (which LMDB allows only while no thread of this
+ * process uses the map: the map rule at LmdbBackend.lock), and the journal is replayed.
  */
+#define _GNU_SOURCE /* fallocate */
 #include "store/sluice-store-lmdb.h"
 
 #include <errno.h>
@@ -46,6 +47,10 @@
 #define TRIM_CHECK_US (5 * 1000)         /* how often the resident size is looked at */
 #define TRIM_BUDGET ((uint64_t)16 << 20) /* resident map pages allowed before a trim */
 #define MAX_GROW_ATTEMPTS 24
+#define MAX_READERS 512
+/* The size LMDB gives its lock file: a 192-byte header that holds the first reader slot, and a
+ * 64-byte slot for every further reader (liblmdb 0.9). */
+#define LOCK_FILE_SIZE (192 + (MAX_READERS - 1) * 64)
 
 /* Not an LMDB code: an error was set in the GError. */
 #define RC_ERROR (-1)
@@ -82,6 +87,7 @@ typedef struct
   char *dir;
   char *description;
   MDB_env *env;
+  gboolean env_open; /* mdb_env_open succeeded */
   MDB_dbi db_datasets, db_meta, db_log, db_ids, db_pipes;
   uint64_t max_map_size;
   int64_t sync_interval_us;
@@ -95,11 +101,20 @@ typedef struct
   dev_t file_dev;
   ino_t file_ino;
 
-  /* LMDB may be resized only while this process has no transaction open. */
+  /* The map rule.  mdb_env_set_mapsize unmaps data.mdb and maps it again, maybe elsewhere, so it
+   * may run only while no thread of this process uses the map: an open transaction (read or
+   * write) uses it, and so do mdb_env_info, mdb_env_stat and mdb_env_sync, which read the meta
+   * pages through it.  Every such use is bracketed by map_enter () and map_leave (), which count
+   * it in @map_users: transactions start only in begin_txn () and end only in commit_txn () or
+   * abort_txn (); outside a transaction the environment is read only in map_usage () and
+   * env_sync ().  resize_map () is the one place that resizes the open map: it waits until
+   * @map_users is 0, and while it holds @growing no new use begins (it reads the new size
+   * then, alone with the map). */
   GMutex lock;
   GCond cond;
-  guint active_txns;
+  guint map_users;
   gboolean growing;
+  uint64_t map_size; /* under @lock: the size the map has now */
 } LmdbBackend;
 
 typedef enum
@@ -347,6 +362,23 @@ malformed:
 
 /* Errors. */
 
+static gboolean
+is_space_error (int rc)
+{
+  return rc == ENOSPC || rc == EDQUOT || rc == EFBIG;
+}
+
+/* A full file system while the store sets up @path, a file of a new store (@creating) or of an
+ * existing one. */
+static void
+set_no_space_error (LmdbBackend *self, GError **error, int rc, const char *path,
+                    gboolean creating)
+{
+  g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL,
+               "%s: cannot %s %s: the file system is full (%s)", self->description,
+               creating ? "create" : "write", path, g_strerror (rc));
+}
+
 static int set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...)
     G_GNUC_PRINTF (4, 5);
 
@@ -360,7 +392,7 @@ set_rc_error (LmdbBackend *self, GError **error, int rc, const char *format, ...
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
 
-  if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+  if (is_space_error (rc))
     g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL,
                  "%s: disk full while %s; nothing of the transaction was stored", self->description,
                  what);
@@ -398,15 +430,15 @@ looks_like_disk_full (LmdbBackend *self)
   return FALSE;
 }
 
-/* Transactions and growth. */
+/* Transactions and growth, under the map rule (see LmdbBackend.lock). */
 
 static void
-txn_enter (LmdbBackend *self)
+map_enter (LmdbBackend *self)
 {
   g_mutex_lock (&self->lock);
   while (self->growing)
     g_cond_wait (&self->cond, &self->lock);
-  self->active_txns++;
+  self->map_users++;
   g_mutex_unlock (&self->lock);
 }
 
@@ -465,8 +497,8 @@ resident_shared (void)
  * are page cache the kernel could drop (docs/decisions/0008).  Every TRIM_CHECK_US the resident
  * shared size is looked at, and when it grew by more than TRIM_BUDGET since the last trim, the
  * mapping of the used part of the file is dropped: the pages stay in the page cache, and the next
- * access to one is a minor fault, not a read.  Called by a thread with an open transaction, so the
- * map cannot move meanwhile (resize_map waits for none to be open). */
+ * access to one is a minor fault, not a read.  Called by a thread that uses the map (between
+ * map_enter and map_leave), so the map cannot move meanwhile. */
 static void
 trim_map (LmdbBackend *self)
 {
@@ -506,11 +538,11 @@ trim_map (LmdbBackend *self)
 }
 
 static void
-txn_leave (LmdbBackend *self)
+map_leave (LmdbBackend *self)
 {
   trim_map (self);
   g_mutex_lock (&self->lock);
-  if (--self->active_txns == 0)
+  if (--self->map_users == 0)
     g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 }
@@ -518,30 +550,65 @@ txn_leave (LmdbBackend *self)
 static uint64_t
 current_map_size (LmdbBackend *self)
 {
-  MDB_envinfo info;
+  uint64_t size;
 
-  mdb_env_info (self->env, &info);
-  return info.me_mapsize;
+  g_mutex_lock (&self->lock);
+  size = self->map_size;
+  g_mutex_unlock (&self->lock);
+  return size;
 }
 
-/* Sets the map size to @new_size (0: adopt the size another process set), waiting until no other
- * transaction of this process is open.  With @wait FALSE it gives up at once instead. */
+/* The bytes of the map that hold data, and the size of the map. */
+static void
+map_usage (LmdbBackend *self, uint64_t *ret_used, uint64_t *ret_size)
+{
+  MDB_envinfo info;
+  MDB_stat stat;
+
+  map_enter (self);
+  mdb_env_info (self->env, &info);
+  mdb_env_stat (self->env, &stat);
+  map_leave (self);
+  *ret_used = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+  *ret_size = info.me_mapsize;
+}
+
+static int
+env_sync (LmdbBackend *self)
+{
+  int rc;
+
+  map_enter (self);
+  rc = mdb_env_sync (self->env, 1);
+  map_leave (self);
+  return rc;
+}
+
+/* Sets the map size to @new_size once no other thread of this process uses the map; with @wait
+ * FALSE it gives up at once instead.  When another thread resized the map since this one saw it
+ * at @seen_size, it leaves the map as it is.  @new_size 0 adopts the size another process set. */
 static gboolean
-resize_map (LmdbBackend *self, uint64_t new_size, gboolean wait, GError **error)
+resize_map (LmdbBackend *self, uint64_t seen_size, uint64_t new_size, gboolean wait, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + GROW_TIMEOUT_S * G_TIME_SPAN_SECOND;
+  MDB_envinfo info;
   int rc;
 
   g_mutex_lock (&self->lock);
   while (self->growing)
     g_cond_wait (&self->cond, &self->lock);
-  if (self->active_txns > 0 && !wait)
+  if (new_size != 0 && self->map_size != seen_size)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  if (self->map_users > 0 && !wait)
     {
       g_mutex_unlock (&self->lock);
       return FALSE;
     }
   self->growing = TRUE;
-  while (self->active_txns > 0)
+  while (self->map_users > 0)
     {
       if (!g_cond_wait_until (&self->cond, &self->lock, deadline))
         {
@@ -556,6 +623,8 @@ resize_map (LmdbBackend *self, uint64_t new_size, gboolean wait, GError **error)
         }
     }
   rc = mdb_env_set_mapsize (self->env, new_size);
+  if (rc == 0 && mdb_env_info (self->env, &info) == 0)
+    self->map_size = info.me_mapsize;
   self->growing = FALSE;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -576,9 +645,10 @@ grow_map (LmdbBackend *self, const char *what, GError **error)
 
   if (size >= self->max_map_size)
     return set_rc_error (self, error, MDB_MAP_FULL, "%s", what), FALSE;
-  return resize_map (self, MIN (size * 2, self->max_map_size), TRUE, error);
+  return resize_map (self, size, MIN (size * 2, self->max_map_size), TRUE, error);
 }
 
+/* Every transaction starts here, and holds the map until commit_txn () or abort_txn (). */
 static MDB_txn *
 begin_txn (LmdbBackend *self, unsigned int flags, GError **error)
 {
@@ -587,14 +657,14 @@ begin_txn (LmdbBackend *self, unsigned int flags, GError **error)
       MDB_txn *txn = NULL;
       int rc;
 
-      txn_enter (self);
+      map_enter (self);
       rc = mdb_txn_begin (self->env, NULL, flags, &txn);
       if (rc == 0)
         return txn;
-      txn_leave (self);
+      map_leave (self);
       if (rc == MDB_MAP_RESIZED && attempt < 3)
         {
-          if (!resize_map (self, 0, TRUE, error))
+          if (!resize_map (self, 0, 0, TRUE, error))
             return NULL;
           continue;
         }
@@ -603,14 +673,26 @@ begin_txn (LmdbBackend *self, unsigned int flags, GError **error)
     }
 }
 
+/* Commits *@txn and lets go of the map; *@txn is NULL afterwards.  Returns LMDB's result. */
+static int
+commit_txn (LmdbBackend *self, MDB_txn **txn)
+{
+  int rc = mdb_txn_commit (*txn);
+
+  *txn = NULL;
+  map_leave (self);
+  return rc;
+}
+
+/* Aborts *@txn (nothing when NULL) and lets go of the map; *@txn is NULL afterwards. */
 static void
-end_read_txn (LmdbBackend *self, MDB_txn **txn)
+abort_txn (LmdbBackend *self, MDB_txn **txn)
 {
   if (*txn != NULL)
     {
       mdb_txn_abort (*txn);
       *txn = NULL;
-      txn_leave (self);
+      map_leave (self);
     }
 }
 
@@ -1454,12 +1536,7 @@ restart (LmdbTxn *t, GError **error)
     {
       int rc = 0;
 
-      if (t->txn != NULL)
-        {
-          mdb_txn_abort (t->txn);
-          t->txn = NULL;
-          txn_leave (self);
-        }
+      abort_txn (self, &t->txn);
       t->dropped = FALSE;
       if (!grow_map (self, what, error))
         return FALSE;
@@ -1523,17 +1600,14 @@ static SluiceStoreTxn *
 lmdb_begin (SluiceStoreBackend *backend, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
-  MDB_envinfo info;
-  MDB_stat stat;
+  uint64_t used, size;
   LmdbTxn *t;
 
-  /* Grow ahead of need when nobody else has a transaction open, so that a full map in the
-   * middle of a transaction (abort, grow, replay) stays rare. */
-  mdb_env_info (self->env, &info);
-  mdb_env_stat (self->env, &stat);
-  if ((uint64_t)(info.me_last_pgno + 1) * stat.ms_psize > info.me_mapsize / 4 * 3
-      && info.me_mapsize < self->max_map_size)
-    resize_map (self, MIN ((uint64_t)info.me_mapsize * 2, self->max_map_size), FALSE, NULL);
+  /* Grow ahead of need when no other thread uses the map, so that a full map in the middle of a
+   * transaction (abort, grow, replay) stays rare. */
+  map_usage (self, &used, &size);
+  if (used > size / 4 * 3 && size < self->max_map_size)
+    resize_map (self, size, MIN (size * 2, self->max_map_size), FALSE, NULL);
 
   t = g_new0 (LmdbTxn, 1);
   t->parent.backend = backend;
@@ -1553,11 +1627,7 @@ lmdb_begin (SluiceStoreBackend *backend, GError **error)
 static void
 txn_free (LmdbTxn *t)
 {
-  if (t->txn != NULL)
-    {
-      mdb_txn_abort (t->txn);
-      txn_leave (t->self);
-    }
+  abort_txn (t->self, &t->txn);
   g_array_unref (t->journal);
   g_byte_array_unref (t->scratch);
   g_free (t->last_dataset);
@@ -1651,7 +1721,7 @@ static gboolean
 lmdb_sync (SluiceStoreBackend *backend, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
-  int rc = mdb_env_sync (self->env, 1);
+  int rc = env_sync (self);
 
   if (rc != 0)
     return set_rc_error (self, error, rc, "flushing to disk"), FALSE;
@@ -1671,9 +1741,7 @@ lmdb_txn_commit (SluiceStoreTxn *txn, uint32_t flags, GError **error)
     goto out;
   for (;;)
     {
-      rc = mdb_txn_commit (t->txn);
-      t->txn = NULL;
-      txn_leave (self);
+      rc = commit_txn (self, &t->txn);
       if (rc != MDB_MAP_FULL)
         break;
       if (!restart (t, error))
@@ -1747,13 +1815,11 @@ purge_db_prefix (LmdbBackend *self, MDB_dbi dbi, uint32_t dsid, gboolean *ret_do
     *ret_done = TRUE;
   else if (rc != 0)
     {
-      mdb_txn_abort (txn);
-      txn_leave (self);
+      abort_txn (self, &txn);
       set_rc_error (self, error, rc, "removing the records of a deleted dataset");
       return;
     }
-  rc = mdb_txn_commit (txn);
-  txn_leave (self);
+  rc = commit_txn (self, &txn);
   if (rc != 0)
     {
       *ret_done = FALSE;
@@ -1788,7 +1854,7 @@ purge_dropped (LmdbBackend *self)
         }
       if (cur != NULL)
         mdb_cursor_close (cur);
-      end_read_txn (self, &txn);
+      abort_txn (self, &txn);
       if (!found)
         return;
 
@@ -1810,9 +1876,8 @@ purge_dropped (LmdbBackend *self)
         put_be32 (dk + 5, dsid);
         key = (MDB_val){ 9, dk };
         mdb_del (txn, self->db_meta, &key, NULL);
-        rc = mdb_txn_commit (txn);
+        rc = commit_txn (self, &txn);
       }
-      txn_leave (self);
       if (rc != 0)
         {
           set_rc_error (self, &error, rc, "removing the records of a deleted dataset");
@@ -1843,7 +1908,7 @@ open_view (LmdbBackend *self, const char *dataset, const SluiceStoreView *view, 
     rc = resolve_view (self, *ret_txn, *ret_dsid, dataset, view != NULL && view->uncommitted,
                        view != NULL ? view->holder : NULL, ret_end, ret_meta, error);
   if (rc != 0)
-    end_read_txn (self, ret_txn);
+    abort_txn (self, ret_txn);
   return rc;
 }
 
@@ -1861,7 +1926,7 @@ lmdb_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *dataset,
   if (open_view (self, dataset, view, &txn, &dsid, &meta, &end, error) != 0)
     return NULL;
   info = info_from_meta (dataset, &meta);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   return info;
 }
 
@@ -1905,7 +1970,7 @@ lmdb_list_datasets (SluiceStoreBackend *backend, GError **error)
     }
   if (cur != NULL)
     mdb_cursor_close (cur);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   if (rc == RC_ERROR)
     return NULL;
   if (rc != MDB_NOTFOUND)
@@ -1985,7 +2050,7 @@ lmdb_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset, const
     }
   else if (rc != MDB_NOTFOUND)
     set_rc_error (self, error, rc != 0 ? rc : MDB_CORRUPTED, "reading dataset '%s'", dataset);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   return v;
 }
 
@@ -2084,7 +2149,7 @@ lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset, const SluiceSt
     ok = set_rc_error (self, error, rc, "scanning the ids of dataset '%s'", dataset) == 0;
   if (cur != NULL)
     mdb_cursor_close (cur);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   return ok;
 }
 
@@ -2109,7 +2174,7 @@ lmdb_get_version_in_view (SluiceStoreBackend *backend, const char *dataset, int6
     return NULL;
   if (offset >= 0 && offset < end)
     v = read_version (self, txn, dataset, dsid, offset, error);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   return v;
 }
 
@@ -2132,7 +2197,7 @@ lmdb_get_breaker (SluiceStoreBackend *backend, const char *dataset, SluiceBreake
   if (open_view (self, dataset, NULL, &txn, &dsid, NULL, NULL, error) != 0)
     return FALSE;
   rc = load_breaker (self, txn, dsid, dataset, &b, error);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   if (rc != 0)
     return FALSE;
   *ret_state = b.state;
@@ -2151,7 +2216,7 @@ lmdb_read (SluiceStoreBackend *backend, const SluiceStoreQuery *query, GError **
   if (txn == NULL)
     return NULL;
   rc = lookup_dataset (self, txn, query->dataset, &dsid, NULL, error);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   if (rc == MDB_NOTFOUND)
     not_found (self, query->dataset, error);
   if (rc != 0)
@@ -2181,7 +2246,7 @@ cursor_release (LmdbCursor *c)
       mdb_cursor_close (c->cur);
       c->cur = NULL;
     }
-  end_read_txn (c->self, &c->txn);
+  abort_txn (c->self, &c->txn);
 }
 
 /* Opens a read transaction and positions the cursor at the first offset ≥ c->next. */
@@ -2362,7 +2427,7 @@ lmdb_get_pipe_state (SluiceStoreBackend *backend, const char *pipe, SluicePipeSt
     }
   else if (rc != MDB_NOTFOUND)
     set_rc_error (self, error, rc, "reading the state of pipe '%s'", pipe);
-  end_read_txn (self, &txn);
+  abort_txn (self, &txn);
   return found;
 }
 
@@ -2525,8 +2590,7 @@ lmdb_compact (SluiceStoreBackend *backend, const char *dataset, const SluiceComp
                           &chunk, error);
       if (rc == 0)
         {
-          rc = mdb_txn_commit (txn);
-          txn_leave (self);
+          rc = commit_txn (self, &txn);
           if (rc == 0)
             {
               stats = chunk;
@@ -2534,10 +2598,7 @@ lmdb_compact (SluiceStoreBackend *backend, const char *dataset, const SluiceComp
             }
         }
       else
-        {
-          mdb_txn_abort (txn);
-          txn_leave (self);
-        }
+        abort_txn (self, &txn);
       if (rc == RC_ERROR)
         return FALSE;
       if (rc != MDB_MAP_FULL)
@@ -2561,11 +2622,10 @@ lmdb_free (SluiceStoreBackend *backend)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
 
+  if (self->env_open)
+    env_sync (self);
   if (self->env != NULL)
-    {
-      mdb_env_sync (self->env, 1);
-      mdb_env_close (self->env);
-    }
+    mdb_env_close (self->env);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->trim_lock);
   g_cond_clear (&self->cond);
@@ -2588,7 +2648,7 @@ sluice_store_lmdb_get_map_size (SluiceStoreBackend *backend)
 }
 
 static gboolean
-open_databases (LmdbBackend *self, GError **error)
+open_databases (LmdbBackend *self, gboolean new_store, GError **error)
 {
   MDB_txn *txn = begin_txn (self, 0, error);
   uint8_t hk[4] = { 0 };
@@ -2619,8 +2679,7 @@ open_databases (LmdbBackend *self, GError **error)
           memcpy (&header, val.mv_data, sizeof (header));
           if (header.format != FORMAT_VERSION)
             {
-              mdb_txn_abort (txn);
-              txn_leave (self);
+              abort_txn (self, &txn);
               g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_CORRUPT,
                            "%s: the store has format version %u: expected version %u",
                            self->description, header.format, FORMAT_VERSION);
@@ -2630,16 +2689,78 @@ open_databases (LmdbBackend *self, GError **error)
     }
   if (rc != 0)
     goto fail;
-  rc = mdb_txn_commit (txn);
-  txn_leave (self);
+  rc = commit_txn (self, &txn);
+  if (rc == EIO && looks_like_disk_full (self))
+    rc = ENOSPC;
+  if (is_space_error (rc))
+    {
+      g_autofree char *path = g_build_filename (self->dir, "data.mdb", NULL);
+
+      set_no_space_error (self, error, rc, path, new_store);
+      return FALSE;
+    }
   if (rc != 0)
     return set_rc_error (self, error, rc, "opening the databases"), FALSE;
   return TRUE;
 
 fail:
-  mdb_txn_abort (txn);
-  txn_leave (self);
+  abort_txn (self, &txn);
   return set_rc_error (self, error, rc, "opening the databases"), FALSE;
+}
+
+/* LMDB extends its lock file to LOCK_FILE_SIZE and writes it through a shared map.  The blocks of
+ * a file extended that way are allocated only when a page of it is first written, and on a full
+ * file system that write is a SIGBUS, not an error.  So the blocks are allocated here first, where
+ * a full file system is an error; where the file system cannot allocate ahead, its free space is
+ * checked instead.  *@ret_created says whether this call created the file. */
+static gboolean
+allocate_lock_file (LmdbBackend *self, const char *path, gboolean *ret_created, GError **error)
+{
+  off_t size = LOCK_FILE_SIZE;
+  struct stat st = { 0 };
+  int fd, rc;
+
+  fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  *ret_created = fd >= 0;
+  if (fd < 0 && errno == EEXIST)
+    fd = open (path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return TRUE; /* mdb_env_open says why it cannot open it */
+  if (fstat (fd, &st) == 0 && st.st_size > size)
+    size = st.st_size;
+  do
+    rc = fallocate (fd, 0, 0, size) == 0 ? 0 : errno;
+  while (rc == EINTR);
+  if (rc == EOPNOTSUPP)
+    {
+      uint64_t allocated = (uint64_t)st.st_blocks * 512;
+      struct statvfs vfs;
+
+      rc = 0;
+      if (allocated < (uint64_t)size && fstatvfs (fd, &vfs) == 0
+          && (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)size - allocated)
+        rc = ENOSPC;
+    }
+  close (fd);
+  if (!is_space_error (rc))
+    return TRUE; /* anything else is LMDB's to meet, as without this */
+  if (*ret_created)
+    unlink (path);
+  set_no_space_error (self, error, rc, path, *ret_created);
+  return FALSE;
+}
+
+/* The map size a store opens with: @initial doubled until the data file (@file_size bytes, 0 for
+ * a new store) fills at most half of it, so that a start does not find the map at the growth
+ * threshold (¾ used); at most @max, unless the file is larger still. */
+static uint64_t
+opening_map_size (uint64_t initial, uint64_t file_size, uint64_t max)
+{
+  uint64_t size = initial;
+
+  while (size < max && size / 2 < file_size)
+    size *= 2;
+  return MAX (MIN (size, max), file_size);
 }
 
 SluiceStoreBackend *
@@ -2647,6 +2768,11 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
 {
   LmdbBackend *self;
   uint64_t initial = DEFAULT_INITIAL_MAP;
+  g_autofree char *data_path = g_build_filename (dir, "data.mdb", NULL);
+  g_autofree char *lock_path = g_build_filename (dir, "lock.mdb", NULL);
+  struct stat data_st;
+  gboolean new_store, lock_created = FALSE, remove_files = FALSE;
+  uint64_t used;
   int rc, dead = 0;
 
   g_return_val_if_fail (dir != NULL, NULL);
@@ -2686,16 +2812,29 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
       goto fail;
     }
   mdb_env_set_maxdbs (self->env, 8);
-  mdb_env_set_maxreaders (self->env, 512);
-  mdb_env_set_mapsize (self->env, initial);
+  mdb_env_set_maxreaders (self->env, MAX_READERS);
+  if (stat (data_path, &data_st) != 0)
+    data_st.st_size = 0;
+  /* LMDB starts a store afresh when data.mdb is missing or empty. */
+  new_store = data_st.st_size == 0;
+  mdb_env_set_mapsize (self->env, opening_map_size (initial, data_st.st_size, self->max_map_size));
+  if (!allocate_lock_file (self, lock_path, &lock_created, error))
+    goto fail;
   /* MDB_NOMETASYNC keeps integrity across power loss but may lose the last commits: see the
    * durability policy in docs/store.md.  MDB_NOTLS lets one thread hold several readers. */
   rc = mdb_env_open (self->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600);
   if (rc != 0)
     {
-      set_rc_error (self, error, rc, "opening");
+      if (is_space_error (rc))
+        {
+          set_no_space_error (self, error, rc, data_path, new_store);
+          remove_files = new_store;
+        }
+      else
+        set_rc_error (self, error, rc, "opening");
       goto fail;
     }
+  self->env_open = TRUE;
   {
     int fd;
     struct stat st;
@@ -2706,17 +2845,37 @@ sluice_store_lmdb_open (const char *dir, const SluiceStoreLmdbOptions *options, 
         self->file_ino = st.st_ino;
       }
   }
+  /* LMDB never makes the map smaller than the data. */
+  map_usage (self, &used, &self->map_size);
   /* Reader slots of processes that died (crashed, killed) would pin old pages forever. */
   mdb_reader_check (self->env, &dead);
   if (dead > 0)
     g_debug ("%s: cleared %d stale reader slots", self->description, dead);
-  if (!open_databases (self, error))
-    goto fail;
+  {
+    g_autoptr (GError) local_error = NULL;
+
+    if (!open_databases (self, new_store, &local_error))
+      {
+        remove_files = new_store
+                       && g_error_matches (local_error, SLUICE_STORE_ERROR,
+                                           SLUICE_STORE_ERROR_DISK_FULL);
+        g_propagate_error (error, g_steal_pointer (&local_error));
+        goto fail;
+      }
+  }
   purge_dropped (self);
   return &self->parent;
 
 fail:
   lmdb_free (&self->parent);
+  /* A store that could not be created for want of space leaves nothing behind: a data.mdb cut
+   * short would make every later open fail. */
+  if (remove_files)
+    {
+      unlink (data_path);
+      if (lock_created)
+        unlink (lock_path);
+    }
   return NULL;
 }
 

@@ -12,7 +12,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   size_t struct_size;        /* sizeof (SluiceStoreLmdbOptions) */
-  uint64_t initial_map_size; /* bytes; 0: 256 MiB.  Ignored when the file is already larger */
+  /* Bytes; 0: 256 MiB.  At open the map is this size doubled until the data file fills at most
+   * half of it (and at most max_map_size, unless the file is larger still). */
+  uint64_t initial_map_size;
   uint64_t max_map_size;     /* bytes; 0: 1 TiB.  The map doubles up to this size when full */
   uint32_t sync_interval_ms; /* flush committed data at most this long after a commit; 0: 1000 */
 } SluiceStoreLmdbOptions;

@@ -1,21 +1,28 @@
 /* test-store-lmdb.c — the LMDB dataset store at the record level (core/store/sluice-store-lmdb.c
  * via the backend interface): change tracking (digest Appendix B12), offsets and _previous chains
  * (B1), since reads (B2), history and deleted filters, the populated flag, pipe state in the
- * batch's transaction, compaction, dataset lifecycle, map growth, a full map and a full disk. */
+ * batch's transaction, compaction, dataset lifecycle, map growth and sizing at open, a full map,
+ * a full disk, and a store created on a full file system. */
+#define _GNU_SOURCE /* unshare */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "store/sluice-store-lmdb.h"
+#include "test-child.h"
 
 typedef struct
 {
@@ -898,6 +905,47 @@ test_map_growth (void **state)
   }
 }
 
+/* The map of a reopened store starts at the store's size with room to grow, not at the configured
+ * initial size: the first transactions after a start do not have to grow it. */
+static void
+test_map_sized_at_open (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = g_build_filename (f->dir, "data.mdb", NULL);
+  g_autofree char *body = g_strnfill (64 << 10, 'b');
+  GStatBuf st;
+  uint64_t opened;
+
+  sluice_store_backend_free (f->store);
+  f->store = open_store (f->dir, 1 << 20, 0);
+  create (f->store, "big");
+  for (int i = 0; i < 48; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("r%d", i);
+      SluiceStoreRecord r = { id, strlen (id), { i }, FALSE, body, 64 << 10 };
+
+      append (f->store, "big", &r, 1, NULL);
+    }
+  sluice_store_backend_free (f->store);
+  assert_int_equal (g_stat (data, &st), 0);
+  assert_true ((uint64_t)st.st_size > (3 << 20));
+
+  f->store = open_store (f->dir, 1 << 20, 0);
+  opened = sluice_store_lmdb_get_map_size (f->store);
+  /* At most half used, in doublings of the initial size. */
+  assert_true (opened >= 2 * (uint64_t)st.st_size);
+  assert_true (opened < 4 * (uint64_t)st.st_size);
+  assert_int_equal (opened & (opened - 1), 0);
+  append1 (f->store, "big", "after", "1", FALSE);
+  assert_int_equal (sluice_store_lmdb_get_map_size (f->store), opened);
+
+  /* A maximum below that wins, as long as the data fits. */
+  sluice_store_backend_free (f->store);
+  f->store = open_store (f->dir, 1 << 20, 5 << 20);
+  assert_int_equal (sluice_store_lmdb_get_map_size (f->store), 5 << 20);
+}
+
 /* A map that may not grow further: a clear error, and nothing of the failed transaction. */
 static void
 test_map_full (void **state)
@@ -1032,6 +1080,222 @@ test_disk_full (void **state)
   append1 (f->store, "disk", "after", "2", FALSE);
 }
 
+/* Store creation on a full file system.  The child that runs it mounts a small tmpfs in a mount
+ * namespace of its own (and a user namespace when it is not root), so nothing outside it sees the
+ * mount. */
+
+#define FULL_FS_SIZE (512 << 10)
+#define FULL_FS_PAGE 4096
+#define FULL_FS_CASES 24 /* free pages left, 0 … FULL_FS_CASES - 1 */
+#define CHILD_SKIP 77
+
+static gboolean
+write_proc_file (const char *path, const char *text)
+{
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = write (fd, text, strlen (text)) == (ssize_t)strlen (text);
+  close (fd);
+  return ok;
+}
+
+/* Mounts a tmpfs of @size bytes on @dir for this process only: in a mount namespace of its own
+ * (root), or of a user namespace of its own (anyone, where the system allows it).  FALSE when
+ * neither can be had. */
+static gboolean
+mount_private_tmpfs (const char *dir, size_t size)
+{
+  g_autofree char *options = g_strdup_printf ("size=%zu,mode=0700", size);
+
+  if (geteuid () != 0 || unshare (CLONE_NEWNS) != 0)
+    {
+      g_autofree char *uid_map = g_strdup_printf ("%u %u 1\n", geteuid (), geteuid ());
+      g_autofree char *gid_map = g_strdup_printf ("%u %u 1\n", getegid (), getegid ());
+
+      if (unshare (CLONE_NEWUSER | CLONE_NEWNS) != 0
+          || !write_proc_file ("/proc/self/setgroups", "deny")
+          || !write_proc_file ("/proc/self/uid_map", uid_map)
+          || !write_proc_file ("/proc/self/gid_map", gid_map))
+        return FALSE;
+    }
+  /* Nothing mounted here may propagate to the namespace the test runs in. */
+  return mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+         && mount ("sluice-test", dir, "tmpfs", 0, options) == 0;
+}
+
+/* Fills the file system of @dir with one file until @left bytes are free; returns its path. */
+static char *
+fill_fs (const char *dir, size_t left)
+{
+  char *path = g_build_filename (dir, "filler", NULL);
+  char block[FULL_FS_PAGE];
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat st;
+
+  if (fd < 0)
+    sluice_test_child_fail ("cannot create %s: %s", path, g_strerror (errno));
+  memset (block, 'f', sizeof block);
+  while (write (fd, block, sizeof block) == sizeof block)
+    ;
+  if (fstat (fd, &st) != 0 || (size_t)st.st_size < left
+      || ftruncate (fd, st.st_size / FULL_FS_PAGE * FULL_FS_PAGE - left) != 0)
+    sluice_test_child_fail ("cannot fill %s", dir);
+  close (fd);
+  return path;
+}
+
+/* A store operation on a full file system either works or fails with DISK_FULL. */
+static void
+expect_ok_or_disk_full (gboolean ok, GError *error, const char *what)
+{
+  if (!ok && !g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL))
+    sluice_test_child_fail ("%s: expected success or a disk-full error, got: %s", what,
+                            error != NULL ? error->message : "(no error)");
+}
+
+/* Creates a dataset (when needed) and appends one record in one transaction. */
+static gboolean
+try_write (SluiceStoreBackend *store, const char *id, GError **error)
+{
+  SluiceStoreRecord r = rec (id, "body", FALSE);
+  g_autoptr (SluiceDatasetInfo) created = NULL;
+  SluiceStoreTxn *txn = sluice_store_backend_begin (store, error);
+
+  if (txn == NULL)
+    return FALSE;
+  created = sluice_store_txn_create_dataset (txn, "d", TRUE, error);
+  if (created == NULL || !sluice_store_txn_append (txn, "d", &r, 1, 0, NULL, NULL, error))
+    {
+      sluice_store_txn_abort (txn);
+      return FALSE;
+    }
+  return sluice_store_txn_commit (txn, SLUICE_STORE_COMMIT_DURABLE, error);
+}
+
+/* The ids of dataset "d", space-separated; NULL on failure. */
+static char *
+read_ids (SluiceStoreBackend *store, GError **error)
+{
+  SluiceStoreQuery q = { "d", SLUICE_STORE_NO_OFFSET, 0, TRUE, TRUE };
+  g_autoptr (SluiceStoreCursor) cursor = sluice_store_backend_read (store, &q, error);
+  g_autoptr (GString) out = g_string_new (NULL);
+  const SluiceStoreVersion *v;
+
+  if (cursor == NULL)
+    return NULL;
+  while ((v = sluice_store_cursor_next (cursor, error)) != NULL)
+    g_string_append_printf (out, "%s%.*s", out->len ? " " : "", (int)v->record.id_len,
+                            v->record.id);
+  if (*error != NULL)
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* One amount of free space, @pages pages.  TRUE when the store could be created with it. */
+static gboolean
+full_fs_case (const char *mnt, int pages)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/store-%d", mnt, pages);
+  g_autofree char *lock = g_build_filename (dir, "lock.mdb", NULL);
+  g_autofree char *filler = fill_fs (mnt, (size_t)pages * FULL_FS_PAGE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ids = NULL;
+  SluiceStoreBackend *store = sluice_store_lmdb_open (dir, NULL, &error);
+  gboolean created = store != NULL, written = FALSE;
+  struct stat st;
+
+  /* With too little space, opening fails with a message that names the file and the reason. */
+  if (!created)
+    {
+      g_autofree char *lead = g_strdup_printf ("store at %s: cannot create %s/", dir, dir);
+
+      if (!g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_DISK_FULL)
+          || !g_str_has_prefix (error->message, lead)
+          || strstr (error->message, "the file system is full") == NULL)
+        sluice_test_child_fail ("%d free pages: unexpected error: %s", pages, error->message);
+      g_clear_error (&error);
+    }
+  else
+    {
+      written = try_write (store, "tight", &error);
+      expect_ok_or_disk_full (written, error, "writing with little space");
+      g_clear_error (&error);
+      sluice_store_backend_free (store);
+    }
+
+  /* Once there is space again, the store opens and works: nothing half-made is in the way. */
+  g_unlink (filler);
+  store = sluice_store_lmdb_open (dir, NULL, &error);
+  if (store == NULL)
+    sluice_test_child_fail ("%d free pages, then space again: %s", pages, error->message);
+  /* Every block of the lock file is allocated: LMDB did not extend it past what the store
+   * allocated (a reader slot on a page without blocks would be the next SIGBUS). */
+  if (stat (lock, &st) != 0 || (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size)
+    sluice_test_child_fail ("%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes allocated",
+                            lock, (uint64_t)st.st_blocks * 512, (uint64_t)st.st_size);
+  if (!try_write (store, "roomy", &error))
+    sluice_test_child_fail ("%d free pages, then space again: %s", pages, error->message);
+  sluice_store_backend_free (store);
+
+  /* An existing store opens and reads on a full file system; a write fails cleanly. */
+  g_free (filler);
+  filler = fill_fs (mnt, 0);
+  store = sluice_store_lmdb_open (dir, NULL, &error);
+  if (store == NULL)
+    sluice_test_child_fail ("%d free pages, reopened when full: %s", pages, error->message);
+  ids = read_ids (store, &error);
+  if (ids == NULL)
+    sluice_test_child_fail ("%d free pages, reopened when full: %s", pages, error->message);
+  if (strcmp (ids, written ? "tight roomy" : "roomy") != 0)
+    sluice_test_child_fail ("%d free pages, reopened when full: read '%s'", pages, ids);
+  if (!try_write (store, "full", &error))
+    expect_ok_or_disk_full (FALSE, error, "writing when full");
+  sluice_store_backend_free (store);
+  g_unlink (filler);
+  remove_dir (dir);
+  return created;
+}
+
+static void
+full_fs_child (gpointer data)
+{
+  const char *mnt = data;
+  int created = 0;
+
+  if (!mount_private_tmpfs (mnt, FULL_FS_SIZE))
+    {
+      fprintf (stderr, "no tmpfs in a private mount namespace: %s\n", g_strerror (errno));
+      _exit (CHILD_SKIP);
+    }
+  for (int pages = 0; pages < FULL_FS_CASES; pages++)
+    created += full_fs_case (mnt, pages);
+  /* The largest amounts are enough to create a store. */
+  if (created == 0)
+    sluice_test_child_fail ("no store could be created with up to %d free pages", FULL_FS_CASES);
+}
+
+/* A store created on a full file system: never SIGBUS (LMDB writes its lock file through a
+ * map), a clear error, and nothing left behind that breaks the next open.  Every amount of free
+ * space from none to enough is tried. */
+static void
+test_create_on_full_fs (void **state)
+{
+  char *mnt = g_dir_make_tmp ("sluice-fullfs-XXXXXX", NULL);
+  gboolean ok;
+  int status;
+
+  assert_non_null (mnt);
+  ok = sluice_test_run_child (full_fs_child, mnt, &status);
+  g_rmdir (mnt);
+  g_free (mnt);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == CHILD_SKIP)
+    skip ();
+  assert_true (ok);
+}
+
 int
 main (void)
 {
@@ -1050,8 +1314,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_scan_live, setup, teardown),
     cmocka_unit_test_setup_teardown (test_report_kept, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_growth, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_map_sized_at_open, setup, teardown),
     cmocka_unit_test_setup_teardown (test_map_full, setup, teardown),
     cmocka_unit_test_setup_teardown (test_disk_full, setup, teardown),
+    cmocka_unit_test (test_create_on_full_fs),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
