@@ -329,11 +329,14 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
   SluiceConfigValidation validation = { 0 };
   const SluiceElementDescriptor *element = NULL;
   SluiceComponentKind kind = SLUICE_COMPONENT_PIPE;
-  const char *id = string_member (node, "_id");
+  /* Substitution replaces the strings of @node: the _id as written is copied, the substituted one
+   * is read afterwards. */
+  g_autofree char *written_id = g_strdup (string_member (node, "_id"));
+  const char *id;
   gboolean id_ok;
   guint line = 0, column = 0;
 
-  reporter->component_id = (id != NULL && *id != '\0') ? id : NULL;
+  reporter->component_id = (written_id != NULL && *written_id != '\0') ? written_id : NULL;
   if (reporter->generated_by != NULL)
     {
       line = reporter->line;
@@ -341,19 +344,6 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
     }
   else
     sluice_config_source_locate (reporter->source, reporter->prefix, FALSE, &line, &column);
-
-  if (reporter->component_id == NULL)
-    id_ok = TRUE;
-  else if (reporter->generated_by != NULL)
-    id_ok = claim_id (loader, reporter, id, line, column);
-  else
-    {
-      g_autofree char *id_pointer = g_strconcat (reporter->prefix, "/_id", NULL);
-      guint id_line = 0, id_column = 0;
-
-      sluice_config_source_locate (reporter->source, id_pointer, FALSE, &id_line, &id_column);
-      id_ok = claim_id (loader, reporter, id, id_line, id_column);
-    }
 
   if (inherited_secrets != NULL)
     {
@@ -364,6 +354,32 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
   else
     sluice_config_substitute (node, loader->secrets, loader->secrets_file, loader->envp,
                               secret_pointers, secret_values, report, reporter);
+
+  id = string_member (node, "_id");
+  if (id != NULL && g_hash_table_contains (secret_pointers, "/_id"))
+    {
+      /* Problems keep naming the component by its _id as written, which quotes no secret. */
+      report ("/_id", FALSE,
+              "'_id' cannot come from $SECRET: a component's _id is shown in messages, logs and "
+              "URLs", reporter);
+      id_ok = FALSE;
+    }
+  else
+    {
+      reporter->component_id = (id != NULL && *id != '\0') ? id : NULL;
+      if (reporter->component_id == NULL)
+        id_ok = TRUE;
+      else if (reporter->generated_by != NULL)
+        id_ok = claim_id (loader, reporter, id, line, column);
+      else
+        {
+          g_autofree char *id_pointer = g_strconcat (reporter->prefix, "/_id", NULL);
+          guint id_line = 0, id_column = 0;
+
+          sluice_config_source_locate (reporter->source, id_pointer, FALSE, &id_line, &id_column);
+          id_ok = claim_id (loader, reporter, id, id_line, id_column);
+        }
+    }
 
   validation.registry = loader->registry;
   validation.secret_pointers = secret_pointers;

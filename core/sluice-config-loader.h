@@ -9,8 +9,10 @@
  *     starting with '.', sorted by byte order of their names; not recursive);
  *  2. the secrets file, when given, is checked and read (sluice-secrets.h);
  *  3. each file is parsed (sluice-config-source.h) and holds one component object or an array of
- *     them; `_id` must be unique across all files (a duplicate names both places);
- *  4. $ENV(name) and $SECRET(name) are substituted (sluice-config-substitute.h);
+ *     them;
+ *  4. $ENV(name) and $SECRET(name) are substituted (sluice-config-substitute.h); then `_id`, as
+ *     substituted, must be unique across all files (a duplicate names both places), and may not
+ *     come from a $SECRET;
  *  5. each component is validated (sluice-config-validate.h);
  *  6. each valid pattern component is expanded by its element's expand callback (with the pattern's
  *     option defaults filled in) into ordinary components that take its place, and those are

@@ -820,7 +820,9 @@ sluice_config_validate_component (SluiceConfigValidation *validation, JsonNode *
   else if (g_str_equal (type, "metadata"))
     {
       *ret_kind = SLUICE_COMPONENT_METADATA;
-      if (id != NULL && !g_str_equal (id, "node"))
+      if (id != NULL && !g_str_equal (id, "node") && is_secret_pointer (validation, "/_id"))
+        problem (validation, "/_id", FALSE, "the service metadata component must have _id 'node'");
+      else if (id != NULL && !g_str_equal (id, "node"))
         problem (validation, "/_id", FALSE,
                  "the service metadata component must have _id 'node', got '%s'", id);
       validate_metadata (validation, object);

@@ -31,6 +31,7 @@
 static const char *const test_envp[] = {
   "SLUICE_TEST_HOST=example.org",
   "SLUICE_TEST_PORT=8080",
+  "SLUICE_TEST_PIPE=people-in",
   NULL,
 };
 
@@ -431,6 +432,56 @@ test_missing_path (void **state)
   assert_string_equal (error->message, "1 error in 1 file");
 }
 
+/* An `_id` may come from $ENV: the component is known by the substituted value, which also names
+ * its default sink and is what two components may not share.  It may not come from $SECRET: an
+ * `_id` is shown in every message, log and URL. */
+static void
+test_id_from_substitution (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->tmpdir, "ids.json", NULL);
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+  SluiceConfigComponent *pipe;
+  JsonObject *sink;
+
+  assert_true (g_file_set_contents (path,
+    "[{\"_id\": \"$ENV(SLUICE_TEST_PIPE)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://$ENV(SLUICE_TEST_HOST)/\"}}]\n",
+    -1, NULL));
+  config = load (f, path, diagnostics, &error);
+  assert_non_null (config);
+  pipe = sluice_config_lookup (config, "people-in");
+  assert_non_null (pipe);
+  assert_string_equal (sluice_config_component_get_id (pipe), "people-in");
+  sink = json_object_get_object_member (json_node_get_object (sluice_config_component_get_node (pipe)),
+                                        "sink");
+  assert_string_equal (json_object_get_string_member (sink, "dataset"), "people-in");
+  g_clear_object (&config);
+
+  /* The same _id written once through $ENV and once in clear is a duplicate, not a silently
+   * dropped component. */
+  assert_true (g_file_set_contents (path,
+    "[{\"_id\": \"$ENV(SLUICE_TEST_PIPE)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://a/\"}},\n"
+    " {\"_id\": \"people-in\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://b/\"}},\n"
+    " {\"_id\": \"$SECRET(api-token)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://c/\"}}]\n",
+    -1, NULL));
+  assert_int_equal (chdir (f->tmpdir), 0);
+  config = load (f, "ids.json", diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  assert_string_equal (produced,
+    "ids.json:3:10: people-in: /_id: duplicate _id 'people-in': already defined at ids.json:1:10\n"
+    "ids.json:5:10: $SECRET(api-token): /_id: '_id' cannot come from $SECRET: a component's _id "
+    "is shown in messages, logs and URLs\n");
+  assert_null (strstr (produced, SECRET_VALUE));
+}
+
 /* Loading is a pure function: the same inputs give an equal, independent configuration. */
 static void
 test_load_is_repeatable (void **state)
@@ -464,6 +515,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_secrets_file_malformed, setup, teardown),
     cmocka_unit_test_setup_teardown (test_missing_path, setup, teardown),
     cmocka_unit_test_setup_teardown (test_load_is_repeatable, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_id_from_substitution, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
