@@ -20,7 +20,9 @@
  *     generate another pattern.  Generated string values that contain a secret the pattern received
  *     are treated as secret;
  *  7. a pipe without a sink gets {"type": "dataset", "dataset": <pipe _id>} when a dataset sink type
- *     is registered.
+ *     is registered;
+ *  8. once every file is read, each pipe named in the `pipes` of an API token must be a pipe of
+ *     the configuration (the closest pipe _id is suggested).
  * Problems never stop loading early: all of them are collected.
  */
 #pragma once

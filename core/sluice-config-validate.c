@@ -686,8 +686,8 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
     }
 }
 
-/* An API token's `pipes`: pipe ids, so strings (an id that names no pipe only limits the token
- * to nothing). */
+/* An API token's `pipes`: pipe ids, so strings (the loader checks that each names a pipe of the
+ * configuration, once every file is read). */
 static void
 check_token_pipes (SluiceConfigValidation *validation, JsonObject *token, const char *pointer)
 {
@@ -707,6 +707,83 @@ check_token_pipes (SluiceConfigValidation *validation, JsonObject *token, const 
     }
 }
 
+/* The string member @key of an API token, or NULL. */
+static const char *
+token_string (JsonArray *tokens, guint index, const char *key)
+{
+  JsonNode *item = json_array_get_element (tokens, index);
+  JsonNode *member;
+
+  if (!JSON_NODE_HOLDS_OBJECT (item))
+    return NULL;
+  member = json_object_get_member (json_node_get_object (item), key);
+  return member != NULL && type_of (member) == T_STRING ? json_node_get_string (member) : NULL;
+}
+
+/* "API token 'ops'", or by its pointer when it has no usable name.  Never the token. */
+static char *
+token_label (SluiceConfigValidation *validation, JsonArray *tokens, guint index)
+{
+  g_autofree char *pointer = g_strdup_printf ("/api_tokens/%u/name", index);
+  const char *name = token_string (tokens, index, "name");
+
+  if (name == NULL || is_secret_pointer (validation, pointer))
+    return g_strdup_printf ("API token /api_tokens/%u", index);
+  return g_strdup_printf ("API token '%s'", name);
+}
+
+/* The token itself, as substituted: one that no Authorization header can carry would be accepted
+ * and never work, and two entries with the same token would let the first one silently win.
+ * @seen maps the tokens of the entries before @index to their index + 1. */
+static void
+check_token_value (SluiceConfigValidation *validation, JsonArray *tokens, guint index,
+                   GHashTable *seen)
+{
+  const char *token = token_string (tokens, index, "token");
+  g_autofree char *pointer = g_strdup_printf ("/api_tokens/%u/token", index);
+  g_autofree char *label = NULL;
+  guint first;
+  gsize length;
+
+  if (token == NULL)
+    return;
+  label = token_label (validation, tokens, index);
+  length = strlen (token);
+  if (length == 0)
+    {
+      problem (validation, pointer, FALSE, "%s is empty: it could never be presented", label);
+      return;
+    }
+  /* The bearer parser (sluice_http_parse_bearer) drops white space around the credential, and a
+   * header field carries no control character but the tab. */
+  if (g_ascii_isspace (token[0]) || g_ascii_isspace (token[length - 1]))
+    {
+      problem (validation, pointer, FALSE,
+               "%s begins or ends with white space, which an Authorization header cannot carry",
+               label);
+      return;
+    }
+  for (const char *c = token; *c != '\0'; c++)
+    if ((*c > 0 && *c < 0x20 && *c != '\t') || *c == 0x7f)
+      {
+        problem (validation, pointer, FALSE,
+                 "%s contains a control character, which an Authorization header cannot carry",
+                 label);
+        return;
+      }
+  first = GPOINTER_TO_UINT (g_hash_table_lookup (seen, token));
+  if (first != 0)
+    {
+      g_autofree char *first_label = token_label (validation, tokens, first - 1);
+
+      problem (validation, pointer, FALSE,
+               "%s has the same token as %s (/api_tokens/%u): every token must be different, "
+               "whatever its access", label, first_label, first - 1);
+      return;
+    }
+  g_hash_table_insert (seen, (gpointer) token, GUINT_TO_POINTER (index + 1));
+}
+
 static void
 validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
 {
@@ -718,6 +795,7 @@ validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
   if (tokens != NULL && JSON_NODE_HOLDS_ARRAY (tokens))
     {
       JsonArray *array = json_node_get_array (tokens);
+      g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
@@ -732,6 +810,7 @@ validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
             }
           sluice_config_validate_object (validation, json_node_get_object (item), &token_table, NULL,
                                          pointer, "an API token");
+          check_token_value (validation, array, i, seen);
           check_token_pipes (validation, json_node_get_object (item), pointer);
         }
     }

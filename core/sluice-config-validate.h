@@ -8,7 +8,9 @@
  *  - "system:<kind>": the common system keys (name, worker_threads, permissions, metadata, …) plus
  *    the options of the SYSTEM element of that type;
  *  - "pattern:<kind>": name, description, comment plus the options of the PATTERN element;
- *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and `api_tokens`.
+ *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and `api_tokens`
+ *    (each token presentable in a bearer header and different from the others; that `pipes` name
+ *    pipes is checked by the loader, which sees every file).
  *    Unknown keys are errors here too, with the closest known key suggested: a typo in a global
  *    default would otherwise silently do nothing.
  * Checks: required keys present, JSON types accepted, string choices, unknown keys (with a
