@@ -23,6 +23,10 @@ typedef struct
   const char *component_id;  /* may be NULL */
   const char *generated_by;  /* the pattern's _id, for generated components */
   guint line, column;        /* the pattern's position, for generated components */
+  /* The text the component was parsed from, for numbers as written: its file at @prefix, or
+   * what the pattern generated (at ""). */
+  const SluiceConfigSource *written;
+  const char *written_prefix;
 } Reporter;
 
 /* Where each _id was first defined. */
@@ -126,6 +130,18 @@ report (const char *pointer, gboolean at_key, const char *message, gpointer user
   locate (reporter, pointer, at_key, &line, &column);
   add_problem (reporter->diagnostics, sluice_config_source_get_path (reporter->source), line,
                column, reporter->component_id, pointer, reporter->generated_by, message);
+}
+
+static const char *
+number_text (const char *pointer, gpointer user_data)
+{
+  Reporter *reporter = user_data;
+  g_autofree char *file_pointer = NULL;
+
+  if (reporter->written == NULL)
+    return NULL;
+  file_pointer = g_strconcat (reporter->written_prefix, pointer, NULL);
+  return sluice_config_source_get_number_text (reporter->written, file_pointer);
 }
 
 /* Like report (), taking @message. */
@@ -407,7 +423,7 @@ expand_pattern (Loader *loader, Reporter *reporter, const SluiceElementDescripto
       return;
     }
   sluice_config_fill_defaults (json_node_get_object (filled), &table);
-  json = json_to_string (filled, FALSE);
+  json = sluice_config_node_to_json (filled, FALSE);
   if (!callbacks->expand (json, sink, &error))
     {
       report_take (reporter, "", FALSE,
@@ -428,6 +444,7 @@ expand_pattern (Loader *loader, Reporter *reporter, const SluiceElementDescripto
       Reporter item = generated;
 
       item.component_id = NULL;
+      item.written = NULL;
       source = sluice_config_source_parse ("<generated>", text, -1, &line, &column, &parse_error);
       if (source == NULL)
         {
@@ -437,6 +454,8 @@ expand_pattern (Loader *loader, Reporter *reporter, const SluiceElementDescripto
                                         i + 1, line, column, parse_error->message));
           continue;
         }
+      item.written = source;
+      item.written_prefix = "";
       load_component (loader, &item, json_node_copy (sluice_config_source_get_root (source)),
                       secret_values);
     }
@@ -511,6 +530,7 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
   validation.registry = loader->registry;
   validation.secret_pointers = secret_pointers;
   validation.report = report;
+  validation.number_text = number_text;
   validation.user_data = reporter;
   if (!sluice_config_validate_component (&validation, node, &kind, &element))
     return;
@@ -611,7 +631,7 @@ load_file (Loader *loader, const char *path)
   root = sluice_config_source_get_root (source);
   if (JSON_NODE_HOLDS_OBJECT (root))
     {
-      Reporter reporter = { loader->diagnostics, source, "", NULL, NULL, 0, 0 };
+      Reporter reporter = { loader->diagnostics, source, "", NULL, NULL, 0, 0, source, "" };
 
       load_component (loader, &reporter, json_node_copy (root), NULL);
     }
@@ -622,7 +642,8 @@ load_file (Loader *loader, const char *path)
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
           g_autofree char *prefix = g_strdup_printf ("/%u", i);
-          Reporter reporter = { loader->diagnostics, source, prefix, NULL, NULL, 0, 0 };
+          Reporter reporter = { loader->diagnostics, source, prefix, NULL, NULL, 0, 0, source,
+                                prefix };
 
           load_component (loader, &reporter, json_node_copy (json_array_get_element (array, i)),
                           NULL);

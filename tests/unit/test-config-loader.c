@@ -535,6 +535,46 @@ test_api_token_checks (void **state)
   assert_null (strstr (produced, "lines"));
 }
 
+/* JSON has one kind of number.  An integer option takes 5.0 or 1e2 as the integer it is, and holds
+ * it as one from then on (the engine and plugins read integers); free-form numbers such as 1e18
+ * reach plugins and --print-config as valid JSON (json-glib alone writes "1e+18.0"). */
+static void
+test_numbers (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "numbers.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load (f, path, NULL, &error);
+  g_autoptr (SluiceValue) value = NULL;
+  g_autoptr (JsonNode) reparsed = NULL;
+  g_autofree char *printed = NULL;
+  JsonObject *object, *source;
+  JsonNode *node;
+
+  assert_non_null (config);
+  object = json_node_get_object (
+    sluice_config_component_get_node (sluice_config_lookup (config, "people")));
+  node = json_object_get_member (object, "batch_size");
+  assert_int_equal (json_node_get_value_type (node), G_TYPE_INT64);
+  assert_int_equal (json_node_get_int (node), 5);
+  source = json_object_get_object_member (object, "source");
+  assert_int_equal (json_node_get_value_type (json_object_get_member (source, "page_size")),
+                    G_TYPE_INT64);
+  assert_int_equal (json_object_get_int_member (source, "page_size"), 25);
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (json_object_get_object_member (object, "pump"),
+                                              "schedule_interval")),
+                    G_TYPE_DOUBLE);
+
+  value = sluice_config_node_to_value (json_object_get_member (source, "headers"), &error);
+  assert_non_null (value);
+  assert_true (sluice_value_get_float (sluice_value_dict_lookup (value, "x-limit")) == 1e18);
+
+  printed = sluice_config_to_json (config, FALSE);
+  reparsed = json_from_string (printed, &error);
+  assert_non_null (reparsed);
+}
+
 /* Loading is a pure function: the same inputs give an equal, independent configuration. */
 static void
 test_load_is_repeatable (void **state)
@@ -570,6 +610,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_load_is_repeatable, setup, teardown),
     cmocka_unit_test_setup_teardown (test_id_from_substitution, setup, teardown),
     cmocka_unit_test_setup_teardown (test_api_token_checks, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_numbers, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
