@@ -43,6 +43,7 @@ typedef struct
 typedef struct
 {
   char *pipe_id;
+  gboolean pipe_id_secret; /* from a $SECRET: not quoted */
   char *token_name; /* NULL when the token has no usable name */
   char *file;
   guint line;
@@ -354,6 +355,7 @@ record_token_pipes (Loader *loader, Reporter *reporter, JsonNode *node, GHashTab
           reference->token_name = g_strdup (name);
           reference->file = g_strdup (sluice_config_source_get_path (reporter->source));
           reference->pointer = g_strdup_printf ("/api_tokens/%u/pipes/%u", i, j);
+          reference->pipe_id_secret = g_hash_table_contains (secret_pointers, reference->pointer);
           locate (reporter, reference->pointer, FALSE, &reference->line, &reference->column);
           reference->component_id = g_strdup (reporter->component_id);
           reference->generated_by = g_strdup (reporter->generated_by);
@@ -387,9 +389,13 @@ check_pipe_references (Loader *loader)
         g_string_append_printf (message, "API token '%s'", reference->token_name);
       else
         g_string_append (message, "an API token");
-      g_string_append_printf (message, " names pipe '%s', which is not in the configuration",
-                              reference->pipe_id);
-      if (sluice_suggestion_get (&suggestion) != NULL)
+      if (reference->pipe_id_secret)
+        g_string_append (message, " names a pipe (from a $SECRET) that is not in the "
+                                  "configuration");
+      else
+        g_string_append_printf (message, " names pipe '%s', which is not in the configuration",
+                                reference->pipe_id);
+      if (sluice_suggestion_get (&suggestion) != NULL && !reference->pipe_id_secret)
         g_string_append_printf (message, "; did you mean '%s'?", sluice_suggestion_get (&suggestion));
       add_problem (loader->diagnostics, reference->file, reference->line, reference->column,
                    reference->component_id, reference->pointer, reference->generated_by,

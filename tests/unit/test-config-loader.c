@@ -253,7 +253,7 @@ test_invalid_fixtures (void **state)
 
 /* A component with many mistakes reports all of them, and the summary counts errors and files. */
 /* Writes @first and @second (file names and contents) into a new directory "conf" of the temporary
- * directory and loads it from inside, without a secrets file, so that messages name "./<file>". */
+ * directory and loads it from inside, so that messages name "./<file>". */
 static SluiceConfig *
 load_conf_dir (Fixture *f, const char *first, const char *first_text, const char *second,
                const char *second_text, SluiceConfigDiagnostics *diagnostics, GError **error)
@@ -267,7 +267,7 @@ load_conf_dir (Fixture *f, const char *first, const char *first_text, const char
   assert_true (g_file_set_contents (a, first_text, -1, NULL));
   assert_true (g_file_set_contents (b, second_text, -1, NULL));
   assert_int_equal (chdir (conf), 0);
-  return sluice_config_load (f->registry, paths, NULL, test_envp, diagnostics, error);
+  return sluice_config_load (f->registry, paths, f->secrets, test_envp, diagnostics, error);
 }
 
 static void
@@ -509,7 +509,9 @@ test_api_token_checks (void **state)
     " {\"name\": \"blank\", \"token\": \"\", \"access\": \"read\"},\n"
     " {\"name\": \"padded\", \"token\": \"\\tpadded-t0ken\", \"access\": \"read\"},\n"
     " {\"name\": \"broken-line\", \"token\": \"two\\nlines\", \"access\": \"read\"},\n"
-    " {\"name\": \"typo\", \"token\": \"t1\", \"access\": \"read\", \"pipes\": [\"zzzz\"]}]}\n",
+    " {\"name\": \"typo\", \"token\": \"t1\", \"access\": \"read\", \"pipes\": [\"zzzz\"]},\n"
+    " {\"name\": \"hidden\", \"token\": \"t2\", \"access\": \"read\",\n"
+    "  \"pipes\": [\"$SECRET(db-password)\"]}]}\n",
     "10-pipes.json",
     "[{\"_id\": \"later\", \"type\": \"pipe\", \"source\": {\"type\": \"dataset-source\"}},\n"
     " {\"_id\": \"orders\", \"type\": \"pattern:test-split\", \"target\": \"http://orders/\"},\n"
@@ -530,7 +532,10 @@ test_api_token_checks (void **state)
     "./10-pipes.json:3:74: broken: /batchsize: unknown key 'batchsize' in a pipe; did you mean "
     "'batch_size'?\n"
     "./00-node.json:8:62: node: /api_tokens/5/pipes/0: API token 'typo' names pipe 'zzzz', which "
-    "is not in the configuration\n");
+    "is not in the configuration\n"
+    "./00-node.json:10:13: node: /api_tokens/6/pipes/0: API token 'hidden' names a pipe (from a "
+    "$SECRET) that is not in the configuration\n");
+  assert_null (strstr (produced, SECRET_PASSWORD));
   assert_null (strstr (produced, "t0ken"));
   assert_null (strstr (produced, "lines"));
 }
