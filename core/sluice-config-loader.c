@@ -396,7 +396,8 @@ check_pipe_references (Loader *loader)
         g_string_append_printf (message, " names pipe '%s', which is not in the configuration",
                                 reference->pipe_id);
       if (sluice_suggestion_get (&suggestion) != NULL && !reference->pipe_id_secret)
-        g_string_append_printf (message, "; did you mean '%s'?", sluice_suggestion_get (&suggestion));
+        g_string_append_printf (message, "; did you mean '%s'?",
+                                sluice_suggestion_get (&suggestion));
       add_problem (loader->diagnostics, reference->file, reference->line, reference->column,
                    reference->component_id, reference->pointer, reference->generated_by,
                    message->str);

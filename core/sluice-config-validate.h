@@ -8,9 +8,9 @@
  *  - "system:<kind>": the common system keys (name, worker_threads, permissions, metadata, …) plus
  *    the options of the SYSTEM element of that type;
  *  - "pattern:<kind>": name, description, comment plus the options of the PATTERN element;
- *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and `api_tokens`
- *    (each token presentable in a bearer header and different from the others; that `pipes` name
- *    pipes is checked by the loader, which sees every file).
+ *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and
+ *    `api_tokens` (each token presentable in a bearer header and different from the others;
+ *    that `pipes` name pipes is checked by the loader, which sees every file).
  *    Unknown keys are errors here too, with the closest known key suggested: a typo in a global
  *    default would otherwise silently do nothing.
  * Checks: required keys present, JSON types accepted, string choices, unknown keys (with a
@@ -58,7 +58,8 @@ typedef struct
 /* Limits of the core options that the engine relies on (docs/configuration.md, "Numbers"):
  * validation refuses what is outside them, so that the pump and the pipe never meet it. */
 #define SLUICE_CONFIG_MIN_SCHEDULE_INTERVAL_S 1.0
-/* 100 years: far beyond any use, and the pump's µs arithmetic (now + interval) stays in a gint64. */
+/* 100 years: far beyond any use, and the pump's µs arithmetic (now + interval) stays in a
+ * gint64. */
 #define SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S 3153600000.0
 /* How far a partial rescan may rewind (an offset, or seconds of a datetime). */
 #define SLUICE_CONFIG_MAX_PARTIAL_RESCAN_DELTA 1e15

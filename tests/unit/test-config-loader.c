@@ -463,8 +463,8 @@ test_id_from_substitution (void **state)
   pipe = sluice_config_lookup (config, "people-in");
   assert_non_null (pipe);
   assert_string_equal (sluice_config_component_get_id (pipe), "people-in");
-  sink = json_object_get_object_member (json_node_get_object (sluice_config_component_get_node (pipe)),
-                                        "sink");
+  sink = json_object_get_object_member (
+    json_node_get_object (sluice_config_component_get_node (pipe)), "sink");
   assert_string_equal (json_object_get_string_member (sink, "dataset"), "people-in");
   g_clear_object (&config);
 
