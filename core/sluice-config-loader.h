@@ -9,8 +9,10 @@
  *     starting with '.', sorted by byte order of their names; not recursive);
  *  2. the secrets file, when given, is checked and read (sluice-secrets.h);
  *  3. each file is parsed (sluice-config-source.h) and holds one component object or an array of
- *     them; `_id` must be unique across all files (a duplicate names both places);
- *  4. $ENV(name) and $SECRET(name) are substituted (sluice-config-substitute.h);
+ *     them;
+ *  4. $ENV(name) and $SECRET(name) are substituted (sluice-config-substitute.h); then `_id`, as
+ *     substituted, must be unique across all files (a duplicate names both places), and may not
+ *     come from a $SECRET;
  *  5. each component is validated (sluice-config-validate.h);
  *  6. each valid pattern component is expanded by its element's expand callback (with the pattern's
  *     option defaults filled in) into ordinary components that take its place, and those are
@@ -18,7 +20,9 @@
  *     generate another pattern.  Generated string values that contain a secret the pattern received
  *     are treated as secret;
  *  7. a pipe without a sink gets {"type": "dataset", "dataset": <pipe _id>} when a dataset sink type
- *     is registered.
+ *     is registered;
+ *  8. once every file is read, each pipe named in the `pipes` of an API token must be a pipe of
+ *     the configuration (the closest pipe _id is suggested).
  * Problems never stop loading early: all of them are collected.
  */
 #pragma once

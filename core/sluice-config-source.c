@@ -20,8 +20,9 @@ struct _SluiceConfigSource
 {
   char *path;
   JsonNode *root;
-  GHashTable *values; /* JSON pointer -> Position * */
-  GHashTable *keys;   /* JSON pointer -> Position * (the key of an object member) */
+  GHashTable *values;  /* JSON pointer -> Position * */
+  GHashTable *keys;    /* JSON pointer -> Position * (the key of an object member) */
+  GHashTable *numbers; /* JSON pointer -> char *, the number as written */
 };
 
 typedef struct
@@ -36,6 +37,7 @@ typedef struct
   GString *pointer;
   GHashTable *values;
   GHashTable *keys;
+  GHashTable *numbers;
   const char *error_at;
   char *error_message;
 } Parser;
@@ -262,6 +264,7 @@ parse_number (Parser *parser)
     }
   parser->p = p;
   copy = g_strndup (start, p - start);
+  g_hash_table_replace (parser->numbers, g_strdup (parser->pointer->str), g_strdup (copy));
   errno = 0;
   if (is_integer)
     {
@@ -475,6 +478,7 @@ sluice_config_source_parse (const char *path, const char *text, gssize length, g
   parser.pointer = g_string_new (NULL);
   parser.values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   parser.keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  parser.numbers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   if (!g_utf8_validate (text, length, &invalid))
     {
@@ -518,6 +522,7 @@ sluice_config_source_parse (const char *path, const char *text, gssize length, g
       g_free (parser.error_message);
       g_hash_table_unref (parser.values);
       g_hash_table_unref (parser.keys);
+      g_hash_table_unref (parser.numbers);
       return NULL;
     }
 
@@ -526,6 +531,7 @@ sluice_config_source_parse (const char *path, const char *text, gssize length, g
   source->root = g_steal_pointer (&root);
   source->values = parser.values;
   source->keys = parser.keys;
+  source->numbers = parser.numbers;
   return source;
 }
 
@@ -538,6 +544,7 @@ sluice_config_source_free (SluiceConfigSource *source)
   json_node_unref (source->root);
   g_hash_table_unref (source->values);
   g_hash_table_unref (source->keys);
+  g_hash_table_unref (source->numbers);
   g_free (source);
 }
 
@@ -579,4 +586,79 @@ sluice_config_source_locate (const SluiceConfigSource *source, const char *point
         return FALSE;
       *slash = '\0';
     }
+}
+
+const char *
+sluice_config_source_get_number_text (const SluiceConfigSource *source, const char *pointer)
+{
+  return g_hash_table_lookup (source->numbers, pointer != NULL ? pointer : "");
+}
+
+gboolean
+sluice_json_number_get_integer (const char *text, gint64 *ret_value)
+{
+  const char *p = text;
+  gboolean negative = FALSE;
+  g_autoptr (GString) digits = g_string_new (NULL); /* significant digits, no leading zero */
+  gint64 exponent = 0; /* the value is digits × 10^exponent */
+  guint64 magnitude = 0;
+
+  if (*p == '-')
+    {
+      negative = TRUE;
+      p++;
+    }
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  for (; g_ascii_isdigit (*p); p++)
+    if (digits->len > 0 || *p != '0')
+      g_string_append_c (digits, *p);
+  if (*p == '.')
+    for (p++; g_ascii_isdigit (*p); p++)
+      {
+        if (digits->len > 0 || *p != '0')
+          g_string_append_c (digits, *p);
+        exponent--;
+      }
+  if (*p == 'e' || *p == 'E')
+    {
+      gboolean exponent_negative = FALSE;
+      gint64 written = 0;
+
+      p++;
+      if (*p == '+' || *p == '-')
+        exponent_negative = *p++ == '-';
+      /* An exponent beyond a few thousand decides nothing more: cap it rather than overflow. */
+      for (; g_ascii_isdigit (*p); p++)
+        written = MIN (written * 10 + (*p - '0'), 100000);
+      exponent += exponent_negative ? -written : written;
+    }
+  if (*p != '\0')
+    return FALSE;
+  /* Trailing zeros of the digits move into the exponent: 2.50e1 is 25 × 10^0. */
+  while (digits->len > 0 && digits->str[digits->len - 1] == '0')
+    {
+      g_string_truncate (digits, digits->len - 1);
+      exponent++;
+    }
+  if (digits->len == 0)
+    {
+      *ret_value = 0;
+      return TRUE;
+    }
+  /* 10^19 is more than any gint64 holds. */
+  if (exponent < 0 || (gint64) digits->len + exponent > 19)
+    return FALSE;
+  for (gsize i = 0; i < digits->len + (gsize) exponent; i++)
+    {
+      guint digit = i < digits->len ? (guint) (digits->str[i] - '0') : 0;
+
+      if (magnitude > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      magnitude = magnitude * 10 + digit;
+    }
+  if (magnitude > (guint64) G_MAXINT64 + (negative ? 1 : 0))
+    return FALSE;
+  *ret_value = negative ? -(gint64) (magnitude - 1) - 1 : (gint64) magnitude;
+  return TRUE;
 }

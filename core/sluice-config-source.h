@@ -3,8 +3,9 @@
  * json-glib's JsonParser reports positions only while it parses, so configuration files are parsed
  * by a small strict RFC 8259 parser here that builds json-glib nodes (the rest of the core works on
  * JsonNode) and records, for every value, its line and column under its JSON pointer from the file's
- * root, and for every object member the position of its key.  Validation errors found later then
- * point at the exact spot in the file.
+ * root, and for every object member the position of its key, and for every number its text as
+ * written.  Validation errors found later then point at the exact spot in the file and quote
+ * numbers as they are written.
  *
  * The parser is stricter than JsonParser on purpose: no comments, no trailing commas, no duplicate
  * keys in an object (the second one is an error rather than silently winning), valid UTF-8 only.
@@ -34,6 +35,16 @@ JsonNode *sluice_config_source_get_root (const SluiceConfigSource *source);
  * of the nearest enclosing value is given.  FALSE only when nothing on the path is known. */
 gboolean sluice_config_source_locate (const SluiceConfigSource *source, const char *pointer,
                                       gboolean key, guint *ret_line, guint *ret_column);
+
+/* The number at @pointer as written in the file ("1e-9", "5.0"), or NULL when the value there is
+ * not a number.  A JsonNode keeps only a gint64 or a double: this is what messages quote. */
+const char *sluice_config_source_get_number_text (const SluiceConfigSource *source,
+                                                  const char *pointer);
+
+/* Whether the JSON number @text is exactly an integer that a gint64 holds ("5", "5.0", "1e3",
+ * "2.50e1" but not "2.5", "1e-9" or "1e19"), decided on the decimal text, without rounding
+ * through a double.  The value goes to @ret_value. */
+gboolean sluice_json_number_get_integer (const char *text, gint64 *ret_value);
 
 /* Appends @token to the JSON pointer @pointer, escaping '~' and '/' (RFC 6901). */
 void sluice_json_pointer_append (GString *pointer, const char *token);

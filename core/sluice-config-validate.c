@@ -1,5 +1,6 @@
 /* sluice-config-validate.c — component validation against option schemas
  * (see sluice-config-validate.h for the rules). */
+#include <math.h>
 #include <string.h>
 
 #include "sluice-config-source.h"
@@ -304,6 +305,23 @@ is_secret_pointer (SluiceConfigValidation *validation, const char *pointer)
          && g_hash_table_contains (validation->secret_pointers, pointer);
 }
 
+/* A number as the file writes it ("1e-9", "5.0"), for messages; as a double formats when the
+ * text is unknown. */
+static char *
+number_written (SluiceConfigValidation *validation, JsonNode *node, const char *pointer)
+{
+  const char *text = validation->number_text != NULL
+                       ? validation->number_text (pointer, validation->user_data)
+                       : NULL;
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (text != NULL)
+    return g_strdup (text);
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+  return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node)));
+}
+
 /* The single SLUICE_OPTION_* type of a JSON value (INTEGER for integers, NUMBER for the others). */
 static guint32
 type_of (JsonNode *node)
@@ -473,12 +491,49 @@ validate_value (SluiceConfigValidation *validation, JsonNode *value, const Sluic
   if ((spec->flags & F_SECRET) && validation->secret_pointers != NULL)
     g_hash_table_add (validation->secret_pointers, g_strdup (pointer));
 
+  /* JSON has one kind of number: an integer option takes any that is exactly an integer, however
+   * written, and from here on holds it as one. */
+  if (actual == T_NUMBER && (spec->types & T_INT) && !(spec->types & T_NUMBER))
+    {
+      g_autofree char *written = number_written (validation, value, pointer);
+      g_autofree char *expected = describe_types (spec->types);
+      double d = json_node_get_double (value);
+      gint64 integer;
+
+      if (sluice_json_number_get_integer (written, &integer))
+        {
+          json_node_set_int (value, integer);
+          actual = T_INT;
+        }
+      else if (secret)
+        {
+          problem (validation, pointer, FALSE, "wrong type for '%s': expected %s, got %s",
+                   spec->key, expected, type_name (actual, TRUE));
+          return;
+        }
+      else if (d == trunc (d) && fabs (d) >= 9223372036854775808.0 /* 2^63 */)
+        {
+          problem (validation, pointer, FALSE,
+                   "wrong type for '%s': expected %s, got %s, which is beyond the integers sluice "
+                   "holds (-2^63 to 2^63-1)", spec->key, expected, written);
+          return;
+        }
+      else
+        {
+          problem (validation, pointer, FALSE, "wrong type for '%s': expected %s, got %s",
+                   spec->key, expected, written);
+          return;
+        }
+    }
   if (!type_accepted (spec->types, actual))
     {
       g_autofree char *expected = describe_types (spec->types);
+      g_autofree char *got = actual == T_NUMBER && !secret
+                               ? number_written (validation, value, pointer)
+                               : g_strdup (type_name (actual, TRUE));
 
       problem (validation, pointer, FALSE, "wrong type for '%s': expected %s, got %s", spec->key,
-               expected, type_name (actual, TRUE));
+               expected, got);
       return;
     }
   if (actual == T_STRING && spec->choices != NULL)
@@ -526,23 +581,144 @@ validate_value (SluiceConfigValidation *validation, JsonNode *value, const Sluic
     }
 }
 
-/* Reports an integer member below @minimum. */
-static void
-check_minimum (SluiceConfigValidation *validation, JsonObject *object, const char *key,
-               gint64 minimum, const char *pointer)
+/* The allowed values of a core numeric option, which an option table cannot say.  Integers are
+ * counts the engine keeps in a guint (and compares with "<=": retry counts stop below 2^31), or
+ * values handed to plugins through a uint32_t (batch_size); seconds are bounded by what the
+ * scheduler's µs arithmetic holds.  Options the engine does not read yet only get the bound
+ * their meaning implies (digest §2.5, §3.2, §3.4, §15.1). */
+typedef struct
 {
-  JsonNode *node = json_object_get_member (object, key);
-  gint64 value;
+  const char *pointer; /* in the component */
+  double minimum;
+  double maximum;      /* INFINITY: no upper bound */
+  const char *allowed; /* the range in words */
+} NumberRange;
 
-  if (node == NULL || type_of (node) != T_INT)
-    return;
-  value = json_node_get_int (node);
-  if (value < minimum)
+#define COUNT_MAX 4294967295.0 /* G_MAXUINT32 */
+#define RETRIES_MAX 2147483647.0 /* G_MAXINT32 */
+#define BETWEEN_0_AND_RETRIES_MAX "between 0 and 2147483647"
+#define BETWEEN_1_AND_COUNT_MAX "between 1 and 4294967295"
+#define SECONDS_RANGE "seconds (100 years)"
+
+/* The pipe's and the metadata's dependency_tracking. */
+#define DEPENDENCY_TRACKING_RANGES                                                                \
+  { "/dependency_tracking/dependency_warning_threshold", 0, INFINITY, "at least 0" },            \
+  { "/dependency_tracking/dependency_error_threshold", 0, INFINITY, "at least 0" },              \
+  { "/dependency_tracking/dependency_warning_threshold_total_bytes", 0, INFINITY, "at least 0" }, \
+  { "/dependency_tracking/dependency_error_threshold_total_bytes", 0, INFINITY, "at least 0" }
+
+static const NumberRange pipe_ranges[] = {
+  { "/batch_size", 1, COUNT_MAX, BETWEEN_1_AND_COUNT_MAX },
+  { "/checkpoint_interval", 1, COUNT_MAX, BETWEEN_1_AND_COUNT_MAX },
+  { "/pump/schedule_interval", SLUICE_CONFIG_MIN_SCHEDULE_INTERVAL_S,
+    SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S, "between 1 and 3153600000 " SECONDS_RANGE },
+  { "/pump/rescan_run_count", 1, COUNT_MAX, BETWEEN_1_AND_COUNT_MAX },
+  { "/pump/partial_rescan_run_count", 1, COUNT_MAX, BETWEEN_1_AND_COUNT_MAX },
+  { "/pump/partial_rescan_delta", 0, SLUICE_CONFIG_MAX_PARTIAL_RESCAN_DELTA,
+    "between 0 and 1000000000000000" },
+  { "/pump/max_read_retries", 0, RETRIES_MAX, BETWEEN_0_AND_RETRIES_MAX },
+  { "/pump/read_retry_delay", 0, SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S,
+    "between 0 and 3153600000 " SECONDS_RANGE },
+  { "/pump/write_retry_delay", 0, SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S,
+    "between 0 and 3153600000 " SECONDS_RANGE },
+  { "/pump/max_retries_per_entity", 0, RETRIES_MAX, BETWEEN_0_AND_RETRIES_MAX },
+  { "/pump/max_consecutive_write_errors", 1, RETRIES_MAX, "between 1 and 2147483647" },
+  { "/pump/max_write_errors_in_retry_dataset", 0, RETRIES_MAX, BETWEEN_0_AND_RETRIES_MAX },
+  { "/pump/batch_retries", 0, RETRIES_MAX, BETWEEN_0_AND_RETRIES_MAX },
+  { "/pump/notification_granularity", 0, INFINITY, "at least 0" },
+  { "/pump/max_seconds_per_entity", 0, INFINITY, "at least 0" },
+  { "/compaction/keep_versions", 0, INFINITY, "at least 0" },
+  { "/compaction/time_threshold_hours", 0, INFINITY, "at least 0" },
+  { "/compaction/time_threshold_hours_pump", 720, INFINITY, "at least 720 (30 days)" },
+  { "/compaction/growth_threshold", 0, INFINITY, "at least 0" },
+  { "/compaction/compaction_interval", 0, INFINITY, "at least 0" },
+  { "/compaction/ttl_deletes_hours", 0, INFINITY, "at least 0" },
+  { "/compaction/ttl_deletes_timeout_seconds", 0, INFINITY, "at least 0" },
+  { "/compaction/retract_timeout_seconds", 0, INFINITY, "at least 0" },
+  DEPENDENCY_TRACKING_RANGES,
+  { NULL }
+};
+
+static const NumberRange system_ranges[] = {
+  { "/worker_threads", 1, RETRIES_MAX, "between 1 and 2147483647" },
+  { NULL }
+};
+
+static const NumberRange metadata_ranges[] = {
+  { "/global_defaults/compaction_interval", 0, INFINITY, "at least 0" },
+  { "/global_defaults/compaction_keep_versions", 0, INFINITY, "at least 0" },
+  { "/global_defaults/compaction_time_threshold_hours", 0, INFINITY, "at least 0" },
+  { "/global_defaults/compaction_time_threshold_hours_pump", 720, INFINITY,
+    "at least 720 (30 days)" },
+  { "/global_defaults/compaction_growth_threshold", 0, INFINITY, "at least 0" },
+  { "/global_defaults/max_entity_bytes_size", 1, INFINITY, "at least 1" },
+  { "/global_defaults/max_merged", 1, INFINITY, "at least 1" },
+  DEPENDENCY_TRACKING_RANGES,
+  { NULL }
+};
+
+/* The value at @pointer ("/pump/schedule_interval": plain keys, no escapes) of @object, or NULL. */
+static JsonNode *
+member_at (JsonObject *object, const char *pointer)
+{
+  g_auto (GStrv) keys = g_strsplit (pointer + 1, "/", -1);
+  JsonNode *node = NULL;
+
+  for (gsize i = 0; keys[i] != NULL; i++)
     {
-      g_autofree char *member_pointer = child_pointer (pointer, key);
+      if (object == NULL)
+        return NULL;
+      node = json_object_get_member (object, keys[i]);
+      object = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+    }
+  return node;
+}
 
-      problem (validation, member_pointer, FALSE, "'%s' must be at least %" G_GINT64_FORMAT
-               ", got %" G_GINT64_FORMAT, key, minimum, value);
+/* The types the option at @pointer of @table accepts, 0 when the table has no such option. */
+static guint32
+types_at (SluiceOptionTable table, const char *pointer)
+{
+  g_auto (GStrv) keys = g_strsplit (pointer + 1, "/", -1);
+  SluiceOptionSpec spec = { 0 };
+
+  for (gsize i = 0; keys[i] != NULL; i++)
+    {
+      if (i > 0)
+        table = sluice_option_table_nested (&table, &spec);
+      if (!sluice_option_table_lookup (&table, keys[i], &spec))
+        return 0;
+    }
+  return spec.types;
+}
+
+/* Reports every number of @object outside its range.  A value of a type the option refuses (a
+ * fraction for an integer option) was reported as such. */
+static void
+check_ranges (SluiceConfigValidation *validation, JsonObject *object, SluiceOptionTable table,
+              const NumberRange *ranges)
+{
+  for (const NumberRange *range = ranges; range->pointer != NULL; range++)
+    {
+      JsonNode *node = member_at (object, range->pointer);
+      guint32 types = types_at (table, range->pointer);
+      guint32 type;
+      double value;
+
+      /* A range of an option the table does not have would check nothing. */
+      g_return_if_fail (types != 0);
+      if (node == NULL)
+        continue;
+      type = type_of (node);
+      if ((type != T_INT && type != T_NUMBER) || !type_accepted (types, type))
+        continue;
+      value = json_node_get_double (node);
+      if (value < range->minimum || value > range->maximum)
+        {
+          g_autofree char *written = number_written (validation, node, range->pointer);
+
+          problem (validation, range->pointer, FALSE, "'%s' must be %s, got %s",
+                   strrchr (range->pointer, '/') + 1, range->allowed, written);
+        }
     }
 }
 
@@ -638,7 +814,6 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
   JsonNode *sink = json_object_get_member (object, "sink");
   JsonNode *transform = json_object_get_member (object, "transform");
   JsonObject *pump = get_object_member (object, "pump");
-  JsonObject *compaction = get_object_member (object, "compaction");
 
   sluice_config_validate_object (validation, object, &table, NULL, "", "a pipe");
   if (source != NULL && JSON_NODE_HOLDS_OBJECT (source))
@@ -664,10 +839,7 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
         }
     }
 
-  check_minimum (validation, object, "batch_size", 1, "");
-  check_minimum (validation, object, "checkpoint_interval", 1, "");
-  if (compaction != NULL)
-    check_minimum (validation, compaction, "keep_versions", 0, "/compaction");
+  check_ranges (validation, object, table, pipe_ranges);
   if (pump != NULL)
     {
       if (json_object_has_member (pump, "rescan_run_count")
@@ -678,16 +850,13 @@ validate_pipe (SluiceConfigValidation *validation, JsonObject *object)
           && !json_object_has_member (pump, "partial_rescan_delta"))
         problem (validation, "/pump/partial_rescan_run_count", TRUE,
                  "'partial_rescan_run_count' requires 'partial_rescan_delta'");
-      check_minimum (validation, pump, "rescan_run_count", 1, "/pump");
-      check_minimum (validation, pump, "partial_rescan_run_count", 1, "/pump");
-      check_minimum (validation, pump, "schedule_interval", 1, "/pump");
       check_cron (validation, pump, "cron_expression");
       check_cron (validation, pump, "rescan_cron_expression");
     }
 }
 
-/* An API token's `pipes`: pipe ids, so strings (an id that names no pipe only limits the token
- * to nothing). */
+/* An API token's `pipes`: pipe ids, so strings (the loader checks that each names a pipe of the
+ * configuration, once every file is read). */
 static void
 check_token_pipes (SluiceConfigValidation *validation, JsonObject *token, const char *pointer)
 {
@@ -707,6 +876,83 @@ check_token_pipes (SluiceConfigValidation *validation, JsonObject *token, const 
     }
 }
 
+/* The string member @key of an API token, or NULL. */
+static const char *
+token_string (JsonArray *tokens, guint index, const char *key)
+{
+  JsonNode *item = json_array_get_element (tokens, index);
+  JsonNode *member;
+
+  if (!JSON_NODE_HOLDS_OBJECT (item))
+    return NULL;
+  member = json_object_get_member (json_node_get_object (item), key);
+  return member != NULL && type_of (member) == T_STRING ? json_node_get_string (member) : NULL;
+}
+
+/* "API token 'ops'", or by its pointer when it has no usable name.  Never the token. */
+static char *
+token_label (SluiceConfigValidation *validation, JsonArray *tokens, guint index)
+{
+  g_autofree char *pointer = g_strdup_printf ("/api_tokens/%u/name", index);
+  const char *name = token_string (tokens, index, "name");
+
+  if (name == NULL || is_secret_pointer (validation, pointer))
+    return g_strdup_printf ("API token /api_tokens/%u", index);
+  return g_strdup_printf ("API token '%s'", name);
+}
+
+/* The token itself, as substituted: one that no Authorization header can carry would be accepted
+ * and never work, and two entries with the same token would let the first one silently win.
+ * @seen maps the tokens of the entries before @index to their index + 1. */
+static void
+check_token_value (SluiceConfigValidation *validation, JsonArray *tokens, guint index,
+                   GHashTable *seen)
+{
+  const char *token = token_string (tokens, index, "token");
+  g_autofree char *pointer = g_strdup_printf ("/api_tokens/%u/token", index);
+  g_autofree char *label = NULL;
+  guint first;
+  gsize length;
+
+  if (token == NULL)
+    return;
+  label = token_label (validation, tokens, index);
+  length = strlen (token);
+  if (length == 0)
+    {
+      problem (validation, pointer, FALSE, "%s is empty: it could never be presented", label);
+      return;
+    }
+  /* The bearer parser (sluice_http_parse_bearer) drops white space around the credential, and a
+   * header field carries no control character but the tab. */
+  if (g_ascii_isspace (token[0]) || g_ascii_isspace (token[length - 1]))
+    {
+      problem (validation, pointer, FALSE,
+               "%s begins or ends with white space, which an Authorization header cannot carry",
+               label);
+      return;
+    }
+  for (const char *c = token; *c != '\0'; c++)
+    if ((*c > 0 && *c < 0x20 && *c != '\t') || *c == 0x7f)
+      {
+        problem (validation, pointer, FALSE,
+                 "%s contains a control character, which an Authorization header cannot carry",
+                 label);
+        return;
+      }
+  first = GPOINTER_TO_UINT (g_hash_table_lookup (seen, token));
+  if (first != 0)
+    {
+      g_autofree char *first_label = token_label (validation, tokens, first - 1);
+
+      problem (validation, pointer, FALSE,
+               "%s has the same token as %s (/api_tokens/%u): every token must be different, "
+               "whatever its access", label, first_label, first - 1);
+      return;
+    }
+  g_hash_table_insert (seen, (gpointer) token, GUINT_TO_POINTER (index + 1));
+}
+
 static void
 validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
 {
@@ -715,9 +961,11 @@ validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
   JsonNode *tokens = json_object_get_member (object, "api_tokens");
 
   sluice_config_validate_object (validation, object, &table, NULL, "", "the service metadata");
+  check_ranges (validation, object, table, metadata_ranges);
   if (tokens != NULL && JSON_NODE_HOLDS_ARRAY (tokens))
     {
       JsonArray *array = json_node_get_array (tokens);
+      g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
@@ -732,6 +980,7 @@ validate_metadata (SluiceConfigValidation *validation, JsonObject *object)
             }
           sluice_config_validate_object (validation, json_node_get_object (item), &token_table, NULL,
                                          pointer, "an API token");
+          check_token_value (validation, array, i, seen);
           check_token_pipes (validation, json_node_get_object (item), pointer);
         }
     }
@@ -755,7 +1004,7 @@ validate_element_component (SluiceConfigValidation *validation, JsonObject *obje
   what = g_strdup_printf ("%s type '%s'", sluice_element_kind_get_name (kind), type_name);
   sluice_config_validate_object (validation, object, &table, &core, "", what);
   if (kind == SLUICE_ELEMENT_KIND_SYSTEM)
-    check_minimum (validation, object, "worker_threads", 1, "");
+    check_ranges (validation, object, core, system_ranges);
   return element;
 }
 
@@ -820,7 +1069,9 @@ sluice_config_validate_component (SluiceConfigValidation *validation, JsonNode *
   else if (g_str_equal (type, "metadata"))
     {
       *ret_kind = SLUICE_COMPONENT_METADATA;
-      if (id != NULL && !g_str_equal (id, "node"))
+      if (id != NULL && !g_str_equal (id, "node") && is_secret_pointer (validation, "/_id"))
+        problem (validation, "/_id", FALSE, "the service metadata component must have _id 'node'");
+      else if (id != NULL && !g_str_equal (id, "node"))
         problem (validation, "/_id", FALSE,
                  "the service metadata component must have _id 'node', got '%s'", id);
       validate_metadata (validation, object);

@@ -8,18 +8,23 @@
  *  - "system:<kind>": the common system keys (name, worker_threads, permissions, metadata, …) plus
  *    the options of the SYSTEM element of that type;
  *  - "pattern:<kind>": name, description, comment plus the options of the PATTERN element;
- *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and `api_tokens`.
+ *  - "metadata": the singleton `node` with the service-metadata keys of digest §15.6 and
+ *    `api_tokens` (each token presentable in a bearer header and different from the others;
+ *    that `pipes` name pipes is checked by the loader, which sees every file).
  *    Unknown keys are errors here too, with the closest known key suggested: a typo in a global
  *    default would otherwise silently do nothing.
  * Checks: required keys present, JSON types accepted, string choices, unknown keys (with a
- * suggestion), nested option tables, and a few ranges the option table cannot express
- * (batch_size >= 1, …).  Keys of an element object that every element accepts: type, name,
- * description, comment.
+ * suggestion), nested option tables, and the ranges of the core numeric options, which the option
+ * table cannot express (batch_size from 1 to 2^32-1, schedule_interval from 1 s to 100 years, …).
+ * An integer option takes a number that is exactly an integer however it is written (5, 5.0,
+ * 1e3), and refuses any other (2.5, 1e-9, 1e19) quoting it as written.  Keys of an element object
+ * that every element accepts: type, name, description, comment.
  *
  * Validation does not stop at the first problem: each is reported through the callback with the
- * pointer of the value inside the component.  It never changes the component; options flagged
- * SECRET are added to the secret pointer set so that they are redacted when shown.  Messages never
- * quote a secret value.
+ * pointer of the value inside the component.  It changes the component in one way only: an
+ * integer option written with a fraction or an exponent (5.0, 1e3) becomes that integer, so that
+ * the engine and plugins read an integer.  Options flagged SECRET are added to the secret pointer
+ * set so that they are redacted when shown.  Messages never quote a secret value.
  */
 #pragma once
 
@@ -32,6 +37,10 @@
 
 G_BEGIN_DECLS
 
+/* The number at @pointer (relative to the component) as written in its file, or NULL when not
+ * known. */
+typedef const char *(*SluiceConfigNumberTextFunc) (const char *pointer, gpointer user_data);
+
 typedef struct
 {
   SluiceRegistry *registry;
@@ -39,9 +48,21 @@ typedef struct
    * added to (options flagged SECRET).  May be NULL. */
   GHashTable *secret_pointers;
   SluiceConfigReportFunc report;
-  gpointer user_data;
+  /* Where messages find numbers as written (sluice_config_source_get_number_text); may be NULL,
+   * and then a number is quoted as a double formats. */
+  SluiceConfigNumberTextFunc number_text;
+  gpointer user_data; /* of report and number_text */
   guint n_problems;
 } SluiceConfigValidation;
+
+/* Limits of the core options that the engine relies on (docs/configuration.md, "Numbers"):
+ * validation refuses what is outside them, so that the pump and the pipe never meet it. */
+#define SLUICE_CONFIG_MIN_SCHEDULE_INTERVAL_S 1.0
+/* 100 years: far beyond any use, and the pump's µs arithmetic (now + interval) stays in a
+ * gint64. */
+#define SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S 3153600000.0
+/* How far a partial rescan may rewind (an offset, or seconds of a datetime). */
+#define SLUICE_CONFIG_MAX_PARTIAL_RESCAN_DELTA 1e15
 
 /* Validates @component.  Returns TRUE when no problem was found; @ret_kind receives the component
  * kind when `type` could be classified, and @ret_element the element of a system or pattern. */

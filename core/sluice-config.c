@@ -113,12 +113,63 @@ sluice_config_get_n_files (SluiceConfig *config)
   return config->n_files;
 }
 
+/* json-glib (1.6) writes a double whose shortest form has an exponent and no '.' as "1e+18.0":
+ * it appends ".0" to every double without a '.'.  That is not JSON, so drop such a ".0" again: it
+ * can only follow the digits of an exponent outside a string. */
+static void
+repair_exponents (char *text)
+{
+  gboolean in_string = FALSE;
+  char *out = text;
+
+  for (const char *p = text; *p != '\0';)
+    {
+      if (in_string)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            *out++ = *p++;
+          else if (*p == '"')
+            in_string = FALSE;
+          *out++ = *p++;
+          continue;
+        }
+      if (*p == '"')
+        in_string = TRUE;
+      else if ((*p == 'e' || *p == 'E') && (g_ascii_isdigit (p[1]) || p[1] == '+' || p[1] == '-'))
+        {
+          *out++ = *p++;
+          if (*p == '+' || *p == '-')
+            *out++ = *p++;
+          while (g_ascii_isdigit (*p))
+            *out++ = *p++;
+          if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
+            p += 2;
+          continue;
+        }
+      *out++ = *p++;
+    }
+  *out = '\0';
+}
+
+char *
+sluice_config_node_to_json (JsonNode *node, gboolean pretty)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  char *text;
+
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, pretty);
+  json_generator_set_indent (generator, 2);
+  text = json_generator_to_data (generator, NULL);
+  repair_exponents (text);
+  return text;
+}
+
 char *
 sluice_config_to_json (SluiceConfig *config, gboolean pretty)
 {
   g_autoptr (JsonArray) array = json_array_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
 
   g_return_val_if_fail (SLUICE_IS_CONFIG (config), NULL);
   for (guint i = 0; i < config->components->len; i++)
@@ -126,10 +177,7 @@ sluice_config_to_json (SluiceConfig *config, gboolean pretty)
                             sluice_config_component_dup_redacted (
                               g_ptr_array_index (config->components, i)));
   root = json_node_init_array (json_node_alloc (), array);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_indent (generator, 2);
-  return json_generator_to_data (generator, NULL);
+  return sluice_config_node_to_json (root, pretty);
 }
 
 SluiceConfigComponent *
@@ -285,7 +333,7 @@ sluice_config_component_dup_redacted (const SluiceConfigComponent *component)
 SluiceValue *
 sluice_config_node_to_value (JsonNode *node, GError **error)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = sluice_config_node_to_json (node, FALSE);
 
   return sluice_value_from_json (text, -1, error);
 }

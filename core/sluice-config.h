@@ -77,6 +77,10 @@ gboolean sluice_config_component_is_secret (const SluiceConfigComponent *compone
 /* A deep copy of the component's JSON with secrets redacted. */
 JsonNode *sluice_config_component_dup_redacted (const SluiceConfigComponent *component);
 
+/* @node as JSON text, pretty-printed when @pretty.  Use this rather than json_to_string (): every
+ * number comes out as valid JSON (json-glib 1.6 writes 1e18 as "1e+18.0"). */
+char *sluice_config_node_to_json (JsonNode *node, gboolean pretty);
+
 /* Building (for the loader). */
 /* @node as a SluiceValue (transit-decoded, as plugins see their options). */
 SluiceValue *sluice_config_node_to_value (JsonNode *node, GError **error);

@@ -128,6 +128,35 @@ sluice_option_table_key_distance (const char *a, const char *b)
   return result;
 }
 
+void
+sluice_suggestion_init (SluiceSuggestion *suggestion, const char *name)
+{
+  suggestion->name = name;
+  suggestion->best = NULL;
+  suggestion->best_distance = G_MAXSIZE;
+}
+
+void
+sluice_suggestion_consider (SluiceSuggestion *suggestion, const char *candidate)
+{
+  size_t distance = sluice_option_table_key_distance (suggestion->name, candidate);
+
+  if (distance < suggestion->best_distance
+      || (distance == suggestion->best_distance && strcmp (candidate, suggestion->best) < 0))
+    {
+      suggestion->best = candidate;
+      suggestion->best_distance = distance;
+    }
+}
+
+const char *
+sluice_suggestion_get (const SluiceSuggestion *suggestion)
+{
+  if (suggestion->best == NULL || suggestion->best_distance * 3 > strlen (suggestion->name))
+    return NULL;
+  return suggestion->best;
+}
+
 const char *
 sluice_option_table_suggest (const SluiceOptionTable *table, const char *key)
 {

@@ -44,6 +44,22 @@ const char *sluice_option_table_suggest (const SluiceOptionTable *table, const c
  * used to suggest element type names. */
 size_t sluice_option_table_key_distance (const char *a, const char *b);
 
+/* The closest of a set of names to a name that matched none ("did you mean …?"), under the same
+ * rule as sluice_option_table_suggest: at most a third of the name's length away; ties go to the
+ * alphabetically first candidate, so that the answer does not depend on the order they came in. */
+typedef struct
+{
+  const char *name;
+  const char *best; /* borrowed from the candidates */
+  size_t best_distance;
+} SluiceSuggestion;
+
+void sluice_suggestion_init (SluiceSuggestion *suggestion, const char *name);
+/* @candidate must stay valid while the suggestion is used. */
+void sluice_suggestion_consider (SluiceSuggestion *suggestion, const char *candidate);
+/* The closest candidate, or NULL when none is close enough. */
+const char *sluice_suggestion_get (const SluiceSuggestion *suggestion);
+
 /* Checks that the table is well formed: keys present and unique, types non-empty and known, flags
  * known, defaults parse as JSON of an accepted type, choices only on strings, nested tables well
  * formed.  The error names @where (e.g. "element 'json' option 'url'"). */

@@ -13,6 +13,7 @@
  * held by a run only while its batch is appended and committed.
  */
 #include "sluice-pump.h"
+#include "sluice-config-validate.h"
 
 #include <string.h>
 
@@ -271,7 +272,7 @@ read_rescan_config (SluicePump *self, JsonObject *pump, GError **error)
       GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
 
       if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) || !(json_node_get_double (node) >= 0)
-          || json_node_get_double (node) > 1e15)
+          || json_node_get_double (node) > SLUICE_CONFIG_MAX_PARTIAL_RESCAN_DELTA)
         return invalid (error, self->pipe_id, "/pump/partial_rescan_delta",
                         "expected a number of 0 or more (seconds for a datetime offset)");
       self->partial_rescan_delta = json_node_get_double (node);
@@ -330,13 +331,17 @@ read_config (SluicePump *self, JsonObject *pipe, gboolean use_signalling_interna
         return invalid (error, self->pipe_id, "/pump/schedule_interval",
                         "expected a number of seconds");
       seconds = json_node_get_double (node);
-      if (!(seconds > 0) || seconds > 100.0 * 365 * 24 * 3600)
+      /* The same bounds as validation (sluice-config-validate.h), which every configuration of
+       * the daemon went through: these refusals only meet a pump built from unchecked JSON. */
+      if (!(seconds > 0) || seconds > SLUICE_CONFIG_MAX_SCHEDULE_INTERVAL_S)
         return invalid (error, self->pipe_id, "/pump/schedule_interval",
                         "expected a positive number of seconds (at most 100 years), got %g",
                         seconds);
+      if (seconds < SLUICE_CONFIG_MIN_SCHEDULE_INTERVAL_S)
+        return invalid (error, self->pipe_id, "/pump/schedule_interval",
+                        "expected at least %g second between runs, got %g",
+                        SLUICE_CONFIG_MIN_SCHEDULE_INTERVAL_S, seconds);
       self->interval = (gint64)(seconds * SLUICE_USEC_PER_SEC + 0.5);
-      if (self->interval < 1)
-        self->interval = 1;
     }
   else
     {

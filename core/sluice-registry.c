@@ -809,8 +809,7 @@ set_unknown_type_error (SluiceRegistry *registry, SluiceElementKind kind, const 
   g_autoptr (GString) message = NULL;
   g_autoptr (GPtrArray) unreadable = NULL;
   g_autofree char *what = NULL;
-  const char *closest = NULL;
-  size_t closest_distance = G_MAXSIZE;
+  SluiceSuggestion closest;
   GHashTableIter iter;
   gpointer key;
   gpointer value;
@@ -838,29 +837,20 @@ set_unknown_type_error (SluiceRegistry *registry, SluiceElementKind kind, const 
     }
 
   /* Suggest among the types of the kind asked for (any kind when none was given). */
+  sluice_suggestion_init (&closest, type_name);
   g_hash_table_iter_init (&iter, registry->types);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       Element *element = plugin_element (value, key);
-      const char *name = element->element.type_name;
-      size_t distance;
 
-      if (kind != 0 && element->element.kind != kind)
-        continue;
-      distance = sluice_option_table_key_distance (type_name, name);
-      /* Ties go to the alphabetically first name, so the suggestion does not depend on hashing. */
-      if (distance < closest_distance
-          || (distance == closest_distance && strcmp (name, closest) < 0))
-        {
-          closest = name;
-          closest_distance = distance;
-        }
+      if (kind == 0 || element->element.kind == kind)
+        sluice_suggestion_consider (&closest, element->element.type_name);
     }
 
   message = g_string_new (NULL);
   g_string_append_printf (message, "unknown %s", what);
-  if (closest != NULL && closest_distance * 3 <= strlen (type_name))
-    g_string_append_printf (message, " (did you mean '%s'?)", closest);
+  if (sluice_suggestion_get (&closest) != NULL)
+    g_string_append_printf (message, " (did you mean '%s'?)", sluice_suggestion_get (&closest));
   if (unreadable->len > 0)
     {
       g_string_append (message, "; these plugins failed to load and might provide it: ");

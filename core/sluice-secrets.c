@@ -61,6 +61,23 @@ sluice_secrets_get_path (const SluiceSecrets *secrets)
   return secrets->path;
 }
 
+/* What a file that is not a regular file is, for the message refusing it. */
+static const char *
+file_kind (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  return "an unknown kind of file";
+}
+
 /* Reads the whole file from an already checked descriptor, so that the file checked is the file
  * read. */
 static char *
@@ -114,7 +131,9 @@ sluice_secrets_load (const char *path, guint *ret_line, guint *ret_column, GErro
   if (ret_column != NULL)
     *ret_column = 0;
 
-  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, for good.  The
+   * type is then checked on the descriptor, so that the file checked is the file read. */
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
   if (fd < 0)
     {
       int saved_errno = errno;
@@ -123,13 +142,24 @@ sluice_secrets_load (const char *path, guint *ret_line, guint *ret_column, GErro
                    "cannot open the secrets file: %s", g_strerror (saved_errno));
       return NULL;
     }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  if (fstat (fd, &st) != 0)
     {
-      g_set_error_literal (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_SECRETS,
-                           "the secrets file is not a regular file");
+      int saved_errno = errno;
+
+      g_set_error (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_IO,
+                   "cannot read the secrets file: %s", g_strerror (saved_errno));
       close (fd);
       return NULL;
     }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_SECRETS,
+                   "the secrets file is not a regular file (it is %s)", file_kind (st.st_mode));
+      close (fd);
+      return NULL;
+    }
+  /* A regular file never blocks; reading goes on in the ordinary mode. */
+  (void) fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
   if ((st.st_mode & 0077) != 0)
     {
       g_set_error (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_SECRETS,

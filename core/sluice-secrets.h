@@ -4,8 +4,9 @@
  *   {"ops-token": "…", "db-password": "…"}
  * It must be a regular file that neither group nor others can access (mode 0600 or 0400): a file
  * with any group or other permission bit is refused, before it is read, with a message naming the
- * mode and the fix.  Values are wiped from memory when the SluiceSecrets is freed, are never logged,
- * and no error message ever quotes one.
+ * mode and the fix.  Anything else (a FIFO, a directory, a device) is refused at once, without
+ * waiting for a writer.  Values are wiped from memory when the SluiceSecrets is freed, are never
+ * logged, and no error message ever quotes one.
  */
 #pragma once
 

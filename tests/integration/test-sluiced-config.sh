@@ -77,4 +77,18 @@ if grep -q "$secret_value\|hunter2" "$tmp/out" "$tmp/err"; then
   fail "a secret value was printed"
 fi
 
+# A FIFO as the secrets file is refused at once: opening it must not wait for a writer.  The
+# timeout turns a hang into a failure (status 124).
+chmod 600 "$tmp/secrets.json"
+mkfifo "$tmp/secrets.fifo"
+set +e
+timeout 30 "$sluiced" --plugin-dir "$plugin_dir" --secrets "$tmp/secrets.fifo" \
+  --config "$fixtures/valid/secrets-and-env.json" --check-config > "$tmp/out" 2> "$tmp/err"
+status=$?
+set -e
+[ "$status" -ne 124 ] || fail "check-config blocked on a FIFO as the secrets file"
+[ "$status" -eq 1 ] || fail "a FIFO as the secrets file exited $status: $(cat "$tmp/err")"
+grep -q "^$tmp/secrets.fifo: the secrets file is not a regular file (it is a FIFO)\$" "$tmp/err" \
+  || fail "unexpected refusal of a FIFO: $(cat "$tmp/err")"
+
 echo "ok"

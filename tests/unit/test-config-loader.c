@@ -31,6 +31,7 @@
 static const char *const test_envp[] = {
   "SLUICE_TEST_HOST=example.org",
   "SLUICE_TEST_PORT=8080",
+  "SLUICE_TEST_PIPE=people-in",
   NULL,
 };
 
@@ -68,7 +69,7 @@ setup (void **state)
   assert_non_null (f->tmpdir);
   f->secrets = write_secrets (f->tmpdir,
                               "{\"api-token\": \"" SECRET_VALUE "\", "
-                              "\"db-password\": \"" SECRET_PASSWORD "\"}",
+                              "\"db-password\": \"" SECRET_PASSWORD "\", \"empty\": \"\"}",
                               0600);
   f->fixtures = g_build_filename (srcdir, "tests", "fixtures", "config", NULL);
   f->cwd = g_get_current_dir ();
@@ -251,32 +252,39 @@ test_invalid_fixtures (void **state)
 }
 
 /* A component with many mistakes reports all of them, and the summary counts errors and files. */
+/* Writes @first and @second (file names and contents) into a new directory "conf" of the temporary
+ * directory and loads it from inside, so that messages name "./<file>". */
+static SluiceConfig *
+load_conf_dir (Fixture *f, const char *first, const char *first_text, const char *second,
+               const char *second_text, SluiceConfigDiagnostics *diagnostics, GError **error)
+{
+  g_autofree char *conf = g_build_filename (f->tmpdir, "conf", NULL);
+  g_autofree char *a = g_build_filename (conf, first, NULL);
+  g_autofree char *b = g_build_filename (conf, second, NULL);
+  const char *paths[] = { ".", NULL };
+
+  assert_int_equal (g_mkdir (conf, 0700), 0);
+  assert_true (g_file_set_contents (a, first_text, -1, NULL));
+  assert_true (g_file_set_contents (b, second_text, -1, NULL));
+  assert_int_equal (chdir (conf), 0);
+  return sluice_config_load (f->registry, paths, f->secrets, test_envp, diagnostics, error);
+}
+
 static void
 test_all_errors_reported (void **state)
 {
   Fixture *f = *state;
-  g_autofree char *conf = g_build_filename (f->tmpdir, "conf", NULL);
-  g_autofree char *a = g_build_filename (conf, "a.json", NULL);
-  g_autofree char *b = g_build_filename (conf, "b.json", NULL);
   g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceConfig) config = NULL;
   g_autofree char *produced = NULL;
 
-  assert_int_equal (g_mkdir (conf, 0700), 0);
-  assert_true (g_file_set_contents (a,
+  config = load_conf_dir (f, "a.json",
     "[{\"_id\": \"p1\", \"type\": \"pipe\", \"batchsize\": 1,\n"
     "  \"source\": {\"type\": \"test-json\"}},\n"
     " {\"_id\": \"p2\", \"type\": \"pipe\", \"source\": {\"type\": \"test-json\", \"url\": \"$ENV(NOPE)\"}}]\n",
-    -1, NULL));
-  assert_true (g_file_set_contents (b, "{\"_id\": \"p1\", \"type\": \"pipe\", \"pump\": 3,\n"
-                                       " \"source\": {\"type\": \"dataset-source\"}}", -1, NULL));
-  assert_int_equal (chdir (conf), 0);
-  {
-    const char *paths[] = { ".", NULL };
-
-    config = sluice_config_load (f->registry, paths, NULL, test_envp, diagnostics, &error);
-  }
+    "b.json", "{\"_id\": \"p1\", \"type\": \"pipe\", \"pump\": 3,\n"
+              " \"source\": {\"type\": \"dataset-source\"}}", diagnostics, &error);
   assert_null (config);
   produced = sluice_config_diagnostics_format (diagnostics);
   assert_string_equal (produced,
@@ -431,6 +439,147 @@ test_missing_path (void **state)
   assert_string_equal (error->message, "1 error in 1 file");
 }
 
+/* An `_id` may come from $ENV: the component is known by the substituted value, which also names
+ * its default sink and is what two components may not share.  It may not come from $SECRET: an
+ * `_id` is shown in every message, log and URL. */
+static void
+test_id_from_substitution (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->tmpdir, "ids.json", NULL);
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+  SluiceConfigComponent *pipe;
+  JsonObject *sink;
+
+  assert_true (g_file_set_contents (path,
+    "[{\"_id\": \"$ENV(SLUICE_TEST_PIPE)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://$ENV(SLUICE_TEST_HOST)/\"}}]\n",
+    -1, NULL));
+  config = load (f, path, diagnostics, &error);
+  assert_non_null (config);
+  pipe = sluice_config_lookup (config, "people-in");
+  assert_non_null (pipe);
+  assert_string_equal (sluice_config_component_get_id (pipe), "people-in");
+  sink = json_object_get_object_member (
+    json_node_get_object (sluice_config_component_get_node (pipe)), "sink");
+  assert_string_equal (json_object_get_string_member (sink, "dataset"), "people-in");
+  g_clear_object (&config);
+
+  /* The same _id written once through $ENV and once in clear is a duplicate, not a silently
+   * dropped component. */
+  assert_true (g_file_set_contents (path,
+    "[{\"_id\": \"$ENV(SLUICE_TEST_PIPE)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://a/\"}},\n"
+    " {\"_id\": \"people-in\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://b/\"}},\n"
+    " {\"_id\": \"$SECRET(api-token)\", \"type\": \"pipe\",\n"
+    "  \"source\": {\"type\": \"test-json\", \"url\": \"http://c/\"}}]\n",
+    -1, NULL));
+  assert_int_equal (chdir (f->tmpdir), 0);
+  config = load (f, "ids.json", diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  assert_string_equal (produced,
+    "ids.json:3:10: people-in: /_id: duplicate _id 'people-in': already defined at ids.json:1:10\n"
+    "ids.json:5:10: $SECRET(api-token): /_id: '_id' cannot come from $SECRET: a component's _id "
+    "is shown in messages, logs and URLs\n");
+  assert_null (strstr (produced, SECRET_VALUE));
+}
+
+/* The api_tokens of the metadata: each token can be presented and picks one entry; `pipes` names
+ * pipes of the configuration, whichever file (or pattern) defines them.  No message quotes a
+ * token. */
+static void
+test_api_token_checks (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (SluiceConfigDiagnostics) diagnostics = sluice_config_diagnostics_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = NULL;
+  g_autofree char *produced = NULL;
+
+  config = load_conf_dir (f, "00-node.json",
+    "{\"_id\": \"node\", \"type\": \"metadata\", \"api_tokens\": [\n"
+    " {\"name\": \"ops\", \"token\": \"cl3ar-t0ken\", \"access\": \"admin\"},\n"
+    " {\"name\": \"report\", \"token\": \"cl3ar-t0ken\", \"access\": \"read\",\n"
+    "  \"pipes\": [\"later\", \"split-orders-in\", \"broken\"]},\n"
+    " {\"name\": \"blank\", \"token\": \"\", \"access\": \"read\"},\n"
+    " {\"name\": \"padded\", \"token\": \"\\tpadded-t0ken\", \"access\": \"read\"},\n"
+    " {\"name\": \"broken-line\", \"token\": \"two\\nlines\", \"access\": \"read\"},\n"
+    " {\"name\": \"typo\", \"token\": \"t1\", \"access\": \"read\", \"pipes\": [\"zzzz\"]},\n"
+    " {\"name\": \"hidden\", \"token\": \"t2\", \"access\": \"read\",\n"
+    "  \"pipes\": [\"$SECRET(db-password)\"]}]}\n",
+    "10-pipes.json",
+    "[{\"_id\": \"later\", \"type\": \"pipe\", \"source\": {\"type\": \"dataset-source\"}},\n"
+    " {\"_id\": \"orders\", \"type\": \"pattern:test-split\", \"target\": \"http://orders/\"},\n"
+    " {\"_id\": \"broken\", \"type\": \"pipe\", \"source\": {\"type\": \"dataset-source\"},"
+    " \"batchsize\": 1}]\n",
+    diagnostics, &error);
+  assert_null (config);
+  produced = sluice_config_diagnostics_format (diagnostics);
+  assert_string_equal (produced,
+    "./00-node.json:3:30: node: /api_tokens/1/token: API token 'report' has the same token as "
+    "API token 'ops' (/api_tokens/0): every token must be different, whatever its access\n"
+    "./00-node.json:5:29: node: /api_tokens/2/token: API token 'blank' is empty: it could never be "
+    "presented\n"
+    "./00-node.json:6:30: node: /api_tokens/3/token: API token 'padded' begins or ends with white "
+    "space, which an Authorization header cannot carry\n"
+    "./00-node.json:7:35: node: /api_tokens/4/token: API token 'broken-line' contains a control "
+    "character, which an Authorization header cannot carry\n"
+    "./10-pipes.json:3:74: broken: /batchsize: unknown key 'batchsize' in a pipe; did you mean "
+    "'batch_size'?\n"
+    "./00-node.json:8:62: node: /api_tokens/5/pipes/0: API token 'typo' names pipe 'zzzz', which "
+    "is not in the configuration\n"
+    "./00-node.json:10:13: node: /api_tokens/6/pipes/0: API token 'hidden' names a pipe (from a "
+    "$SECRET) that is not in the configuration\n");
+  assert_null (strstr (produced, SECRET_PASSWORD));
+  assert_null (strstr (produced, "t0ken"));
+  assert_null (strstr (produced, "lines"));
+}
+
+/* JSON has one kind of number.  An integer option takes 5.0 or 1e2 as the integer it is, and holds
+ * it as one from then on (the engine and plugins read integers); free-form numbers such as 1e18
+ * reach plugins and --print-config as valid JSON (json-glib alone writes "1e+18.0"). */
+static void
+test_numbers (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *path = g_build_filename (f->fixtures, "valid", "numbers.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfig) config = load (f, path, NULL, &error);
+  g_autoptr (SluiceValue) value = NULL;
+  g_autoptr (JsonNode) reparsed = NULL;
+  g_autofree char *printed = NULL;
+  JsonObject *object, *source;
+  JsonNode *node;
+
+  assert_non_null (config);
+  object = json_node_get_object (
+    sluice_config_component_get_node (sluice_config_lookup (config, "people")));
+  node = json_object_get_member (object, "batch_size");
+  assert_int_equal (json_node_get_value_type (node), G_TYPE_INT64);
+  assert_int_equal (json_node_get_int (node), 5);
+  source = json_object_get_object_member (object, "source");
+  assert_int_equal (json_node_get_value_type (json_object_get_member (source, "page_size")),
+                    G_TYPE_INT64);
+  assert_int_equal (json_object_get_int_member (source, "page_size"), 25);
+  assert_int_equal (json_node_get_value_type (
+                      json_object_get_member (json_object_get_object_member (object, "pump"),
+                                              "schedule_interval")),
+                    G_TYPE_DOUBLE);
+
+  value = sluice_config_node_to_value (json_object_get_member (source, "headers"), &error);
+  assert_non_null (value);
+  assert_true (sluice_value_get_float (sluice_value_dict_lookup (value, "x-limit")) == 1e18);
+
+  printed = sluice_config_to_json (config, FALSE);
+  reparsed = json_from_string (printed, &error);
+  assert_non_null (reparsed);
+}
+
 /* Loading is a pure function: the same inputs give an equal, independent configuration. */
 static void
 test_load_is_repeatable (void **state)
@@ -464,6 +613,9 @@ main (void)
     cmocka_unit_test_setup_teardown (test_secrets_file_malformed, setup, teardown),
     cmocka_unit_test_setup_teardown (test_missing_path, setup, teardown),
     cmocka_unit_test_setup_teardown (test_load_is_repeatable, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_id_from_substitution, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_api_token_checks, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_numbers, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

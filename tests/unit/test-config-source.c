@@ -167,6 +167,74 @@ test_pointer_escaping (void **state)
   assert_string_equal (pointer->str, "/a~1b~0c/3");
 }
 
+/* Numbers keep their text as written: a JsonNode has only a gint64 or a double, and messages must
+ * quote what the file says, not "1.0000000000000001e-09". */
+static void
+test_number_text (void **state)
+{
+  const char *text = "{\"a\": 1e-9, \"b\": [5.0, -0.5, 1E18], \"c\": 7, \"d\": \"1e3\"}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceConfigSource) source = sluice_config_source_parse ("t.json", text, -1, NULL,
+                                                                      NULL, &error);
+
+  assert_non_null (source);
+  assert_string_equal (sluice_config_source_get_number_text (source, "/a"), "1e-9");
+  assert_string_equal (sluice_config_source_get_number_text (source, "/b/0"), "5.0");
+  assert_string_equal (sluice_config_source_get_number_text (source, "/b/1"), "-0.5");
+  assert_string_equal (sluice_config_source_get_number_text (source, "/b/2"), "1E18");
+  assert_string_equal (sluice_config_source_get_number_text (source, "/c"), "7");
+  assert_null (sluice_config_source_get_number_text (source, "/d"));
+  assert_null (sluice_config_source_get_number_text (source, "/b"));
+}
+
+/* Whether a number is exactly an integer is decided on its decimal text. */
+static void
+test_number_get_integer (void **state)
+{
+  struct
+  {
+    const char *text;
+    gboolean integral;
+    gint64 value;
+  } cases[] = {
+    { "0", TRUE, 0 },
+    { "-0.0", TRUE, 0 },
+    { "5.0", TRUE, 5 },
+    { "1e3", TRUE, 1000 },
+    { "2.50e1", TRUE, 25 },
+    { "1250e-2", FALSE, 0 },
+    { "1200e-2", TRUE, 12 },
+    { "0.0001e4", TRUE, 1 },
+    { "1E18", TRUE, 1000000000000000000 },
+    { "-0.5", FALSE, 0 },
+    { "1e-9", FALSE, 0 },
+    { "2.5", FALSE, 0 },
+    { "9223372036854775807", TRUE, G_MAXINT64 },
+    { "9223372036854775807.0", TRUE, G_MAXINT64 },
+    { "9223372036854775808", FALSE, 0 },
+    { "-9223372036854775808", TRUE, G_MININT64 },
+    { "-9223372036854775809", FALSE, 0 },
+    /* A double would round this one to ...992. */
+    { "9007199254740993.0", TRUE, 9007199254740993 },
+    { "1e19", FALSE, 0 },
+    { "1e99999999999999999999", FALSE, 0 },
+    { "0e99999999999999999999", TRUE, 0 },
+    { "1e-99999999999999999999", FALSE, 0 },
+    { "-", FALSE, 0 },
+    { "1x", FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gint64 value = -42;
+      gboolean integral = sluice_json_number_get_integer (cases[i].text, &value);
+
+      if (integral != cases[i].integral || (integral && value != cases[i].value))
+        fail_msg ("%s: %s %" G_GINT64_FORMAT, cases[i].text, integral ? "integral" : "not integral",
+                  value);
+    }
+}
+
 int
 main (void)
 {
@@ -177,6 +245,8 @@ main (void)
     cmocka_unit_test (test_depth_limit),
     cmocka_unit_test (test_byte_order_mark),
     cmocka_unit_test (test_pointer_escaping),
+    cmocka_unit_test (test_number_text),
+    cmocka_unit_test (test_number_get_integer),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

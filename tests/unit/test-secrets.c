@@ -2,7 +2,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <glib/gstdio.h>
@@ -144,6 +147,56 @@ test_missing (void **state)
   assert_int_equal (line, 0);
 }
 
+static void
+on_alarm (int signum)
+{
+  static const char message[] = "sluice_secrets_load blocked on a FIFO\n";
+
+  (void) signum;
+  if (write (STDERR_FILENO, message, sizeof message - 1) < 0)
+    _exit (1);
+  _exit (1);
+}
+
+/* A FIFO (or anything else that is not a regular file) is refused without being read: opening a
+ * FIFO that no one writes would otherwise block --check-config and the daemon for good.  The
+ * alarm turns a hang into a failure; the load itself does not wait at all. */
+static void
+test_not_a_regular_file (void **state)
+{
+  Fixture *f = *state;
+  struct
+  {
+    const char *what;
+    const char *message;
+  } cases[] = {
+    { "fifo", "the secrets file is not a regular file (it is a FIFO)" },
+    { "directory", "the secrets file is not a regular file (it is a directory)" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceSecrets) secrets = NULL;
+
+      if (g_str_equal (cases[i].what, "fifo"))
+        assert_int_equal (mkfifo (f->path, 0600), 0);
+      else
+        assert_int_equal (g_mkdir (f->path, 0700), 0);
+      signal (SIGALRM, on_alarm);
+      alarm (20);
+      secrets = sluice_secrets_load (f->path, NULL, NULL, &error);
+      alarm (0);
+      assert_null (secrets);
+      assert_true (g_error_matches (error, SLUICE_CONFIG_ERROR, SLUICE_CONFIG_ERROR_SECRETS));
+      assert_string_equal (error->message, cases[i].message);
+      if (g_str_equal (cases[i].what, "fifo"))
+        assert_int_equal (g_unlink (f->path), 0);
+      else
+        assert_int_equal (g_rmdir (f->path), 0);
+    }
+}
+
 int
 main (void)
 {
@@ -153,6 +206,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_refused_modes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_malformed, setup, teardown),
     cmocka_unit_test (test_missing),
+    cmocka_unit_test_setup_teardown (test_not_a_regular_file, setup, teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
