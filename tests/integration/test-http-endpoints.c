@@ -431,6 +431,84 @@ test_receiver_access (void **state)
   assert_error (missing, 404, "no pipe 'nope'");
 }
 
+/* ---- what a receiver refuses (issue 21, items 5, 9, 12, 14) ------------------------------- */
+
+/* GET @path as the reader; expects @status with @message. */
+static void
+get_refused (Fixture *f, const char *path, guint status, const char *message)
+{
+  g_autoptr (HttpApiResponse) response = call (f, "GET", path, READER, NULL);
+
+  assert_error (response, status, message);
+}
+
+/* POST @body to myendpoint; expects 400 with @message. */
+static void
+push_refused (Fixture *f, const char *body, const char *message)
+{
+  g_autoptr (HttpApiResponse) response = push_response (f, "", body);
+
+  assert_error (response, 400, message);
+}
+
+/* Ids that differ after a U+0000 would be one entity of the store: such an _id is refused in a
+ * pushed body, and a U+0000 in a query parameter or a path segment too, with 400. */
+static void
+test_nul_in_ids (void **state)
+{
+  Fixture *f = *state;
+  int next = 0;
+
+  push (f, "myendpoint", "", "[{\"_id\":\"ok1\"}]");
+  expect_new (f, &next, 1, "[\"ok1\",0,null,false]");
+  push_refused (f, "[{\"_id\":\"a\\u0000b\",\"v\":1},{\"_id\":\"a\\u0000c\",\"v\":2}]",
+                "body entity /0: entity \"_id\" contains U+0000 at byte 1: expected an _id "
+                "without U+0000");
+  push_refused (f, "[{\"_id\":\"ok1\"},{\"_id\":\"ok1\\u0000zz\"}]",
+                "body entity /1: entity \"_id\" contains U+0000 at byte 3: expected an _id "
+                "without U+0000");
+  get_refused (f, "/api/datasets/mydataset/entity?entity_id=ok1%00zz", 400,
+               "query parameter 'entity_id' contains U+0000 (%00): expected text without it");
+  get_refused (f, "/api/datasets/mydataset/entities?since=0&x%00=1", 400,
+               "query parameter 'x%00' contains U+0000 (%00): expected text without it");
+  /* libsoup refuses a %00 in the path itself, before any handler (with no body). */
+  {
+    g_autoptr (HttpApiResponse) response
+      = call (f, "GET", "/api/datasets/mydata%00set/entities", READER, NULL);
+
+    assert_int_equal (response->status, 400);
+  }
+  expect_new (f, &next, 0, "");
+}
+
+/* An _id of 0 bytes or over 1 MiB, and a dataset id in a path that is not UTF-8: 400, and
+ * nothing stored. */
+static void
+test_ids_out_of_bounds (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GString) body = g_string_new ("[{\"_id\":\"first\"},{\"_id\":\"");
+  g_autoptr (HttpApiResponse) dataset = NULL;
+
+  push_refused (f, "{\"_id\": \"\"}",
+                "the body (value 1): entity \"_id\" is empty: expected 1 to 1048576 bytes");
+  for (guint i = 0; i < (1u << 20) + 1; i++)
+    g_string_append_c (body, (char) ('a' + i % 26));
+  g_string_append (body, "\"}]");
+  push_refused (f, body->str,
+                "body entity /1: entity \"_id\" is 1048577 bytes long: expected 1 to 1048576 "
+                "bytes");
+  dataset = call (f, "GET", "/api/datasets/mydataset", READER, NULL);
+  assert_int_equal (dataset->status, 404);
+  get_refused (f, "/api/datasets/%ff/entities", 400,
+               "path segment '%FF' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/datasets/caf%c3", 400,
+               "path segment 'caf%C3' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/pipes/%ff", 400, "path segment '%FF' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/datasets/letters/entity?entity_id=%ff", 400,
+               "query parameter 'entity_id' is not UTF-8 once percent-decoded");
+}
+
 /* ---- publishers ----------------------------------------------------------------------------- */
 
 static void
@@ -644,6 +722,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_conflicts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_malformed_body, setup, teardown),
     cmocka_unit_test_setup_teardown (test_receiver_access, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_nul_in_ids, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_ids_out_of_bounds, setup, teardown),
     cmocka_unit_test_setup_teardown (test_b2_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dtl_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_publisher_errors, setup, teardown),
