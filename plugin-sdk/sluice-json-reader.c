@@ -19,7 +19,6 @@
 #include "sluice-json.h"
 #include "sluice-value-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -854,11 +853,107 @@ is_number_char (uint8_t c)
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/* A number's text as finish_number () split it: the digits before the point at [digits, int_end),
+ * those after it at [frac_start, frac_end), the exponent with its sign at [exp_start, end) (both
+ * empty when absent). */
+typedef struct
+{
+  const uint8_t *data;
+  size_t digits, int_end, frac_start, frac_end, exp_start, end;
+  gboolean negative;
+} NumberText;
+
+/* The k-th of the number's digits, counting those before and after the point. */
+static inline uint8_t
+number_digit (const NumberText *n, size_t k)
+{
+  size_t n_int = n->int_end - n->digits;
+
+  return k < n_int ? n->data[n->digits + k] : n->data[n->frac_start + k - n_int];
+}
+
+/* Whether the number is a whole number that an int64 holds, and which: decided on its digits,
+ * since a double would make 4503599627370496.5e0 whole and 12345678901234567e1 inexact. */
+static G_GNUC_NO_INLINE gboolean
+number_exact_int64 (const NumberText *n, int64_t *ret_value)
+{
+  size_t n_frac = n->frac_end - n->frac_start, n_all = n->int_end - n->digits + n_frac;
+  size_t first = 0, last;
+  uint64_t acc = 0, limit = n->negative ? (uint64_t) G_MAXINT64 + 1 : (uint64_t) G_MAXINT64;
+  int64_t exponent = 0, scale;
+  gboolean exponent_negative = FALSE;
+
+  while (first < n_all && number_digit (n, first) == '0')
+    first++;
+  if (first == n_all)
+    {
+      *ret_value = 0;
+      return TRUE;
+    }
+  last = n_all - 1;
+  while (number_digit (n, last) == '0')
+    last--;
+  for (size_t q = n->exp_start; q < n->end; q++)
+    {
+      if (n->data[q] == '-')
+        exponent_negative = TRUE;
+      else if (n->data[q] != '+' && exponent < 1000000000) /* beyond, it is no int64 anyway */
+        exponent = exponent * 10 + (n->data[q] - '0');
+    }
+  /* The value is the digits first … last times 10^scale. */
+  scale = (exponent_negative ? -exponent : exponent) - (int64_t) n_frac
+          + (int64_t) (n_all - 1 - last);
+  if (scale < 0 || (int64_t) (last - first + 1) + scale > 19)
+    return FALSE;
+  for (size_t k = first; k <= last; k++)
+    {
+      uint64_t digit = number_digit (n, k) - '0';
+
+      if (acc > (limit - digit) / 10)
+        return FALSE;
+      acc = acc * 10 + digit;
+    }
+  for (int64_t i = 0; i < scale; i++)
+    {
+      if (acc > limit / 10)
+        return FALSE;
+      acc *= 10;
+    }
+  *ret_value = n->negative ? (int64_t) (0 - acc) : (int64_t) acc;
+  return TRUE;
+}
+
+static G_GNUC_NO_INLINE gboolean
+number_is_zero (const NumberText *n)
+{
+  size_t n_all = n->int_end - n->digits + (n->frac_end - n->frac_start);
+
+  for (size_t k = 0; k < n_all; k++)
+    if (number_digit (n, k) != '0')
+      return FALSE;
+  return TRUE;
+}
+
+/* The number @text (@len bytes, starting at @start in the input) as a DECIMAL, exactly as sent. */
+static G_GNUC_NO_INLINE gboolean
+push_decimal (SluiceJsonReader *reader, size_t start, const char *text, size_t len)
+{
+  SluiceValue *value = sluice_value_new_decimal_len (text, len, NULL);
+
+  /* The syntax was checked: only an exponent too large for a decimal fails. */
+  if (value == NULL)
+    return fail (reader, abs_offset (reader, start),
+                 "number out of range: %.*s%s has an exponent larger than a decimal holds "
+                 "(about a billion)", (int) MIN (len, 40), text, len > 40 ? "…" : "");
+  return push_value (reader, value);
+}
+
 static gboolean
 finish_number (SluiceJsonReader *reader, size_t end)
 {
   const uint8_t *data = reader->data;
   size_t start = reader->token_start, p = start, int_end, frac_start = 0, frac_end = 0;
+  size_t exp_start = end;
   gboolean negative = FALSE, has_frac = FALSE, has_exp = FALSE;
   char got[16];
 
@@ -901,7 +996,7 @@ finish_number (SluiceJsonReader *reader, size_t end)
     }
   if (p < end && (data[p] == 'e' || data[p] == 'E'))
     {
-      p++;
+      exp_start = ++p;
       if (p < end && (data[p] == '+' || data[p] == '-'))
         p++;
       if (!DIGIT_AT (p))
@@ -973,42 +1068,33 @@ finish_number (SluiceJsonReader *reader, size_t end)
     }
 
   {
+    const NumberText number = { data, start + negative, int_end, frac_start, frac_end, exp_start,
+                                end, negative };
     char small[64];
     g_autofree char *big = NULL;
     char *text = small;
     size_t len = end - start;
-    SluiceValue *value;
+    int64_t whole;
     double d;
 
+    /* Without an exponent, a whole number was taken above. */
+    if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && has_exp
+        && number_exact_int64 (&number, &whole))
+      return push_integer (reader, whole);
     if (len >= sizeof small)
       text = big = g_malloc (len + 1);
     memcpy (text, data + start, len);
     text[len] = '\0';
     if (reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL)
-      {
-        if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && has_exp)
-          {
-            d = g_ascii_strtod (text, NULL);
-            if (d == trunc (d) && fabs (d) < 9007199254740992.0)
-              return push_integer (reader, (int64_t) d);
-          }
-        value = sluice_value_new_decimal_len (text, len, NULL);
-        /* The syntax was checked above: only an exponent too large for a decimal fails. */
-        if (value == NULL)
-          return fail (reader, abs_offset (reader, start),
-                       "number out of range: %.*s%s has an exponent larger than a decimal holds "
-                       "(about a billion)", (int) MIN (len, 40), text, len > 40 ? "…" : "");
-        return push_value (reader, value);
-      }
-    errno = 0;
+      return push_decimal (reader, start, text, len);
     d = g_ascii_strtod (text, NULL);
     if (isinf (d))
       return fail (reader, abs_offset (reader, start),
                    "number out of range: %.*s%s is beyond the largest binary64 float (about 1.8e308)",
                    (int) MIN (len, 40), text, len > 40 ? "…" : "");
-    if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && d == trunc (d)
-        && fabs (d) < 9007199254740992.0)
-      return push_integer (reader, (int64_t) d);
+    /* Below the smallest double, a number that is not zero would become 0: it stays exact. */
+    if (d == 0 && !number_is_zero (&number))
+      return push_decimal (reader, start, text, len);
     return push_float (reader, d);
   }
 }

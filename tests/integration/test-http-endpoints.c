@@ -509,6 +509,45 @@ test_ids_out_of_bounds (void **state)
                "query parameter 'entity_id' is not UTF-8 once percent-decoded");
 }
 
+/* Numbers keep the value sent, with an exponent too (do_float_as_decimal and do_float_as_int on,
+ * as by default): a whole number that fits an integer becomes one, anything else the decimal. */
+static void
+test_exponent_numbers (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (HttpApiResponse) entity = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *object;
+
+  push (f, "myendpoint", "",
+        "{\"_id\":\"n\",\"x\":4503599627370496.5e0,\"y\":1e-400,\"z\":1e400,\"w\":4503599627370496.5,"
+        "\"i\":1e3,\"j\":-12345678901234567e1}");
+  entity = call (f, "GET", "/api/datasets/mydataset/entity?entity_id=n", READER, NULL);
+  assert_int_equal (entity->status, 200);
+  root = http_api_response_json (entity);
+  object = json_node_get_object (root);
+  {
+    static const char *const expected[][2] = {
+      { "x", "\"~f4503599627370496.5e0\"" }, { "y", "\"~f1e-400\"" },
+      { "z", "\"~f1e400\"" },               { "w", "\"~f4503599627370496.5\"" },
+      { "i", "1000" },                       { "j", "-123456789012345670" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        g_autofree char *got = json_to_string (json_object_get_member (object, expected[i][0]),
+                                               FALSE);
+
+        if (!g_str_equal (got, expected[i][1]))
+          fail_msg ("\"%s\" was stored as %s, expected %s", expected[i][0], got, expected[i][1]);
+      }
+  }
+  /* An exponent beyond what even a decimal holds: 400 naming the byte. */
+  push_refused (f, "[{\"_id\":\"m\",\"a\":92e3372036854775808}]",
+                "the body is not valid JSON: byte 16: number out of range: 92e3372036854775808 "
+                "has an exponent larger than a decimal holds (about a billion)");
+}
+
 /* ---- publishers ----------------------------------------------------------------------------- */
 
 static void
@@ -724,6 +763,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_receiver_access, setup, teardown),
     cmocka_unit_test_setup_teardown (test_nul_in_ids, setup, teardown),
     cmocka_unit_test_setup_teardown (test_ids_out_of_bounds, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_exponent_numbers, setup, teardown),
     cmocka_unit_test_setup_teardown (test_b2_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dtl_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_publisher_errors, setup, teardown),

@@ -513,6 +513,210 @@ test_decimal_exponent_out_of_range (void **state)
   assert_string_equal (text, "{\"a\":\"~f1e999999999\"}");
 }
 
+/* ---- numbers with an exponent stay exact (issue 21, item 9) -------------------------------- */
+
+/* The exact value of the JSON number or integer @text as "0" or "[-]DIGITSeEXP" with no leading or
+ * trailing zero in DIGITS: two texts of the same value give the same form.  Independent of the
+ * SDK's own decimal code.  *@ret_integral: whether the value is a whole number, and *@ret_int64
+ * whether that number fits in an int64 (it is then in @ret_value). */
+static char *
+canonical_number (const char *text, gboolean *ret_integral, gboolean *ret_int64,
+                  int64_t *ret_value)
+{
+  g_autoptr (GString) digits = g_string_new (NULL);
+  gboolean negative = text[0] == '-';
+  const char *p = text + negative;
+  int64_t exponent = 0, frac = 0;
+  size_t lead = 0;
+
+  for (; g_ascii_isdigit (*p); p++)
+    g_string_append_c (digits, *p);
+  if (*p == '.')
+    for (p++; g_ascii_isdigit (*p); p++, frac++)
+      g_string_append_c (digits, *p);
+  if (*p == 'e' || *p == 'E')
+    exponent = g_ascii_strtoll (p + 1, NULL, 10);
+  exponent -= frac;
+  while (lead < digits->len && digits->str[lead] == '0')
+    lead++;
+  g_string_erase (digits, 0, (gssize) lead);
+  while (digits->len > 0 && digits->str[digits->len - 1] == '0')
+    {
+      g_string_truncate (digits, digits->len - 1);
+      exponent++;
+    }
+  *ret_int64 = FALSE;
+  if (digits->len == 0)
+    {
+      *ret_integral = *ret_int64 = TRUE;
+      *ret_value = 0;
+      return g_strdup ("0");
+    }
+  *ret_integral = exponent >= 0;
+  if (*ret_integral && digits->len + (size_t) exponent <= 19)
+    {
+      g_autoptr (GString) whole = g_string_new (negative ? "-" : "");
+      const char *limit = negative ? "-9223372036854775808" : "9223372036854775807";
+
+      g_string_append (whole, digits->str);
+      for (int64_t i = 0; i < exponent; i++)
+        g_string_append_c (whole, '0');
+      if (whole->len < strlen (limit) || strcmp (whole->str, limit) <= 0)
+        {
+          *ret_int64 = TRUE;
+          *ret_value = g_ascii_strtoll (whole->str, NULL, 10);
+        }
+    }
+  return g_strdup_printf ("%s%se%" G_GINT64_FORMAT, negative ? "-" : "", digits->str, exponent);
+}
+
+/* A random JSON number with an exponent: up to 20 digits before and after the point, the
+ * exponent mostly small, sometimes beyond what a binary64 holds, often making it whole. */
+static char *
+random_exponent_number (GRand *rand)
+{
+  GString *text = g_string_new (g_rand_int_range (rand, 0, 5) == 0 ? "-" : "");
+  int n_int = g_rand_int_range (rand, 1, 21), n_frac = g_rand_int_range (rand, -10, 21);
+  int64_t exponent;
+
+  for (int i = 0; i < n_int; i++)
+    g_string_append_c (text, (char) ('0' + (i == 0 ? (n_int > 1 ? g_rand_int_range (rand, 1, 10)
+                                                                 : g_rand_int_range (rand, 0, 10))
+                                                   : g_rand_int_range (rand, 0, 10))));
+  if (n_frac > 0)
+    {
+      g_string_append_c (text, '.');
+      for (int i = 0; i < n_frac; i++)
+        g_string_append_c (text, (char) ('0' + g_rand_int_range (rand, 0, 10)));
+    }
+  switch (g_rand_int_range (rand, 0, 4))
+    {
+    case 0:
+      exponent = MAX (n_frac, 0) + g_rand_int_range (rand, 0, 4); /* whole */
+      break;
+    case 1:
+      exponent = g_rand_int_range (rand, 300, 450) * (g_rand_boolean (rand) ? 1 : -1);
+      break;
+    default:
+      exponent = g_rand_int_range (rand, -30, 31);
+      break;
+    }
+  g_string_append_printf (text, "%s%s%" G_GINT64_FORMAT, g_rand_boolean (rand) ? "e" : "E",
+                          exponent >= 0 && g_rand_boolean (rand) ? "+" : "", exponent);
+  return g_string_free (text, FALSE);
+}
+
+/* The canonical form of what @v holds: an integer, or a decimal's text. */
+static char *
+canonical_value (const SluiceValue *v)
+{
+  gboolean integral, int64;
+  int64_t ignored;
+
+  if (sluice_value_get_kind (v) == SLUICE_VALUE_INTEGER)
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, sluice_value_get_integer (v));
+
+      return canonical_number (text, &integral, &int64, &ignored);
+    }
+  assert_int_equal (sluice_value_get_kind (v), SLUICE_VALUE_DECIMAL);
+  return canonical_number (sluice_value_get_string (v, NULL), &integral, &int64, &ignored);
+}
+
+static SluiceValue *
+read_one (uint32_t flags, const char *text, GError **error)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (flags);
+  g_autofree char *in = g_strdup_printf ("[{\"n\":%s}]", text);
+  g_autoptr (SluiceValue) entity = NULL;
+
+  if (!sluice_json_reader_feed (reader, in, strlen (in), error)
+      || !sluice_json_reader_finish (reader, error))
+    return NULL;
+  entity = sluice_json_reader_pop (reader);
+  assert_non_null (entity);
+  return sluice_value_ref (sluice_value_dict_lookup (entity, "n"));
+}
+
+/* A receiver's numbers (FLOAT_AS_DECIMAL, with and without FLOAT_AS_INT) keep their exact value
+ * whatever the exponent: a whole number that fits becomes that integer, anything else the decimal
+ * as sent.  Floats (no FLOAT_AS_DECIMAL) round as strtod does, but a number that is not zero never
+ * becomes zero, and FLOAT_AS_INT takes only numbers that are whole, not their rounded doubles. */
+static void
+test_exponent_numbers_stay_exact (void **state)
+{
+  const uint32_t decimal = SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL;
+  const uint32_t as_int = SLUICE_JSON_READER_FLAG_FLOAT_AS_INT;
+  GRand *rand = g_rand_new_with_seed (21);
+  struct
+  {
+    uint32_t flags;
+    const char *in, *out;
+  } cases[] = {
+    { decimal | as_int, "4503599627370496.5e0", "\"~f4503599627370496.5e0\"" },
+    { decimal | as_int, "1e-400", "\"~f1e-400\"" },
+    { decimal | as_int, "1e400", "\"~f1e400\"" },
+    { decimal | as_int, "-1E+3", "-1000" },
+    { decimal | as_int, "12345678901234567e1", "123456789012345670" },
+    { decimal | as_int, "-9.223372036854775808e18", "-9223372036854775808" },
+    { decimal | as_int, "9.223372036854775808e18", "\"~f9.223372036854775808e18\"" },
+    { decimal | as_int, "0.000e-5", "0" },
+    { decimal, "1e3", "\"~f1e3\"" },
+    { as_int, "4503599627370496.5e0", "4503599627370496.0" },
+    { as_int, "12345678901234567e1", "123456789012345670" },
+    { as_int, "1.5e1", "15" },
+    { 0, "1e-400", "\"~f1e-400\"" },
+    { 0, "-2.5e-330", "\"~f-2.5e-330\"" },
+    { 0, "0e-400", "0.0" },
+    { 0, "5e-324", "4.94065645841247e-324" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceValue) v = read_one (cases[i].flags, cases[i].in, &error);
+      g_autofree char *text = NULL;
+
+      if (v == NULL)
+        fail_msg ("%s (flags %u): %s", cases[i].in, cases[i].flags, error->message);
+      text = sluice_value_to_json (v);
+      if (!g_str_equal (text, cases[i].out))
+        fail_msg ("%s (flags %u): read as %s, expected %s", cases[i].in, cases[i].flags, text,
+                  cases[i].out);
+    }
+
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *text = random_exponent_number (rand);
+      gboolean integral, int64;
+      int64_t value = 0;
+      g_autofree char *expected = canonical_number (text, &integral, &int64, &value);
+      const uint32_t flags[] = { decimal | as_int, decimal };
+
+      for (size_t k = 0; k < G_N_ELEMENTS (flags); k++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (SluiceValue) v = read_one (flags[k], text, &error);
+          g_autofree char *got = NULL;
+          SluiceValueKind kind = (flags[k] & as_int) && int64 ? SLUICE_VALUE_INTEGER
+                                                               : SLUICE_VALUE_DECIMAL;
+
+          if (v == NULL)
+            fail_msg ("%s (flags %u): %s", text, flags[k], error->message);
+          if (sluice_value_get_kind (v) != kind)
+            fail_msg ("%s (flags %u): read as a %s, expected a %s", text, flags[k],
+                      sluice_value_kind_get_name (sluice_value_get_kind (v)),
+                      sluice_value_kind_get_name (kind));
+          got = canonical_value (v);
+          if (!g_str_equal (got, expected))
+            fail_msg ("%s (flags %u): read as %s, expected %s", text, flags[k], got, expected);
+          if (kind == SLUICE_VALUE_INTEGER)
+            assert_int_equal (sluice_value_get_integer (v), value);
+        }
+    }
+  g_rand_free (rand);
+}
+
 static void
 test_stream_pops_each_element_when_complete (void **state)
 {
@@ -727,6 +931,7 @@ main (void)
     cmocka_unit_test (test_stream_json_lines),
     cmocka_unit_test (test_stream_pops_each_element_when_complete),
     cmocka_unit_test (test_decimal_exponent_out_of_range),
+    cmocka_unit_test (test_exponent_numbers_stay_exact),
     cmocka_unit_test (test_stream_long_token_across_chunks),
     cmocka_unit_test (test_stream_entities_equal_single_values),
     cmocka_unit_test (test_stream_entity_texts),
