@@ -83,7 +83,12 @@ typedef struct
   size_t len;      /* TAPE_STRING, TAPE_KEY: bytes; TAPE_LIST, TAPE_DICT: children */
   union
   {
-    size_t offset; /* TAPE_STRING, TAPE_KEY: in reader->text */
+    size_t offset; /* TAPE_STRING: in reader->text */
+    struct
+    {
+      size_t offset; /* in reader->text */
+      uint64_t start; /* absolute offset of its opening quote, for errors */
+    } key;
     int64_t integer;
     double number;
     SluiceValue *value;
@@ -124,7 +129,7 @@ struct _SluiceJsonReader
   size_t *members; /* the tape records of the open objects' keys */
   size_t n_members, cap_members;
   /* The arena block the entity on the tape takes, and whether it must rather be built node by
-   * node and copied (a repeated key, a dict with a sorted index). */
+   * node and copied (a dict with a sorted index). */
   size_t block_size;
   gboolean block_slow;
   SluiceValue **out; /* values handed out, waiting to be popped from out[out_head] */
@@ -318,7 +323,7 @@ build_nodes (SluiceJsonReader *reader, size_t i)
           {
             const TapeRecord *key = &reader->tape[child];
 
-            keys[k] = reader->text + key->u.offset;
+            keys[k] = reader->text + key->u.key.offset;
             key_lens[k] = (uint32_t) key->len;
             values[k] = build_nodes (reader, child + 1);
             child = tape_next (reader, child + 1);
@@ -406,7 +411,7 @@ build_block (SluiceJsonReader *reader, SluiceArena *arena, size_t i)
           {
             const TapeRecord *key = &reader->tape[child];
 
-            memcpy (key_data, reader->text + key->u.offset, key->len + 1);
+            memcpy (key_data, reader->text + key->u.key.offset, key->len + 1);
             entries[k].key = key_data;
             entries[k].key_len = (uint32_t) key->len;
             entries[k].key_prefix = key->prefix;
@@ -543,17 +548,148 @@ open_container (SluiceJsonReader *reader, FrameType type)
   return TRUE;
 }
 
-/* Whether two of the @n keys whose records are listed at @members are the same. */
+/* Duplicate keys.  JSON leaves an object that names a key twice open to any reading (RFC 8259
+ * §4), and keeping one of the values would drop the other without a word: it is refused, as the
+ * configuration refuses it.  The check is cheap: keys are compared only where a filter of their
+ * hashes says two may be equal; a large object whose keys collide too often in it is sorted
+ * instead, so that no set of keys makes the check quadratic. */
+
 static gboolean
-keys_repeat (const SluiceJsonReader *reader, const size_t *members, size_t n)
+keys_equal (const SluiceJsonReader *reader, const TapeRecord *a, const TapeRecord *b)
 {
-  uint64_t seen = 0;
+  return a->len == b->len && a->prefix == b->prefix
+         && memcmp (reader->text + a->u.key.offset, reader->text + b->u.key.offset, a->len) == 0;
+}
+
+typedef struct
+{
+  const SluiceJsonReader *reader;
+  const size_t *members;
+} KeyOrder;
+
+/* By content, then by position: a key's repeats follow it. */
+static int
+compare_keys (gconstpointer pa, gconstpointer pb, gpointer user_data)
+{
+  const KeyOrder *order = user_data;
+  size_t ia = *(const size_t *) pa, ib = *(const size_t *) pb;
+  const TapeRecord *a = &order->reader->tape[order->members[ia]];
+  const TapeRecord *b = &order->reader->tape[order->members[ib]];
+  int c;
+
+  if (a->prefix != b->prefix)
+    return a->prefix < b->prefix ? -1 : 1;
+  if (a->len != b->len)
+    return a->len < b->len ? -1 : 1;
+  c = memcmp (order->reader->text + a->u.key.offset, order->reader->text + b->u.key.offset, a->len);
+  if (c != 0)
+    return c;
+  return ia < ib ? -1 : ia > ib;
+}
+
+/* find_repeated_key () by sorting: O(n log n) whatever the keys. */
+static G_GNUC_NO_INLINE gboolean
+find_repeated_key_sorted (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                          size_t *ret_repeat, size_t *ret_first)
+{
+  g_autofree size_t *sorted = g_new (size_t, n);
+  KeyOrder order = { reader, members };
+  gboolean found = FALSE;
+
+  for (size_t i = 0; i < n; i++)
+    sorted[i] = i;
+  g_qsort_with_data (sorted, (gint) n, sizeof (size_t), compare_keys, &order);
+  /* The second key of each run of equal ones is a repeat: the earliest of those counts. */
+  for (size_t k = 1; k < n; k++)
+    {
+      const TapeRecord *key = &reader->tape[members[sorted[k]]];
+      const TapeRecord *before = &reader->tape[members[sorted[k - 1]]];
+
+      if (keys_equal (reader, key, before)
+          && (k < 2 || !keys_equal (reader, before, &reader->tape[members[sorted[k - 2]]]))
+          && (!found || sorted[k] < *ret_repeat))
+        {
+          *ret_repeat = sorted[k];
+          *ret_first = sorted[k - 1];
+          found = TRUE;
+        }
+    }
+  return found;
+}
+
+/* Whether key @i equals one of the keys before it, and which. */
+static gboolean
+find_earlier_key (const SluiceJsonReader *reader, const size_t *members, size_t i,
+                  size_t *ret_first)
+{
+  for (size_t j = 0; j < i; j++)
+    if (keys_equal (reader, &reader->tape[members[i]], &reader->tape[members[j]]))
+      {
+        *ret_first = j;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+#define LARGE_FILTER_BITS 4096
+#define LARGE_MAX_COLLISIONS 16
+
+/* find_repeated_key () for an object with more keys than a 64-bit filter serves: a filter of
+ * LARGE_FILTER_BITS over a hash of each key's whole text. */
+static G_GNUC_NO_INLINE gboolean
+find_repeated_key_large (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                         size_t *ret_repeat, size_t *ret_first)
+{
+  uint64_t filter[LARGE_FILTER_BITS / 64] = { 0 };
+  unsigned collisions = 0;
 
   for (size_t i = 0; i < n; i++)
     {
       const TapeRecord *a = &reader->tape[members[i]];
-      /* One bit per key, from its length and first bytes: only a key whose bit is already taken
-       * is compared with the keys before it. */
+      const char *text = reader->text + a->u.key.offset;
+      uint64_t h = a->len * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15), w;
+      size_t k = 0, bit;
+
+      for (; k + 8 <= a->len; k += 8)
+        {
+          memcpy (&w, text + k, 8);
+          h = (h ^ w) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+          h ^= h >> 29;
+        }
+      w = 0;
+      memcpy (&w, text + k, a->len - k);
+      h = (h ^ w) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      bit = (size_t) (h >> 52); /* the top 12 bits */
+      if (!(filter[bit / 64] & (G_GUINT64_CONSTANT (1) << (bit % 64))))
+        {
+          filter[bit / 64] |= G_GUINT64_CONSTANT (1) << (bit % 64);
+          continue;
+        }
+      if (++collisions > LARGE_MAX_COLLISIONS)
+        return find_repeated_key_sorted (reader, members, n, ret_repeat, ret_first);
+      if (find_earlier_key (reader, members, i, ret_first))
+        {
+          *ret_repeat = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* The first of the @n keys listed at @members (in document order) that repeats an earlier one,
+ * with that earlier one in *@ret_first; FALSE when every key is different. */
+static inline gboolean
+find_repeated_key (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                   size_t *ret_repeat, size_t *ret_first)
+{
+  uint64_t seen = 0;
+
+  if (n > SLUICE_DICT_INDEX_THRESHOLD)
+    return find_repeated_key_large (reader, members, n, ret_repeat, ret_first);
+  for (size_t i = 0; i < n; i++)
+    {
+      const TapeRecord *a = &reader->tape[members[i]];
+      /* One bit per key, from its length and first bytes. */
       uint64_t bit = G_GUINT64_CONSTANT (1) << (((a->prefix + (uint32_t) a->len) * 0x9e3779b1u) >> 26);
 
       if (!(seen & bit))
@@ -561,16 +697,33 @@ keys_repeat (const SluiceJsonReader *reader, const size_t *members, size_t n)
           seen |= bit;
           continue;
         }
-      for (size_t j = 0; j < i; j++)
+      if (find_earlier_key (reader, members, i, ret_first))
         {
-          const TapeRecord *b = &reader->tape[members[j]];
-
-          if (a->len == b->len && a->prefix == b->prefix
-              && memcmp (reader->text + a->u.offset, reader->text + b->u.offset, a->len) == 0)
-            return TRUE;
+          *ret_repeat = i;
+          return TRUE;
         }
     }
   return FALSE;
+}
+
+static G_GNUC_NO_INLINE gboolean
+fail_repeated_key (SluiceJsonReader *reader, const Frame *frame, const TapeRecord *repeat,
+                   const TapeRecord *first)
+{
+  g_autoptr (GString) key = g_string_new (NULL);
+  const char *text = reader->text + repeat->u.key.offset;
+  size_t shown = repeat->len;
+
+  /* At most 64 bytes of it, cut at a character boundary. */
+  if (shown > 64)
+    shown = (size_t) (g_utf8_find_prev_char (text, text + 65) - text);
+  sluice_json_write_string (key, text, shown);
+  if (shown < repeat->len)
+    g_string_insert (key, (gssize) key->len - 1, "…");
+  return fail (reader, repeat->u.key.start,
+               "duplicate key %s in the object starting at byte %" G_GUINT64_FORMAT
+               " (first at byte %" G_GUINT64_FORMAT ")",
+               key->str, frame->start, first->u.key.start);
 }
 
 static gboolean
@@ -592,11 +745,16 @@ close_container (SluiceJsonReader *reader)
     reader->block_size += sluice_arena_node_size (frame.n * sizeof (SluiceValue *));
   else
     {
+      const size_t *members = reader->members + frame.key_base;
+      size_t repeat = 0, first = 0;
+
+      if (find_repeated_key (reader, members, frame.n, &repeat, &first))
+        return fail_repeated_key (reader, &frame, &reader->tape[members[repeat]],
+                                  &reader->tape[members[first]]);
       rec->u.c.key_bytes = frame.key_bytes;
-      /* A repeated key, or a dict large enough for a sorted index, is rare: such an entity is
-       * built node by node, which handles both, and copied into its block. */
-      if (frame.n > SLUICE_DICT_INDEX_THRESHOLD
-          || keys_repeat (reader, reader->members + frame.key_base, frame.n))
+      /* A dict large enough for a sorted index is rare: such an entity is built node by node,
+       * which makes the index, and copied into its block. */
+      if (frame.n > SLUICE_DICT_INDEX_THRESHOLD)
         reader->block_slow = TRUE;
       reader->block_size += sluice_arena_node_size (sluice_dict_payload_size (frame.n, frame.key_bytes));
       reader->n_members = frame.key_base;
@@ -745,7 +903,8 @@ finish_string (SluiceJsonReader *reader, size_t end)
       rec = push_record (reader, TAPE_KEY);
       rec->prefix = sluice_dict_key_prefix (str, len);
       rec->len = len;
-      rec->u.offset = offset;
+      rec->u.key.offset = offset;
+      rec->u.key.start = abs_offset (reader, reader->token_start);
       reader->text_len += len + 1;
       top->key_bytes += len + 1;
       reader->state = ST_COLON;

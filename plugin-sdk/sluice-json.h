@@ -4,7 +4,8 @@
  * SluiceJsonReader is fed bytes as they arrive and hands back each complete top-level value (each
  * element of a top-level array, or a sequence of top-level values as in JSON lines) as soon as it has
  * been parsed, so memory stays bounded by the largest single entity.  Transit-encoded strings become
- * typed values.  Errors name the byte offset and what was expected.
+ * typed values.  An object that names a key twice is an error.  Errors name the byte offset and
+ * what was expected.
  *
  * Numbers: an integer is an INTEGER (beyond 64 bits, a DECIMAL kept exactly).  One with a fraction
  * or an exponent is a FLOAT, rounded as strtod () rounds, except that one too small for a double

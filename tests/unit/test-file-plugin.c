@@ -539,6 +539,16 @@ test_entity_with_nul_in_id (void **state)
                      "expected an _id without U+0000");
 }
 
+/* An object that names a key twice fails the run with its offset, as everywhere JSON enters
+ * (issue 21, item 14). */
+static void
+test_duplicate_keys (void **state)
+{
+  assert_file_fails (*state, "dup.json", "[{\"_id\":\"a\",\"x\":1,\"x\":2}]", SLUICE_ERROR_PARSE,
+                     "byte 18: duplicate key \"x\" in the object starting at byte 1 (first at "
+                     "byte 12)");
+}
+
 static void
 test_since (void **state)
 {
@@ -744,6 +754,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_truncated_json, setup, teardown),
     cmocka_unit_test_setup_teardown (test_entity_without_id, setup, teardown),
     cmocka_unit_test_setup_teardown (test_entity_with_nul_in_id, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_duplicate_keys, setup, teardown),
     cmocka_unit_test_setup_teardown (test_since, setup, teardown),
     cmocka_unit_test_setup_teardown (test_if_source_empty, setup, teardown),
     cmocka_unit_test_setup_teardown (test_failed_run_keeps_old_file, setup, teardown),

@@ -112,18 +112,15 @@ test_strings_and_escapes (void **state)
 static void
 test_containers (void **state)
 {
-  g_autoptr (SluiceValue) dup = NULL;
-
   assert_round_trip ("[]", "[]");
   assert_round_trip ("{}", "{}");
   assert_round_trip ("[[],{},[{}]]", "[[],{},[{}]]");
   assert_round_trip (" { \"b\" : 1 , \"a\" : [ 1 , 2 ] } ", "{\"b\":1,\"a\":[1,2]}");
   assert_round_trip ("{\"\":\"\",\"k\\u0000\":1}", "{\"\":\"\",\"k\\u0000\":1}");
-  /* A repeated key keeps its first place and its last value. */
-  dup = parse ("{\"a\":1,\"b\":2,\"a\":3}");
-  assert_int_equal (sluice_value_dict_get_size (dup), 2);
-  assert_string_equal (sluice_value_dict_get_key (dup, 0), "a");
-  assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (dup, "a")), 3);
+  /* A repeated key is refused (test_duplicate_keys_refused). */
+  assert_parse_error ("{\"a\":1,\"b\":2,\"a\":3}", -1,
+                      "byte 13: duplicate key \"a\" in the object starting at byte 0 (first at "
+                      "byte 1)");
 }
 
 static void
@@ -341,10 +338,10 @@ static void
 test_stream_entities_equal_single_values (void **state)
 {
   static const char *const entities[] = {
-    "{\"a\":1,\"b\":2,\"a\":3}",
-    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"},\"c\":[{\"d\":1,\"d\":2}]}",
+    "{\"a\":1,\"b\":2,\"c\":3}",
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"z\":[2,{\"z\":0}]},\"e\":{\"k\":\"v\"},\"c\":[{\"d\":1,\"f\":2}]}",
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
-    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\","
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3b\":\"again\","
     "\"k17\":{\"a\":[1,2,3]}}",
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
     "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}",
@@ -388,15 +385,16 @@ static void
 test_stream_entity_texts (void **state)
 {
   const char *in =
-    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"}}\n"
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"w\":[2,{\"z\":0}]},\"c\":{\"k\":\"v\"}}\n"
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
-    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\"}\n"
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":\"again\"}\n"
     "{\"t\":\"~t2026-03-04T12:00:00.120Z\",\"f\":\"~f12.50\",\"u\":\"~u531A379E-31bb-4ce1-8690-"
     "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.50,\"bad\":\"~tnot-a-date\"}\n";
   const char *expected =
-    "{\"a\":{\"k\":\"v\"},\"b\":{\"x\":[2,{\"z\":0}],\"y\":2}}\n"
-    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":\"again\",\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
-    "\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}\n"
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"w\":[2,{\"z\":0}]},\"c\":{\"k\":\"v\"}}\n"
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+    "\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,"
+    "\"k17\":\"again\"}\n"
     "{\"t\":\"~t2026-03-04T12:00:00.12Z\",\"f\":\"~f12.50\",\"u\":\"~u531a379e-31bb-4ce1-8690-"
     "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.5,\"bad\":\"~tnot-a-date\"}\n";
 
@@ -416,10 +414,11 @@ test_stream_entity_texts (void **state)
     assert_true (sluice_json_reader_feed (reader, in, strlen (in), NULL));
     sluice_value_unref (sluice_json_reader_pop (reader));
     wide = sluice_json_reader_pop (reader);
-    assert_int_equal (sluice_value_dict_get_size (wide), 17);
-    assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (wide, "k3"), NULL), "again");
+    assert_int_equal (sluice_value_dict_get_size (wide), 18);
+    assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (wide, "k17"), NULL),
+                         "again");
     assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (wide, "k16")), 16);
-    assert_null (sluice_value_dict_lookup (wide, "k17"));
+    assert_null (sluice_value_dict_lookup (wide, "k18"));
   }
 }
 
@@ -717,6 +716,100 @@ test_exponent_numbers_stay_exact (void **state)
   g_rand_free (rand);
 }
 
+/* ---- duplicate keys and values after the value (issue 21, item 14) ------------------------- */
+
+static void
+assert_stream_error (uint32_t flags, const char *in, const char *message)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (flags);
+  g_autoptr (GError) error = NULL;
+
+  if (sluice_json_reader_feed (reader, in, strlen (in), &error)
+      && sluice_json_reader_finish (reader, &error))
+    fail_msg ("%s: accepted, expected \"%s\"", in, message);
+  assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PARSE));
+  assert_string_equal (error->message, message);
+  /* Fed one byte at a time, the error is the same. */
+  {
+    g_autoptr (SluiceJsonReader) slow = sluice_json_reader_new (flags);
+    g_autoptr (GError) slow_error = NULL;
+    gboolean ok = TRUE;
+
+    for (size_t i = 0; ok && in[i] != '\0'; i++)
+      ok = sluice_json_reader_feed (slow, in + i, 1, &slow_error);
+    if (ok)
+      ok = sluice_json_reader_finish (slow, &slow_error);
+    assert_false (ok);
+    assert_string_equal (slow_error->message, message);
+  }
+}
+
+/* An object that names a key twice is refused, at any depth, in small and large objects, whether
+ * streamed or read as one value, with the offset of the second key: JSON leaves its meaning open,
+ * and the configuration refuses it too. */
+static void
+test_duplicate_keys_refused (void **state)
+{
+  g_autoptr (GString) large = g_string_new ("{");
+  g_autofree char *large_message = NULL;
+  g_autoptr (GError) error = NULL;
+  size_t at;
+
+  assert_stream_error (0, "[{\"a\":1,\"b\":2,\"a\":3}]",
+                       "byte 14: duplicate key \"a\" in the object starting at byte 1 (first at "
+                       "byte 2)");
+  assert_stream_error (0, "[{\"_id\":\"x\",\"b\":{\"x\":1,\"y\":{\"x\":0},\"x\":[2]}}]",
+                       "byte 35: duplicate key \"x\" in the object starting at byte 16 (first at "
+                       "byte 17)");
+  assert_stream_error (0, "[{\"l\":[{\"d\":1,\"d\":2}]}]",
+                       "byte 14: duplicate key \"d\" in the object starting at byte 7 (first at "
+                       "byte 8)");
+  /* Escapes are decoded before keys are compared. */
+  assert_stream_error (0, "{\"\\u00e6\":1,\"\xc3\xa6\":2}\n",
+                       "byte 12: duplicate key \"\xc3\xa6\" in the object starting at byte 0 "
+                       "(first at byte 1)");
+  for (int k = 0; k < 40; k++)
+    g_string_append_printf (large, "%s\"k%d\":%d", k > 0 ? "," : "", k, k);
+  at = large->len + 1;
+  g_string_append (large, ",\"k17\":\"again\"}");
+  large_message = g_strdup_printf ("byte %zu: duplicate key \"k17\" in the object starting at byte "
+                                   "0 (first at byte %zu)",
+                                   at, (size_t) (strstr (large->str, "\"k17\"") - large->str));
+  assert_stream_error (0, large->str, large_message);
+  assert_null (sluice_value_from_json (large->str, -1, &error));
+  assert_string_equal (error->message, large_message);
+  g_clear_error (&error);
+  /* So many keys that their filter fills up and they are sorted instead: the earliest repeat is
+   * still the one named, and an object without any is read whole. */
+  {
+    g_autoptr (GString) huge = g_string_new ("[{");
+    g_autoptr (GString) unique = NULL;
+    g_autofree char *message = NULL;
+    g_autoptr (SluiceValue) whole = NULL;
+    size_t first, second;
+
+    for (int k = 0; k < 3000; k++)
+      g_string_append_printf (huge, "%s\"key-%d\":%d", k > 0 ? "," : "", k * 7919 % 3000, k);
+    unique = g_string_new (huge->str + 1);
+    g_string_append_c (unique, '}');
+    whole = sluice_value_from_json (unique->str, -1, &error);
+    assert_non_null (whole);
+    assert_int_equal (sluice_value_dict_get_size (whole), 3000);
+    first = (size_t) (strstr (huge->str, "\"key-2999\"") - huge->str);
+    second = huge->len + 1;
+    g_string_append (huge, ",\"key-2999\":0,\"key-5\":1}]");
+    message = g_strdup_printf ("byte %zu: duplicate key \"key-2999\" in the object starting at "
+                               "byte 1 (first at byte %zu)", second, first);
+    assert_stream_error (0, huge->str, message);
+  }
+  assert_parse_error ("{\"a\":{\"b\":1,\"b\":1}}", -1,
+                      "byte 12: duplicate key \"b\" in the object starting at byte 5 (first at "
+                      "byte 6)");
+  /* The same key in sibling or nested objects is no duplicate. */
+  assert_round_trip ("{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}",
+                     "{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}");
+}
+
 static void
 test_stream_pops_each_element_when_complete (void **state)
 {
@@ -932,6 +1025,7 @@ main (void)
     cmocka_unit_test (test_stream_pops_each_element_when_complete),
     cmocka_unit_test (test_decimal_exponent_out_of_range),
     cmocka_unit_test (test_exponent_numbers_stay_exact),
+    cmocka_unit_test (test_duplicate_keys_refused),
     cmocka_unit_test (test_stream_long_token_across_chunks),
     cmocka_unit_test (test_stream_entities_equal_single_values),
     cmocka_unit_test (test_stream_entity_texts),
