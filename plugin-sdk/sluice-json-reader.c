@@ -1,11 +1,11 @@
 /* sluice-json-reader.c — the incremental data-plane JSON parser.
  *
  * A hand-written push parser: bytes are fed in chunks of any size (one byte at a time works), and
- * each element of a top-level array, or each top-level value of a sequence (JSON lines), is handed
- * out as soon as it is complete.  Containers under construction live on an explicit stack, so the
- * parser never recurses and memory is bounded by the largest single entity.  A token cut by a chunk
- * boundary stays in the buffer and its scan resumes where it stopped, so feeding byte by byte stays
- * linear.
+ * each element of a top-level array, or each top-level value of a sequence (JSON lines; one value
+ * only with SLUICE_JSON_READER_FLAG_ONE_VALUE), is handed out as soon as it is complete.
+ * Containers under construction live on an explicit stack, so the parser never recurses and
+ * memory is bounded by the largest single entity.  A token cut by a chunk boundary stays in the
+ * buffer and its scan resumes where it stopped, so feeding byte by byte stays linear.
  *
  * A value under construction is recorded on a flat tape (one record per value and per key, text in
  * one buffer) rather than built node by node: when an entity is complete, its size is known, and it
@@ -481,7 +481,9 @@ value_done (SluiceJsonReader *reader)
   if (reader->n_frames == 0)
     {
       hand_out (reader);
-      reader->state = reader->single ? ST_END : ST_TOP;
+      reader->state = reader->single || (reader->flags & SLUICE_JSON_READER_FLAG_ONE_VALUE)
+                        ? ST_END
+                        : ST_TOP;
       return TRUE;
     }
   top = &reader->frames[reader->n_frames - 1];
@@ -735,7 +737,7 @@ close_container (SluiceJsonReader *reader)
   reader->pos++;
   if (frame.type == FRAME_STREAM)
     {
-      reader->state = ST_TOP;
+      reader->state = (reader->flags & SLUICE_JSON_READER_FLAG_ONE_VALUE) ? ST_END : ST_TOP;
       return TRUE;
     }
   rec = &reader->tape[frame.rec];

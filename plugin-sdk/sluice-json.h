@@ -25,6 +25,9 @@ typedef struct _SluiceJsonReader SluiceJsonReader;
 /* Number handling for JSON numbers with a fraction or exponent (above). */
 #define SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL (1u << 0) /* 1.5 becomes a DECIMAL, not a FLOAT */
 #define SLUICE_JSON_READER_FLAG_FLOAT_AS_INT (1u << 1)     /* 2.0 and 2e0 become the INTEGER 2 */
+/* The input is one value (a top-level array is still handed out element by element): anything
+ * but whitespace after it is an error.  Without it, values may follow each other (JSON lines). */
+#define SLUICE_JSON_READER_FLAG_ONE_VALUE (1u << 2)
 
 SLUICE_SDK_API SluiceJsonReader *sluice_json_reader_new (uint32_t flags);
 SLUICE_SDK_API void sluice_json_reader_free (SluiceJsonReader *reader);

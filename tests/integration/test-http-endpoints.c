@@ -548,6 +548,41 @@ test_exponent_numbers (void **state)
                 "has an exponent larger than a decimal holds (about a billion)");
 }
 
+/* A body is one object or one array of them; an object names each key once; `_deleted` is true
+ * or false.  Anything else is refused whole, with 400 saying where, and nothing is stored. */
+static void
+test_receiver_refuses_what_docs_exclude (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (HttpApiResponse) dataset = NULL;
+  int next = 0;
+
+  push_refused (f, "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]",
+                "the body is not valid JSON: byte 14: expected end of input after the value, got "
+                "'['");
+  push_refused (f, "{\"_id\":\"c1\"}\n{\"_id\":\"c2\"}",
+                "the body is not valid JSON: byte 13: expected end of input after the value, got "
+                "'{'");
+  push_refused (f, "{\"_id\":\"d1\",\"k\":1,\"k\":2}",
+                "the body is not valid JSON: byte 18: duplicate key \"k\" in the object starting "
+                "at byte 0 (first at byte 12)");
+  push_refused (f, "[{\"_id\":\"d2\",\"o\":{\"k\":1,\"k\":2}}]",
+                "the body is not valid JSON: byte 24: duplicate key \"k\" in the object starting "
+                "at byte 17 (first at byte 18)");
+  push_refused (f, "{\"_id\":\"del\",\"_deleted\":\"yes\"}",
+                "the body (value 1): entity 'del': \"_deleted\" is a string: expected true or "
+                "false");
+  push_refused (f, "[{\"_id\":\"a\"},{\"_id\":\"b\",\"_deleted\":null}]",
+                "body entity /1: entity 'b': \"_deleted\" is a null: expected true or false");
+  dataset = call (f, "GET", "/api/datasets/mydataset", READER, NULL);
+  assert_int_equal (dataset->status, 404);
+  /* `_deleted` in a nested object is an ordinary key. */
+  push (f, "myendpoint", "",
+        "[{\"_id\":\"a\",\"_deleted\":false},{\"_id\":\"b\",\"_deleted\":true},"
+        "{\"_id\":\"c\",\"o\":{\"_deleted\":\"yes\"}}]");
+  expect_new (f, &next, 3, "[\"a\",0,null,false],[\"b\",1,null,true],[\"c\",2,null,false]");
+}
+
 /* ---- publishers ----------------------------------------------------------------------------- */
 
 static void
@@ -764,6 +799,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_nul_in_ids, setup, teardown),
     cmocka_unit_test_setup_teardown (test_ids_out_of_bounds, setup, teardown),
     cmocka_unit_test_setup_teardown (test_exponent_numbers, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_receiver_refuses_what_docs_exclude, setup, teardown),
     cmocka_unit_test_setup_teardown (test_b2_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dtl_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_publisher_errors, setup, teardown),

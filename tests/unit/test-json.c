@@ -810,6 +810,37 @@ test_duplicate_keys_refused (void **state)
                      "{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}");
 }
 
+/* With SLUICE_JSON_READER_FLAG_ONE_VALUE the input is one value, a top-level array streamed
+ * element by element: a second value after it is refused; without it, values may follow one
+ * another. */
+static void
+test_one_value (void **state)
+{
+  const uint32_t one = SLUICE_JSON_READER_FLAG_ONE_VALUE;
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (one);
+  g_autofree char *lines = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *in = " [{\"_id\":\"a\"},{\"_id\":\"b\"}] \n";
+  g_autoptr (SluiceValue) a = NULL, b = NULL;
+
+  assert_true (sluice_json_reader_feed (reader, in, strlen (in), &error));
+  assert_true (sluice_json_reader_finish (reader, &error));
+  a = sluice_json_reader_pop (reader);
+  b = sluice_json_reader_pop (reader);
+  assert_non_null (a);
+  assert_non_null (b);
+  assert_null (sluice_json_reader_pop (reader));
+
+  assert_stream_error (one, "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]",
+                       "byte 14: expected end of input after the value, got '['");
+  assert_stream_error (one, "{\"_id\":\"c1\"} {\"_id\":\"c2\"}",
+                       "byte 13: expected end of input after the value, got '{'");
+  assert_stream_error (one, "[1] 2", "byte 4: expected end of input after the value, got '2'");
+  in = "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]{\"_id\":\"c3\"}";
+  lines = stream (in, strlen (in), 5, &error);
+  assert_string_equal (lines, "{\"_id\":\"c1\"}\n{\"_id\":\"c2\"}\n{\"_id\":\"c3\"}\n");
+}
+
 static void
 test_stream_pops_each_element_when_complete (void **state)
 {
@@ -1026,6 +1057,7 @@ main (void)
     cmocka_unit_test (test_decimal_exponent_out_of_range),
     cmocka_unit_test (test_exponent_numbers_stay_exact),
     cmocka_unit_test (test_duplicate_keys_refused),
+    cmocka_unit_test (test_one_value),
     cmocka_unit_test (test_stream_long_token_across_chunks),
     cmocka_unit_test (test_stream_entities_equal_single_values),
     cmocka_unit_test (test_stream_entity_texts),
