@@ -76,6 +76,8 @@ sluice_pipe_push_new (SluiceEngine *engine, const char *pipe_id, GError **error)
   push->pipe_id = g_strdup (pipe_id);
   push->store = sluice_engine_get_store (engine);
   push->batch_size = sluice_pipe_get_batch_size (pipe);
+  /* A body is one entity or one array of them (docs/http-endpoints.md). */
+  push->json_flags = SLUICE_JSON_READER_FLAG_ONE_VALUE;
   if (option_boolean (instances->source_options, "do_float_as_decimal", TRUE))
     push->json_flags |= SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL;
   if (option_boolean (instances->source_options, "do_float_as_int", TRUE))
@@ -336,8 +338,25 @@ sluice_pipe_push_batch (SluicePipePush *push, const SluicePushRequest *request,
   return TRUE;
 }
 
+/* A pushed entity's `_deleted` is true or false.  Elsewhere any other value means "not deleted"
+ * (digest §1.2), but a sender that writes "yes" or 1 means something, and storing the entity as
+ * live would silently turn that around. */
+static gboolean
+check_deleted (SluiceEntity *entity, GError **error)
+{
+  SluiceValue *deleted = sluice_value_dict_lookup (sluice_entity_get_body (entity), "_deleted");
+
+  if (deleted == NULL || sluice_value_get_kind (deleted) == SLUICE_VALUE_BOOLEAN)
+    return TRUE;
+  g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+               "entity '%s': \"_deleted\" is a %s: expected true or false",
+               sluice_entity_get_id (entity),
+               sluice_value_kind_get_name (sluice_value_get_kind (deleted)));
+  return FALSE;
+}
+
 /* Every value of @body as an entity, or an error naming the first that is not one: "body entity
- * /3" in an array, "the body (value 1)" for top-level values. */
+ * /3" in an array, "the body (value 1)" for a single object. */
 static gboolean
 parse_body (SluicePipePush *push, const char *body, gsize length, SluiceBatch *entities,
             GError **error)
@@ -365,6 +384,8 @@ parse_body (SluicePipePush *push, const char *body, gsize length, SluiceBatch *e
       if (value == NULL)
         break;
       entity = sluice_entity_new (value, &local_error);
+      if (entity != NULL && !check_deleted (entity, &local_error))
+        g_clear_pointer (&entity, sluice_entity_unref);
       if (entity == NULL)
         {
           if (top_array)

@@ -6,6 +6,9 @@
 #include <sluice-binary.h>
 #include <sluice-error.h>
 
+/* An entity's _id always fits the store (sluice_entity_new () checks it). */
+G_STATIC_ASSERT (SLUICE_ENTITY_MAX_ID_SIZE == SLUICE_STORE_MAX_ID_SIZE);
+
 /* Root-level fields the dataset regenerates or that must not be stored (digest §1.2). */
 static gboolean
 is_dropped_key (const char *key)

@@ -55,15 +55,43 @@ check_body (SluiceValue *body, GError **error)
   return id;
 }
 
-SluiceEntity *
-sluice_entity_new (SluiceValue *body, GError **error)
+/* Whether @id may name an entity of a dataset.  Ids are C strings from here on (the store keys
+ * them by strlen (), lookups take them as text): a U+0000 would cut the id short, and ids that
+ * differ after it would be one entity. */
+static gboolean
+check_id (const SluiceValue *id, GError **error)
 {
-  SluiceEntity *entity;
-  SluiceValue *id = check_body (body, error);
+  const char *nul;
 
-  if (id == NULL)
-    return NULL;
-  entity = g_new (SluiceEntity, 1);
+  if (id->u.str.len == 0)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                   "entity \"_id\" is empty: expected 1 to %u bytes", SLUICE_ENTITY_MAX_ID_SIZE);
+      return FALSE;
+    }
+  if (id->u.str.len > SLUICE_ENTITY_MAX_ID_SIZE)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                   "entity \"_id\" is %zu bytes long: expected 1 to %u bytes", id->u.str.len,
+                   SLUICE_ENTITY_MAX_ID_SIZE);
+      return FALSE;
+    }
+  nul = memchr (id->u.str.data, '\0', id->u.str.len);
+  if (nul != NULL)
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                   "entity \"_id\" contains U+0000 at byte %zu: expected an _id without U+0000",
+                   (size_t) (nul - id->u.str.data));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static SluiceEntity *
+entity_new (SluiceValue *body, SluiceValue *id)
+{
+  SluiceEntity *entity = g_new (SluiceEntity, 1);
+
   entity->ref_count = 1;
   entity->hash_state = 0;
   entity->body = sluice_value_ref (body);
@@ -75,13 +103,26 @@ sluice_entity_new (SluiceValue *body, GError **error)
 }
 
 SluiceEntity *
+sluice_entity_new (SluiceValue *body, GError **error)
+{
+  SluiceValue *id = check_body (body, error);
+
+  if (id == NULL || !check_id (id, error))
+    return NULL;
+  return entity_new (body, id);
+}
+
+SluiceEntity *
 sluice_entity_new_stored (SluiceValue *body, int64_t offset, int64_t previous, int64_t timestamp,
                           const uint8_t *hash, GError **error)
 {
-  SluiceEntity *entity = sluice_entity_new (body, error);
+  SluiceValue *id = check_body (body, error);
+  SluiceEntity *entity;
 
-  if (entity == NULL)
+  /* What a dataset holds is read back as it is, even a version stored before check_id (). */
+  if (id == NULL)
     return NULL;
+  entity = entity_new (body, id);
   entity->offset = offset;
   entity->previous = previous;
   entity->timestamp = timestamp;

@@ -16,10 +16,12 @@ typedef struct _SluiceEntity SluiceEntity;
 
 #define SLUICE_ENTITY_HASH_SIZE 16 /* bytes: a 128-bit content hash */
 #define SLUICE_ENTITY_NO_OFFSET (-1)
+/* The longest `_id` (bytes); an `_id` is 1 to this many bytes of UTF-8 without U+0000. */
+#define SLUICE_ENTITY_MAX_ID_SIZE (1u << 20)
 
 /* @body: a DICT with a string "_id"; taken by reference (the caller keeps its own).
- * Fails with SLUICE_ERROR_INVALID_DATA when @body is not a dict or its `_id` is missing or not a
- * string. */
+ * Fails with SLUICE_ERROR_INVALID_DATA when @body is not a dict or its `_id` is missing, not a
+ * string, empty, longer than SLUICE_ENTITY_MAX_ID_SIZE or holds a U+0000. */
 SLUICE_SDK_API SluiceEntity *sluice_entity_new (SluiceValue *body, GError **error);
 SLUICE_SDK_API SluiceEntity *sluice_entity_ref (SluiceEntity *entity);
 SLUICE_SDK_API void sluice_entity_unref (SluiceEntity *entity);
@@ -47,7 +49,8 @@ SLUICE_SDK_API char *sluice_entity_to_json (const SluiceEntity *entity);
 /* Appends sluice_entity_to_json () output to @out. */
 SLUICE_SDK_API void sluice_entity_write_json (GString *out, const SluiceEntity *entity);
 
-/* Host side: an entity as read back from a dataset.  @offset >= 0; @previous is
+/* Host side: an entity as read back from a dataset, its `_id` taken as stored (no size or U+0000
+ * check, so that what an older version stored stays readable).  @offset >= 0; @previous is
  * SLUICE_ENTITY_NO_OFFSET when there is no previous version; @timestamp in µs since the epoch;
  * @hash (SLUICE_ENTITY_HASH_SIZE bytes) is the stored hash, or NULL to compute it from @body. */
 SLUICE_SDK_API SluiceEntity *sluice_entity_new_stored (SluiceValue *body, int64_t offset,

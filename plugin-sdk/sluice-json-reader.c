@@ -1,11 +1,11 @@
 /* sluice-json-reader.c — the incremental data-plane JSON parser.
  *
  * A hand-written push parser: bytes are fed in chunks of any size (one byte at a time works), and
- * each element of a top-level array, or each top-level value of a sequence (JSON lines), is handed
- * out as soon as it is complete.  Containers under construction live on an explicit stack, so the
- * parser never recurses and memory is bounded by the largest single entity.  A token cut by a chunk
- * boundary stays in the buffer and its scan resumes where it stopped, so feeding byte by byte stays
- * linear.
+ * each element of a top-level array, or each top-level value of a sequence (JSON lines; one value
+ * only with SLUICE_JSON_READER_FLAG_ONE_VALUE), is handed out as soon as it is complete.
+ * Containers under construction live on an explicit stack, so the parser never recurses and
+ * memory is bounded by the largest single entity.  A token cut by a chunk boundary stays in the
+ * buffer and its scan resumes where it stopped, so feeding byte by byte stays linear.
  *
  * A value under construction is recorded on a flat tape (one record per value and per key, text in
  * one buffer) rather than built node by node: when an entity is complete, its size is known, and it
@@ -19,7 +19,6 @@
 #include "sluice-json.h"
 #include "sluice-value-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -84,7 +83,12 @@ typedef struct
   size_t len;      /* TAPE_STRING, TAPE_KEY: bytes; TAPE_LIST, TAPE_DICT: children */
   union
   {
-    size_t offset; /* TAPE_STRING, TAPE_KEY: in reader->text */
+    size_t offset; /* TAPE_STRING: in reader->text */
+    struct
+    {
+      size_t offset; /* in reader->text */
+      uint64_t start; /* absolute offset of its opening quote, for errors */
+    } key;
     int64_t integer;
     double number;
     SluiceValue *value;
@@ -125,7 +129,7 @@ struct _SluiceJsonReader
   size_t *members; /* the tape records of the open objects' keys */
   size_t n_members, cap_members;
   /* The arena block the entity on the tape takes, and whether it must rather be built node by
-   * node and copied (a repeated key, a dict with a sorted index). */
+   * node and copied (a dict with a sorted index). */
   size_t block_size;
   gboolean block_slow;
   SluiceValue **out; /* values handed out, waiting to be popped from out[out_head] */
@@ -319,7 +323,7 @@ build_nodes (SluiceJsonReader *reader, size_t i)
           {
             const TapeRecord *key = &reader->tape[child];
 
-            keys[k] = reader->text + key->u.offset;
+            keys[k] = reader->text + key->u.key.offset;
             key_lens[k] = (uint32_t) key->len;
             values[k] = build_nodes (reader, child + 1);
             child = tape_next (reader, child + 1);
@@ -407,7 +411,7 @@ build_block (SluiceJsonReader *reader, SluiceArena *arena, size_t i)
           {
             const TapeRecord *key = &reader->tape[child];
 
-            memcpy (key_data, reader->text + key->u.offset, key->len + 1);
+            memcpy (key_data, reader->text + key->u.key.offset, key->len + 1);
             entries[k].key = key_data;
             entries[k].key_len = (uint32_t) key->len;
             entries[k].key_prefix = key->prefix;
@@ -477,7 +481,9 @@ value_done (SluiceJsonReader *reader)
   if (reader->n_frames == 0)
     {
       hand_out (reader);
-      reader->state = reader->single ? ST_END : ST_TOP;
+      reader->state = reader->single || (reader->flags & SLUICE_JSON_READER_FLAG_ONE_VALUE)
+                        ? ST_END
+                        : ST_TOP;
       return TRUE;
     }
   top = &reader->frames[reader->n_frames - 1];
@@ -544,17 +550,148 @@ open_container (SluiceJsonReader *reader, FrameType type)
   return TRUE;
 }
 
-/* Whether two of the @n keys whose records are listed at @members are the same. */
+/* Duplicate keys.  JSON leaves an object that names a key twice open to any reading (RFC 8259
+ * §4), and keeping one of the values would drop the other without a word: it is refused, as the
+ * configuration refuses it.  The check is cheap: keys are compared only where a filter of their
+ * hashes says two may be equal; a large object whose keys collide too often in it is sorted
+ * instead, so that no set of keys makes the check quadratic. */
+
 static gboolean
-keys_repeat (const SluiceJsonReader *reader, const size_t *members, size_t n)
+keys_equal (const SluiceJsonReader *reader, const TapeRecord *a, const TapeRecord *b)
 {
-  uint64_t seen = 0;
+  return a->len == b->len && a->prefix == b->prefix
+         && memcmp (reader->text + a->u.key.offset, reader->text + b->u.key.offset, a->len) == 0;
+}
+
+typedef struct
+{
+  const SluiceJsonReader *reader;
+  const size_t *members;
+} KeyOrder;
+
+/* By content, then by position: a key's repeats follow it. */
+static int
+compare_keys (gconstpointer pa, gconstpointer pb, gpointer user_data)
+{
+  const KeyOrder *order = user_data;
+  size_t ia = *(const size_t *) pa, ib = *(const size_t *) pb;
+  const TapeRecord *a = &order->reader->tape[order->members[ia]];
+  const TapeRecord *b = &order->reader->tape[order->members[ib]];
+  int c;
+
+  if (a->prefix != b->prefix)
+    return a->prefix < b->prefix ? -1 : 1;
+  if (a->len != b->len)
+    return a->len < b->len ? -1 : 1;
+  c = memcmp (order->reader->text + a->u.key.offset, order->reader->text + b->u.key.offset, a->len);
+  if (c != 0)
+    return c;
+  return ia < ib ? -1 : ia > ib;
+}
+
+/* find_repeated_key () by sorting: O(n log n) whatever the keys. */
+static G_GNUC_NO_INLINE gboolean
+find_repeated_key_sorted (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                          size_t *ret_repeat, size_t *ret_first)
+{
+  g_autofree size_t *sorted = g_new (size_t, n);
+  KeyOrder order = { reader, members };
+  gboolean found = FALSE;
+
+  for (size_t i = 0; i < n; i++)
+    sorted[i] = i;
+  g_qsort_with_data (sorted, (gint) n, sizeof (size_t), compare_keys, &order);
+  /* The second key of each run of equal ones is a repeat: the earliest of those counts. */
+  for (size_t k = 1; k < n; k++)
+    {
+      const TapeRecord *key = &reader->tape[members[sorted[k]]];
+      const TapeRecord *before = &reader->tape[members[sorted[k - 1]]];
+
+      if (keys_equal (reader, key, before)
+          && (k < 2 || !keys_equal (reader, before, &reader->tape[members[sorted[k - 2]]]))
+          && (!found || sorted[k] < *ret_repeat))
+        {
+          *ret_repeat = sorted[k];
+          *ret_first = sorted[k - 1];
+          found = TRUE;
+        }
+    }
+  return found;
+}
+
+/* Whether key @i equals one of the keys before it, and which. */
+static gboolean
+find_earlier_key (const SluiceJsonReader *reader, const size_t *members, size_t i,
+                  size_t *ret_first)
+{
+  for (size_t j = 0; j < i; j++)
+    if (keys_equal (reader, &reader->tape[members[i]], &reader->tape[members[j]]))
+      {
+        *ret_first = j;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+#define LARGE_FILTER_BITS 4096
+#define LARGE_MAX_COLLISIONS 16
+
+/* find_repeated_key () for an object with more keys than a 64-bit filter serves: a filter of
+ * LARGE_FILTER_BITS over a hash of each key's whole text. */
+static G_GNUC_NO_INLINE gboolean
+find_repeated_key_large (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                         size_t *ret_repeat, size_t *ret_first)
+{
+  uint64_t filter[LARGE_FILTER_BITS / 64] = { 0 };
+  unsigned collisions = 0;
 
   for (size_t i = 0; i < n; i++)
     {
       const TapeRecord *a = &reader->tape[members[i]];
-      /* One bit per key, from its length and first bytes: only a key whose bit is already taken
-       * is compared with the keys before it. */
+      const char *text = reader->text + a->u.key.offset;
+      uint64_t h = a->len * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15), w;
+      size_t k = 0, bit;
+
+      for (; k + 8 <= a->len; k += 8)
+        {
+          memcpy (&w, text + k, 8);
+          h = (h ^ w) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+          h ^= h >> 29;
+        }
+      w = 0;
+      memcpy (&w, text + k, a->len - k);
+      h = (h ^ w) * G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+      bit = (size_t) (h >> 52); /* the top 12 bits */
+      if (!(filter[bit / 64] & (G_GUINT64_CONSTANT (1) << (bit % 64))))
+        {
+          filter[bit / 64] |= G_GUINT64_CONSTANT (1) << (bit % 64);
+          continue;
+        }
+      if (++collisions > LARGE_MAX_COLLISIONS)
+        return find_repeated_key_sorted (reader, members, n, ret_repeat, ret_first);
+      if (find_earlier_key (reader, members, i, ret_first))
+        {
+          *ret_repeat = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* The first of the @n keys listed at @members (in document order) that repeats an earlier one,
+ * with that earlier one in *@ret_first; FALSE when every key is different. */
+static inline gboolean
+find_repeated_key (const SluiceJsonReader *reader, const size_t *members, size_t n,
+                   size_t *ret_repeat, size_t *ret_first)
+{
+  uint64_t seen = 0;
+
+  if (n > SLUICE_DICT_INDEX_THRESHOLD)
+    return find_repeated_key_large (reader, members, n, ret_repeat, ret_first);
+  for (size_t i = 0; i < n; i++)
+    {
+      const TapeRecord *a = &reader->tape[members[i]];
+      /* One bit per key, from its length and first bytes. */
       uint64_t bit = G_GUINT64_CONSTANT (1) << (((a->prefix + (uint32_t) a->len) * 0x9e3779b1u) >> 26);
 
       if (!(seen & bit))
@@ -562,16 +699,33 @@ keys_repeat (const SluiceJsonReader *reader, const size_t *members, size_t n)
           seen |= bit;
           continue;
         }
-      for (size_t j = 0; j < i; j++)
+      if (find_earlier_key (reader, members, i, ret_first))
         {
-          const TapeRecord *b = &reader->tape[members[j]];
-
-          if (a->len == b->len && a->prefix == b->prefix
-              && memcmp (reader->text + a->u.offset, reader->text + b->u.offset, a->len) == 0)
-            return TRUE;
+          *ret_repeat = i;
+          return TRUE;
         }
     }
   return FALSE;
+}
+
+static G_GNUC_NO_INLINE gboolean
+fail_repeated_key (SluiceJsonReader *reader, const Frame *frame, const TapeRecord *repeat,
+                   const TapeRecord *first)
+{
+  g_autoptr (GString) key = g_string_new (NULL);
+  const char *text = reader->text + repeat->u.key.offset;
+  size_t shown = repeat->len;
+
+  /* At most 64 bytes of it, cut at a character boundary. */
+  if (shown > 64)
+    shown = (size_t) (g_utf8_find_prev_char (text, text + 65) - text);
+  sluice_json_write_string (key, text, shown);
+  if (shown < repeat->len)
+    g_string_insert (key, (gssize) key->len - 1, "…");
+  return fail (reader, repeat->u.key.start,
+               "duplicate key %s in the object starting at byte %" G_GUINT64_FORMAT
+               " (first at byte %" G_GUINT64_FORMAT ")",
+               key->str, frame->start, first->u.key.start);
 }
 
 static gboolean
@@ -583,7 +737,7 @@ close_container (SluiceJsonReader *reader)
   reader->pos++;
   if (frame.type == FRAME_STREAM)
     {
-      reader->state = ST_TOP;
+      reader->state = (reader->flags & SLUICE_JSON_READER_FLAG_ONE_VALUE) ? ST_END : ST_TOP;
       return TRUE;
     }
   rec = &reader->tape[frame.rec];
@@ -593,11 +747,16 @@ close_container (SluiceJsonReader *reader)
     reader->block_size += sluice_arena_node_size (frame.n * sizeof (SluiceValue *));
   else
     {
+      const size_t *members = reader->members + frame.key_base;
+      size_t repeat = 0, first = 0;
+
+      if (find_repeated_key (reader, members, frame.n, &repeat, &first))
+        return fail_repeated_key (reader, &frame, &reader->tape[members[repeat]],
+                                  &reader->tape[members[first]]);
       rec->u.c.key_bytes = frame.key_bytes;
-      /* A repeated key, or a dict large enough for a sorted index, is rare: such an entity is
-       * built node by node, which handles both, and copied into its block. */
-      if (frame.n > SLUICE_DICT_INDEX_THRESHOLD
-          || keys_repeat (reader, reader->members + frame.key_base, frame.n))
+      /* A dict large enough for a sorted index is rare: such an entity is built node by node,
+       * which makes the index, and copied into its block. */
+      if (frame.n > SLUICE_DICT_INDEX_THRESHOLD)
         reader->block_slow = TRUE;
       reader->block_size += sluice_arena_node_size (sluice_dict_payload_size (frame.n, frame.key_bytes));
       reader->n_members = frame.key_base;
@@ -746,7 +905,8 @@ finish_string (SluiceJsonReader *reader, size_t end)
       rec = push_record (reader, TAPE_KEY);
       rec->prefix = sluice_dict_key_prefix (str, len);
       rec->len = len;
-      rec->u.offset = offset;
+      rec->u.key.offset = offset;
+      rec->u.key.start = abs_offset (reader, reader->token_start);
       reader->text_len += len + 1;
       top->key_bytes += len + 1;
       reader->state = ST_COLON;
@@ -854,11 +1014,107 @@ is_number_char (uint8_t c)
   return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
 }
 
+/* A number's text as finish_number () split it: the digits before the point at [digits, int_end),
+ * those after it at [frac_start, frac_end), the exponent with its sign at [exp_start, end) (both
+ * empty when absent). */
+typedef struct
+{
+  const uint8_t *data;
+  size_t digits, int_end, frac_start, frac_end, exp_start, end;
+  gboolean negative;
+} NumberText;
+
+/* The k-th of the number's digits, counting those before and after the point. */
+static inline uint8_t
+number_digit (const NumberText *n, size_t k)
+{
+  size_t n_int = n->int_end - n->digits;
+
+  return k < n_int ? n->data[n->digits + k] : n->data[n->frac_start + k - n_int];
+}
+
+/* Whether the number is a whole number that an int64 holds, and which: decided on its digits,
+ * since a double would make 4503599627370496.5e0 whole and 12345678901234567e1 inexact. */
+static G_GNUC_NO_INLINE gboolean
+number_exact_int64 (const NumberText *n, int64_t *ret_value)
+{
+  size_t n_frac = n->frac_end - n->frac_start, n_all = n->int_end - n->digits + n_frac;
+  size_t first = 0, last;
+  uint64_t acc = 0, limit = n->negative ? (uint64_t) G_MAXINT64 + 1 : (uint64_t) G_MAXINT64;
+  int64_t exponent = 0, scale;
+  gboolean exponent_negative = FALSE;
+
+  while (first < n_all && number_digit (n, first) == '0')
+    first++;
+  if (first == n_all)
+    {
+      *ret_value = 0;
+      return TRUE;
+    }
+  last = n_all - 1;
+  while (number_digit (n, last) == '0')
+    last--;
+  for (size_t q = n->exp_start; q < n->end; q++)
+    {
+      if (n->data[q] == '-')
+        exponent_negative = TRUE;
+      else if (n->data[q] != '+' && exponent < 1000000000) /* beyond, it is no int64 anyway */
+        exponent = exponent * 10 + (n->data[q] - '0');
+    }
+  /* The value is the digits first … last times 10^scale. */
+  scale = (exponent_negative ? -exponent : exponent) - (int64_t) n_frac
+          + (int64_t) (n_all - 1 - last);
+  if (scale < 0 || (int64_t) (last - first + 1) + scale > 19)
+    return FALSE;
+  for (size_t k = first; k <= last; k++)
+    {
+      uint64_t digit = number_digit (n, k) - '0';
+
+      if (acc > (limit - digit) / 10)
+        return FALSE;
+      acc = acc * 10 + digit;
+    }
+  for (int64_t i = 0; i < scale; i++)
+    {
+      if (acc > limit / 10)
+        return FALSE;
+      acc *= 10;
+    }
+  *ret_value = n->negative ? (int64_t) (0 - acc) : (int64_t) acc;
+  return TRUE;
+}
+
+static G_GNUC_NO_INLINE gboolean
+number_is_zero (const NumberText *n)
+{
+  size_t n_all = n->int_end - n->digits + (n->frac_end - n->frac_start);
+
+  for (size_t k = 0; k < n_all; k++)
+    if (number_digit (n, k) != '0')
+      return FALSE;
+  return TRUE;
+}
+
+/* The number @text (@len bytes, starting at @start in the input) as a DECIMAL, exactly as sent. */
+static G_GNUC_NO_INLINE gboolean
+push_decimal (SluiceJsonReader *reader, size_t start, const char *text, size_t len)
+{
+  SluiceValue *value = sluice_value_new_decimal_len (text, len, NULL);
+
+  /* The syntax was checked: only an exponent too large for a decimal fails. */
+  if (value == NULL)
+    return fail (reader, abs_offset (reader, start),
+                 "number out of range: %.*s%s has an exponent larger than a decimal holds "
+                 "(about a billion)", (int) MIN (len, 40), text, len > 40 ? "…" : "");
+  return push_value (reader, value);
+}
+
 static gboolean
 finish_number (SluiceJsonReader *reader, size_t end)
 {
   const uint8_t *data = reader->data;
   size_t start = reader->token_start, p = start, int_end, frac_start = 0, frac_end = 0;
+  size_t exp_start = end;
   gboolean negative = FALSE, has_frac = FALSE, has_exp = FALSE;
   char got[16];
 
@@ -901,7 +1157,7 @@ finish_number (SluiceJsonReader *reader, size_t end)
     }
   if (p < end && (data[p] == 'e' || data[p] == 'E'))
     {
-      p++;
+      exp_start = ++p;
       if (p < end && (data[p] == '+' || data[p] == '-'))
         p++;
       if (!DIGIT_AT (p))
@@ -973,42 +1229,33 @@ finish_number (SluiceJsonReader *reader, size_t end)
     }
 
   {
+    const NumberText number = { data, start + negative, int_end, frac_start, frac_end, exp_start,
+                                end, negative };
     char small[64];
     g_autofree char *big = NULL;
     char *text = small;
     size_t len = end - start;
-    SluiceValue *value;
+    int64_t whole;
     double d;
 
+    /* Without an exponent, a whole number was taken above. */
+    if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && has_exp
+        && number_exact_int64 (&number, &whole))
+      return push_integer (reader, whole);
     if (len >= sizeof small)
       text = big = g_malloc (len + 1);
     memcpy (text, data + start, len);
     text[len] = '\0';
     if (reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL)
-      {
-        if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && has_exp)
-          {
-            d = g_ascii_strtod (text, NULL);
-            if (d == trunc (d) && fabs (d) < 9007199254740992.0)
-              return push_integer (reader, (int64_t) d);
-          }
-        value = sluice_value_new_decimal_len (text, len, NULL);
-        /* The syntax was checked above: only an exponent too large for a decimal fails. */
-        if (value == NULL)
-          return fail (reader, abs_offset (reader, start),
-                       "number out of range: %.*s%s has an exponent larger than a decimal holds "
-                       "(about a billion)", (int) MIN (len, 40), text, len > 40 ? "…" : "");
-        return push_value (reader, value);
-      }
-    errno = 0;
+      return push_decimal (reader, start, text, len);
     d = g_ascii_strtod (text, NULL);
     if (isinf (d))
       return fail (reader, abs_offset (reader, start),
                    "number out of range: %.*s%s is beyond the largest binary64 float (about 1.8e308)",
                    (int) MIN (len, 40), text, len > 40 ? "…" : "");
-    if ((reader->flags & SLUICE_JSON_READER_FLAG_FLOAT_AS_INT) && d == trunc (d)
-        && fabs (d) < 9007199254740992.0)
-      return push_integer (reader, (int64_t) d);
+    /* Below the smallest double, a number that is not zero would become 0: it stays exact. */
+    if (d == 0 && !number_is_zero (&number))
+      return push_decimal (reader, start, text, len);
     return push_float (reader, d);
   }
 }

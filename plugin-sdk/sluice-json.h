@@ -4,7 +4,15 @@
  * SluiceJsonReader is fed bytes as they arrive and hands back each complete top-level value (each
  * element of a top-level array, or a sequence of top-level values as in JSON lines) as soon as it has
  * been parsed, so memory stays bounded by the largest single entity.  Transit-encoded strings become
- * typed values.  Errors name the byte offset and what was expected.
+ * typed values.  An object that names a key twice is an error.  Errors name the byte offset and
+ * what was expected.
+ *
+ * Numbers: an integer is an INTEGER (beyond 64 bits, a DECIMAL kept exactly).  One with a fraction
+ * or an exponent is a FLOAT, rounded as strtod () rounds, except that one too small for a double
+ * (1e-400) stays an exact DECIMAL rather than become 0, and one too large (1e400) is an error.
+ * With FLOAT_AS_DECIMAL it is a DECIMAL holding the text as sent, whatever its exponent (an
+ * exponent beyond about a billion is an error).  With FLOAT_AS_INT, one whose exact value is a
+ * whole number that fits 64 bits is that INTEGER (2.0, 1e3, 4.5e1; not 4503599627370496.5e0).
  */
 #pragma once
 
@@ -14,9 +22,12 @@ SLUICE_BEGIN_DECLS
 
 typedef struct _SluiceJsonReader SluiceJsonReader;
 
-/* Number handling for JSON numbers with a fraction or exponent. */
+/* Number handling for JSON numbers with a fraction or exponent (above). */
 #define SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL (1u << 0) /* 1.5 becomes a DECIMAL, not a FLOAT */
-#define SLUICE_JSON_READER_FLAG_FLOAT_AS_INT (1u << 1)     /* 2.0 becomes the INTEGER 2 */
+#define SLUICE_JSON_READER_FLAG_FLOAT_AS_INT (1u << 1)     /* 2.0 and 2e0 become the INTEGER 2 */
+/* The input is one value (a top-level array is still handed out element by element): anything
+ * but whitespace after it is an error.  Without it, values may follow each other (JSON lines). */
+#define SLUICE_JSON_READER_FLAG_ONE_VALUE (1u << 2)
 
 SLUICE_SDK_API SluiceJsonReader *sluice_json_reader_new (uint32_t flags);
 SLUICE_SDK_API void sluice_json_reader_free (SluiceJsonReader *reader);

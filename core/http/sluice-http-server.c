@@ -457,6 +457,57 @@ not_found (SoupServerMessage *msg, const char *path)
                            soup_server_message_get_method (msg), path);
 }
 
+/* @text as a message may show it: itself when it is UTF-8, else percent-encoded. */
+static char *
+dup_shown (const char *text)
+{
+  if (g_utf8_validate (text, -1, NULL))
+    return g_strdup (text);
+  return g_uri_escape_string (text, "%", FALSE);
+}
+
+/* Ids reach the handlers as C strings: a U+0000 (%00) would cut "ok1%00zz" to "ok1", and text
+ * that is not UTF-8 cannot name anything.  Both are refused in every query parameter; FALSE after
+ * replying 400. */
+static gboolean
+check_query (SoupServerMessage *msg, GHashTable *query)
+{
+  const char *raw = g_uri_get_query (soup_server_message_get_uri (msg));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  /* Only an escape decodes to U+0000, and "%00" is always one (a '%' itself is "%25"). */
+  if (raw != NULL && strstr (raw, "%00") != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (raw, "&", -1);
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (strstr (parts[i], "%00") != NULL)
+          {
+            g_autofree char *name = g_strndup (parts[i], strcspn (parts[i], "="));
+            g_autofree char *shown = dup_shown (name);
+
+            sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                     "query parameter '%s' contains U+0000 (%%00): expected text "
+                                     "without it", shown);
+            return FALSE;
+          }
+    }
+  if (query == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, query);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_utf8_validate (key, -1, NULL) || !g_utf8_validate (value, -1, NULL))
+      {
+        g_autofree char *shown = dup_shown (key);
+
+        sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                 "query parameter '%s' is not UTF-8 once percent-decoded", shown);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 static void
 handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                 gpointer user_data)
@@ -480,16 +531,25 @@ handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHas
       if (*raw[i] == '\0')
         continue;
       segment = g_uri_unescape_string (raw[i], "/");
-      if (segment == NULL || *segment == '\0')
+      if (segment == NULL || *segment == '\0' || !g_utf8_validate (segment, -1, NULL))
         {
+          g_autofree char *shown = dup_shown (raw[i]);
+
+          if (segment == NULL || *segment == '\0')
+            sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                     "path segment '%s' is not valid percent-encoding (or encodes "
+                                     "a '/')", shown);
+          else
+            /* Dataset and pipe ids are UTF-8: no id can be named so. */
+            sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                     "path segment '%s' is not UTF-8 once percent-decoded", shown);
           g_free (segment);
-          sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                                   "path segment '%s' is not valid percent-encoding (or encodes "
-                                   "a '/')", raw[i]);
           return;
         }
       g_ptr_array_add (segments, segment);
     }
+  if (!check_query (msg, query))
+    return;
   n = segments->len;
   g_ptr_array_add (segments, NULL);
   if (n < 2 || !g_str_equal (g_ptr_array_index (segments, 0), "api"))

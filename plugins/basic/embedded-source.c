@@ -100,7 +100,10 @@ embedded_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GError
         continue;
       entity = sluice_entity_new (body, error);
       if (entity == NULL)
-        return SLUICE_FLOW_ERROR;
+        {
+          g_prefix_error (error, "embedded source: entity %zu (counting from 0): ", self->next - 1);
+          return SLUICE_FLOW_ERROR;
+        }
       sluice_batch_take (batch, entity);
       added++;
     }

@@ -104,7 +104,7 @@ dataset_multi_offsets (const DatasetMulti *multi)
 }
 
 SluiceEntity *
-dataset_multi_rebuild (SluiceValue *body, const char *new_id, SluiceValue *updated)
+dataset_multi_rebuild (SluiceValue *body, const char *new_id, SluiceValue *updated, GError **error)
 {
   g_autoptr (SluiceDictBuilder) builder = sluice_dict_builder_new ();
   g_autoptr (SluiceValue) copy = NULL;
@@ -116,5 +116,5 @@ dataset_multi_rebuild (SluiceValue *body, const char *new_id, SluiceValue *updat
     sluice_dict_builder_take (builder, "_id", sluice_value_new_string (new_id, -1));
   sluice_dict_builder_take (builder, "_updated", updated);
   copy = sluice_dict_builder_end (g_steal_pointer (&builder));
-  return sluice_entity_new (copy, NULL);
+  return sluice_entity_new (copy, error);
 }

@@ -46,5 +46,7 @@ void dataset_multi_close (DatasetMulti *multi);
 /* The composite offset as a DICT value. */
 SluiceValue *dataset_multi_offsets (const DatasetMulti *multi);
 /* A copy of @body with `_id` replaced when @new_id is not NULL and `_updated` set to @updated
- * (taken). */
-SluiceEntity *dataset_multi_rebuild (SluiceValue *body, const char *new_id, SluiceValue *updated);
+ * (taken); NULL with an error when the `_id` is not one an entity may have (a prefixed id over
+ * SLUICE_ENTITY_MAX_ID_SIZE, an id stored before U+0000 was refused). */
+SluiceEntity *dataset_multi_rebuild (SluiceValue *body, const char *new_id, SluiceValue *updated,
+                                     GError **error);

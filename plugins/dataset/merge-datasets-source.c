@@ -192,8 +192,19 @@ merge_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GError **
           sluice_batch_take (batch, merged);
         }
       else
-        sluice_batch_take (batch, dataset_multi_rebuild (sluice_entity_get_body (next), NULL,
-                                                         dataset_multi_offsets (&self->multi)));
+        {
+          SluiceEntity *rebuilt = dataset_multi_rebuild (sluice_entity_get_body (next), NULL,
+                                                         dataset_multi_offsets (&self->multi),
+                                                         error);
+
+          if (rebuilt == NULL)
+            {
+              g_prefix_error (error, "merge_datasets: dataset '%s', offset %" G_GINT64_FORMAT ": ",
+                              self->multi.datasets[from], sluice_entity_get_offset (next));
+              return SLUICE_FLOW_ERROR;
+            }
+          sluice_batch_take (batch, rebuilt);
+        }
     }
   return SLUICE_FLOW_OK;
 }

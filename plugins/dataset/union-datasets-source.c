@@ -79,10 +79,18 @@ union_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GError **
                                   ? g_strdup_printf ("%s:%s", multi->datasets[self->current],
                                                      sluice_entity_get_id (entity))
                                   : NULL;
+          SluiceEntity *rebuilt;
 
           multi->offsets[self->current] = sluice_entity_get_offset (entity);
-          sluice_batch_take (batch, dataset_multi_rebuild (sluice_entity_get_body (entity), id,
-                                                           dataset_multi_offsets (multi)));
+          rebuilt = dataset_multi_rebuild (sluice_entity_get_body (entity), id,
+                                           dataset_multi_offsets (multi), error);
+          if (rebuilt == NULL)
+            {
+              g_prefix_error (error, "union_datasets: dataset '%s', offset %" G_GINT64_FORMAT ": ",
+                              multi->datasets[self->current], sluice_entity_get_offset (entity));
+              return SLUICE_FLOW_ERROR;
+            }
+          sluice_batch_take (batch, rebuilt);
         }
       if (flow == SLUICE_FLOW_EOS)
         self->current++;

@@ -213,10 +213,18 @@ dtl_transform (void *instance, const SluiceBatch *input, SluiceBatch *output, GE
         }
       for (guint j = 0; result.created != NULL && j < result.created->len; j++)
         {
-          SluiceEntity *created = sluice_entity_new (result.created->pdata[j], NULL);
+          /* 'create' passed on dicts with a string _id only; one that cannot name an entity of a
+           * dataset (empty, too long, a U+0000) fails the run rather than vanish. */
+          SluiceEntity *created = sluice_entity_new (result.created->pdata[j], &local);
 
-          if (created != NULL)
-            sluice_batch_take (output, created);
+          if (created == NULL)
+            {
+              sluice_dtl_result_clear (&result);
+              g_propagate_prefixed_error (error, local, "entity '%s': 'create', entity %u: ",
+                                          sluice_entity_get_id (entity), j);
+              return SLUICE_FLOW_ERROR;
+            }
+          sluice_batch_take (output, created);
         }
       sluice_dtl_result_clear (&result);
     }

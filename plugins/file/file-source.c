@@ -163,13 +163,15 @@ parse_error:
   return FALSE;
 }
 
-/* The next entity body that counts in this run; NULL at the end of the file or on error. */
-static SluiceValue *
-next_body (FileSource *self, GError **error)
+/* The next entity that counts in this run; NULL at the end of the file or on error. */
+static SluiceEntity *
+next_entity (FileSource *self, GError **error)
 {
   for (;;)
     {
-      SluiceValue *value = sluice_json_reader_pop (self->reader);
+      g_autoptr (SluiceValue) value = sluice_json_reader_pop (self->reader);
+      g_autoptr (GError) local = NULL;
+      SluiceEntity *entity;
       SluiceValue *id;
       size_t index;
 
@@ -186,7 +188,6 @@ next_body (FileSource *self, GError **error)
                        "file source: '%s': entity %zu (counting from 0): expected an object, got "
                        "%s",
                        self->path, index, sluice_value_kind_get_name (sluice_value_get_kind (value)));
-          sluice_value_unref (value);
           return NULL;
         }
       id = sluice_value_dict_lookup (value, "_id");
@@ -195,12 +196,19 @@ next_body (FileSource *self, GError **error)
           g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                        "file source: '%s': entity %zu (counting from 0): expected a string `_id`",
                        self->path, index);
-          sluice_value_unref (value);
+          return NULL;
+        }
+      entity = sluice_entity_new (value, &local);
+      if (entity == NULL)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                       "file source: '%s': entity %zu (counting from 0): %s", self->path, index,
+                       local->message);
           return NULL;
         }
       if (source_common_is_after_since (self->since, value))
-        return value;
-      sluice_value_unref (value);
+        return entity;
+      sluice_entity_unref (entity);
     }
 }
 
@@ -219,10 +227,9 @@ file_source_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GEr
   while (added < max_entities)
     {
       GError *local = NULL;
-      g_autoptr (SluiceValue) body = next_body (self, &local);
-      SluiceEntity *entity;
+      SluiceEntity *entity = next_entity (self, &local);
 
-      if (body == NULL)
+      if (entity == NULL)
         {
           if (local != NULL)
             {
@@ -238,9 +245,6 @@ file_source_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GEr
             }
           return SLUICE_FLOW_EOS;
         }
-      entity = sluice_entity_new (body, error);
-      if (entity == NULL)
-        return SLUICE_FLOW_ERROR;
       sluice_batch_take (batch, entity);
       self->n_emitted++;
       added++;

@@ -78,9 +78,11 @@ take_values (HttpResponse *response, SluiceJsonReader *reader, size_t *count, Sl
   while ((value = sluice_json_reader_pop (reader)) != NULL)
     {
       g_autoptr (SluiceValue) owned = value;
+      g_autoptr (GError) local_error = NULL;
       SluiceValue *id = sluice_value_get_kind (value) == SLUICE_VALUE_DICT
                           ? sluice_value_dict_lookup (value, "_id")
                           : NULL;
+      SluiceEntity *entity;
 
       if (id == NULL || sluice_value_get_kind (id) != SLUICE_VALUE_STRING)
         {
@@ -89,7 +91,15 @@ take_values (HttpResponse *response, SluiceJsonReader *reader, size_t *count, Sl
                        response->display_url, *count);
           return FALSE;
         }
-      sluice_batch_take (output, sluice_entity_new (value, NULL));
+      entity = sluice_entity_new (value, &local_error);
+      if (entity == NULL)
+        {
+          g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                       "POST %s: returned value %zu: %s", response->display_url, *count,
+                       local_error->message);
+          return FALSE;
+        }
+      sluice_batch_take (output, entity);
       (*count)++;
     }
   return TRUE;

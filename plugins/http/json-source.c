@@ -241,6 +241,8 @@ json_source_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GEr
       value = sluice_json_reader_pop (self->reader);
       if (value != NULL)
         {
+          SluiceEntity *entity;
+
           id = sluice_value_get_kind (value) == SLUICE_VALUE_DICT
                  ? sluice_value_dict_lookup (value, "_id")
                  : NULL;
@@ -253,7 +255,18 @@ json_source_read (void *instance, SluiceBatch *batch, uint32_t max_entities, GEr
                            sluice_json_reader_get_offset (self->reader));
               return SLUICE_FLOW_ERROR;
             }
-          sluice_batch_take (batch, sluice_entity_new (value, NULL));
+          entity = sluice_entity_new (value, &local_error);
+          if (entity == NULL)
+            {
+              g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
+                           "GET %s: entity %zu of the response (before byte %" G_GUINT64_FORMAT
+                           "): %s",
+                           self->response->display_url, self->page_count,
+                           sluice_json_reader_get_offset (self->reader), local_error->message);
+              g_error_free (local_error);
+              return SLUICE_FLOW_ERROR;
+            }
+          sluice_batch_take (batch, entity);
           g_clear_pointer (&self->last_updated, sluice_value_unref);
           if (sluice_value_dict_lookup (value, "_updated") != NULL)
             self->last_updated = sluice_value_ref (sluice_value_dict_lookup (value, "_updated"));

@@ -454,6 +454,7 @@ make_entity (RestSource *self, SluiceValue *value, GError **error)
 {
   g_autoptr (SluiceValue) vars = NULL;
   g_autoptr (SluiceValue) body = NULL;
+  SluiceEntity *entity;
   SluiceValue *id;
 
   if (sluice_value_get_kind (value) != SLUICE_VALUE_DICT)
@@ -514,7 +515,11 @@ make_entity (RestSource *self, SluiceValue *value, GError **error)
                    self->page_method, self->page_url, self->index);
       return NULL;
     }
-  return sluice_entity_new (body, error);
+  entity = sluice_entity_new (body, error);
+  if (entity == NULL)
+    g_prefix_error (error, "rest source: %s %s: entity %zu: ", self->page_method, self->page_url,
+                    self->index);
+  return entity;
 }
 
 static SluiceFlow

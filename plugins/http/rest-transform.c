@@ -198,18 +198,24 @@ add_replacement (RestTransform *self, SluiceEntity *entity, const RestOperation 
   SluiceValue *id = sluice_value_get_kind (value) == SLUICE_VALUE_DICT
                       ? sluice_value_dict_lookup (value, "_id")
                       : NULL;
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *display_url = NULL;
+  SluiceEntity *replacement = NULL;
 
-  if (id == NULL || sluice_value_get_kind (id) != SLUICE_VALUE_STRING)
+  if (id != NULL && sluice_value_get_kind (id) == SLUICE_VALUE_STRING)
+    replacement = sluice_entity_new (value, &local_error);
+  if (replacement == NULL)
     {
       display_url = http_display_url (request->url);
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA,
                    "rest transform: entity '%s': operation '%s': %s %s: with replace_entity, "
-                   "returned value %zu must be an object with a string `_id`",
-                   sluice_entity_get_id (entity), op->name, request->method, display_url, index);
+                   "returned value %zu must be an object with a string `_id`%s%s",
+                   sluice_entity_get_id (entity), op->name, request->method, display_url, index,
+                   local_error != NULL ? ": " : "",
+                   local_error != NULL ? local_error->message : "");
       return FALSE;
     }
-  sluice_batch_take (output, sluice_entity_new (value, NULL));
+  sluice_batch_take (output, replacement);
   return TRUE;
 }
 
@@ -307,8 +313,16 @@ call (RestTransform *self, SluiceEntity *entity, SluiceBatch *output, GError **e
     sluice_dict_builder_take (builder, headers_property, rest_response_headers (response));
   {
     g_autoptr (SluiceValue) out = sluice_dict_builder_end (g_steal_pointer (&builder));
+    SluiceEntity *made = sluice_entity_new (out, error);
 
-    sluice_batch_take (output, sluice_entity_new (out, NULL));
+    /* Only a response_property of "_id" can make the _id invalid. */
+    if (made == NULL)
+      {
+        g_prefix_error (error, "rest transform: entity '%s': operation '%s': ",
+                        sluice_entity_get_id (entity), op->name);
+        return FALSE;
+      }
+    sluice_batch_take (output, made);
   }
   return TRUE;
 }

@@ -431,6 +431,158 @@ test_receiver_access (void **state)
   assert_error (missing, 404, "no pipe 'nope'");
 }
 
+/* ---- what a receiver refuses (issue 21, items 5, 9, 12, 14) ------------------------------- */
+
+/* GET @path as the reader; expects @status with @message. */
+static void
+get_refused (Fixture *f, const char *path, guint status, const char *message)
+{
+  g_autoptr (HttpApiResponse) response = call (f, "GET", path, READER, NULL);
+
+  assert_error (response, status, message);
+}
+
+/* POST @body to myendpoint; expects 400 with @message. */
+static void
+push_refused (Fixture *f, const char *body, const char *message)
+{
+  g_autoptr (HttpApiResponse) response = push_response (f, "", body);
+
+  assert_error (response, 400, message);
+}
+
+/* Ids that differ after a U+0000 would be one entity of the store: such an _id is refused in a
+ * pushed body, and a U+0000 in a query parameter or a path segment too, with 400. */
+static void
+test_nul_in_ids (void **state)
+{
+  Fixture *f = *state;
+  int next = 0;
+
+  push (f, "myendpoint", "", "[{\"_id\":\"ok1\"}]");
+  expect_new (f, &next, 1, "[\"ok1\",0,null,false]");
+  push_refused (f, "[{\"_id\":\"a\\u0000b\",\"v\":1},{\"_id\":\"a\\u0000c\",\"v\":2}]",
+                "body entity /0: entity \"_id\" contains U+0000 at byte 1: expected an _id "
+                "without U+0000");
+  push_refused (f, "[{\"_id\":\"ok1\"},{\"_id\":\"ok1\\u0000zz\"}]",
+                "body entity /1: entity \"_id\" contains U+0000 at byte 3: expected an _id "
+                "without U+0000");
+  get_refused (f, "/api/datasets/mydataset/entity?entity_id=ok1%00zz", 400,
+               "query parameter 'entity_id' contains U+0000 (%00): expected text without it");
+  get_refused (f, "/api/datasets/mydataset/entities?since=0&x%00=1", 400,
+               "query parameter 'x%00' contains U+0000 (%00): expected text without it");
+  /* libsoup refuses a %00 in the path itself, before any handler (with no body). */
+  {
+    g_autoptr (HttpApiResponse) response
+      = call (f, "GET", "/api/datasets/mydata%00set/entities", READER, NULL);
+
+    assert_int_equal (response->status, 400);
+  }
+  expect_new (f, &next, 0, "");
+}
+
+/* An _id of 0 bytes or over 1 MiB, and a dataset id in a path that is not UTF-8: 400, and
+ * nothing stored. */
+static void
+test_ids_out_of_bounds (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GString) body = g_string_new ("[{\"_id\":\"first\"},{\"_id\":\"");
+  g_autoptr (HttpApiResponse) dataset = NULL;
+
+  push_refused (f, "{\"_id\": \"\"}",
+                "the body (value 1): entity \"_id\" is empty: expected 1 to 1048576 bytes");
+  for (guint i = 0; i < (1u << 20) + 1; i++)
+    g_string_append_c (body, (char) ('a' + i % 26));
+  g_string_append (body, "\"}]");
+  push_refused (f, body->str,
+                "body entity /1: entity \"_id\" is 1048577 bytes long: expected 1 to 1048576 "
+                "bytes");
+  dataset = call (f, "GET", "/api/datasets/mydataset", READER, NULL);
+  assert_int_equal (dataset->status, 404);
+  get_refused (f, "/api/datasets/%ff/entities", 400,
+               "path segment '%FF' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/datasets/caf%c3", 400,
+               "path segment 'caf%C3' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/pipes/%ff", 400, "path segment '%FF' is not UTF-8 once percent-decoded");
+  get_refused (f, "/api/datasets/letters/entity?entity_id=%ff", 400,
+               "query parameter 'entity_id' is not UTF-8 once percent-decoded");
+}
+
+/* Numbers keep the value sent, with an exponent too (do_float_as_decimal and do_float_as_int on,
+ * as by default): a whole number that fits an integer becomes one, anything else the decimal. */
+static void
+test_exponent_numbers (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (HttpApiResponse) entity = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *object;
+
+  push (f, "myendpoint", "",
+        "{\"_id\":\"n\",\"x\":4503599627370496.5e0,\"y\":1e-400,\"z\":1e400,\"w\":4503599627370496.5,"
+        "\"i\":1e3,\"j\":-12345678901234567e1}");
+  entity = call (f, "GET", "/api/datasets/mydataset/entity?entity_id=n", READER, NULL);
+  assert_int_equal (entity->status, 200);
+  root = http_api_response_json (entity);
+  object = json_node_get_object (root);
+  {
+    static const char *const expected[][2] = {
+      { "x", "\"~f4503599627370496.5e0\"" }, { "y", "\"~f1e-400\"" },
+      { "z", "\"~f1e400\"" },               { "w", "\"~f4503599627370496.5\"" },
+      { "i", "1000" },                       { "j", "-123456789012345670" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS (expected); i++)
+      {
+        g_autofree char *got = json_to_string (json_object_get_member (object, expected[i][0]),
+                                               FALSE);
+
+        if (!g_str_equal (got, expected[i][1]))
+          fail_msg ("\"%s\" was stored as %s, expected %s", expected[i][0], got, expected[i][1]);
+      }
+  }
+  /* An exponent beyond what even a decimal holds: 400 naming the byte. */
+  push_refused (f, "[{\"_id\":\"m\",\"a\":92e3372036854775808}]",
+                "the body is not valid JSON: byte 16: number out of range: 92e3372036854775808 "
+                "has an exponent larger than a decimal holds (about a billion)");
+}
+
+/* A body is one object or one array of them; an object names each key once; `_deleted` is true
+ * or false.  Anything else is refused whole, with 400 saying where, and nothing is stored. */
+static void
+test_receiver_refuses_what_docs_exclude (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (HttpApiResponse) dataset = NULL;
+  int next = 0;
+
+  push_refused (f, "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]",
+                "the body is not valid JSON: byte 14: expected end of input after the value, got "
+                "'['");
+  push_refused (f, "{\"_id\":\"c1\"}\n{\"_id\":\"c2\"}",
+                "the body is not valid JSON: byte 13: expected end of input after the value, got "
+                "'{'");
+  push_refused (f, "{\"_id\":\"d1\",\"k\":1,\"k\":2}",
+                "the body is not valid JSON: byte 18: duplicate key \"k\" in the object starting "
+                "at byte 0 (first at byte 12)");
+  push_refused (f, "[{\"_id\":\"d2\",\"o\":{\"k\":1,\"k\":2}}]",
+                "the body is not valid JSON: byte 24: duplicate key \"k\" in the object starting "
+                "at byte 17 (first at byte 18)");
+  push_refused (f, "{\"_id\":\"del\",\"_deleted\":\"yes\"}",
+                "the body (value 1): entity 'del': \"_deleted\" is a string: expected true or "
+                "false");
+  push_refused (f, "[{\"_id\":\"a\"},{\"_id\":\"b\",\"_deleted\":null}]",
+                "body entity /1: entity 'b': \"_deleted\" is a null: expected true or false");
+  dataset = call (f, "GET", "/api/datasets/mydataset", READER, NULL);
+  assert_int_equal (dataset->status, 404);
+  /* `_deleted` in a nested object is an ordinary key. */
+  push (f, "myendpoint", "",
+        "[{\"_id\":\"a\",\"_deleted\":false},{\"_id\":\"b\",\"_deleted\":true},"
+        "{\"_id\":\"c\",\"o\":{\"_deleted\":\"yes\"}}]");
+  expect_new (f, &next, 3, "[\"a\",0,null,false],[\"b\",1,null,true],[\"c\",2,null,false]");
+}
+
 /* ---- publishers ----------------------------------------------------------------------------- */
 
 static void
@@ -644,6 +796,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_conflicts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_malformed_body, setup, teardown),
     cmocka_unit_test_setup_teardown (test_receiver_access, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_nul_in_ids, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_ids_out_of_bounds, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_exponent_numbers, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_receiver_refuses_what_docs_exclude, setup, teardown),
     cmocka_unit_test_setup_teardown (test_b2_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dtl_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_publisher_errors, setup, teardown),

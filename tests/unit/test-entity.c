@@ -46,6 +46,48 @@ test_body_must_have_string_id (void **state)
   assert_invalid ("{\"_id\":\"~:ns:1\"}", "entity \"_id\" has type ni, expected a string");
 }
 
+/* An _id becomes a key of the store: it is 1 byte to 1 MiB (SLUICE_ENTITY_MAX_ID_SIZE) of text
+ * without U+0000, or ids that differ after a U+0000 would be one entity (issue 21, items 5, 12). */
+static void
+test_id_rules (void **state)
+{
+  g_autoptr (GString) longest = g_string_new ("{\"_id\":\"");
+  g_autoptr (SluiceValue) body = NULL;
+  g_autoptr (SluiceValue) too_long = NULL;
+  g_autoptr (SluiceEntity) e = NULL;
+  g_autoptr (SluiceEntity) stored = NULL;
+  g_autoptr (GError) error = NULL;
+
+  assert_invalid ("{\"_id\":\"a\\u0000b\"}",
+                  "entity \"_id\" contains U+0000 at byte 1: expected an _id without U+0000");
+  assert_invalid ("{\"_id\":\"\\u0000\"}",
+                  "entity \"_id\" contains U+0000 at byte 0: expected an _id without U+0000");
+  assert_invalid ("{\"_id\":\"\"}", "entity \"_id\" is empty: expected 1 to 1048576 bytes");
+  for (size_t i = 0; i < SLUICE_ENTITY_MAX_ID_SIZE; i++)
+    g_string_append_c (longest, (char) ('a' + i % 26));
+  g_string_append (longest, "\"}");
+  body = sluice_value_from_json (longest->str, -1, &error);
+  assert_non_null (body);
+  e = sluice_entity_new (body, &error);
+  assert_non_null (e);
+  assert_int_equal (strlen (sluice_entity_get_id (e)), SLUICE_ENTITY_MAX_ID_SIZE);
+  g_string_insert_c (longest, 8, 'x');
+  too_long = sluice_value_from_json (longest->str, -1, &error);
+  assert_null (sluice_entity_new (too_long, &error));
+  assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_INVALID_DATA));
+  assert_string_equal (error->message,
+                       "entity \"_id\" is 1048577 bytes long: expected 1 to 1048576 bytes");
+  g_clear_error (&error);
+
+  /* What a dataset holds is read back as it is. */
+  {
+    g_autoptr (SluiceValue) old = sluice_value_from_json ("{\"_id\":\"a\\u0000b\"}", -1, &error);
+
+    stored = sluice_entity_new_stored (old, 0, SLUICE_ENTITY_NO_OFFSET, 1, NULL, &error);
+    assert_non_null (stored);
+  }
+}
+
 static void
 test_accessors (void **state)
 {
@@ -172,6 +214,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_body_must_have_string_id),
+    cmocka_unit_test (test_id_rules),
     cmocka_unit_test (test_accessors),
     cmocka_unit_test (test_deleted_only_when_true),
     cmocka_unit_test (test_hash),

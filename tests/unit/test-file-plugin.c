@@ -510,6 +510,45 @@ test_entity_without_id (void **state)
   assert_string_equal (error2->message, expected);
 }
 
+/* Writes @text to @name and reads it with a file source: the run must fail with @code and
+ * "file source: '<path>': @message". */
+static void
+assert_file_fails (Fixture *f, const char *name, const char *text, int code, const char *message)
+{
+  g_autofree char *path = path_in (f, name);
+  g_autofree char *expected = NULL;
+  g_autoptr (Element) source = element_new (SLUICE_ELEMENT_KIND_SOURCE, "{\"path\": \"%s\"}",
+                                            path);
+  g_autoptr (GError) error = NULL;
+
+  assert_true (g_file_set_contents (path, text, -1, NULL));
+  error = read_error (source);
+  assert_true (g_error_matches (error, SLUICE_ERROR, code));
+  expected = g_strdup_printf ("file source: '%s': %s", path, message);
+  assert_string_equal (error->message, expected);
+}
+
+/* An _id with a U+0000 fails the run naming the entity: ids that differ after it would be one
+ * entity of a dataset (issue 21, item 5). */
+static void
+test_entity_with_nul_in_id (void **state)
+{
+  assert_file_fails (*state, "nul.jsonl", "{\"_id\": \"a\"}\n{\"_id\": \"a\\u0000b\"}\n",
+                     SLUICE_ERROR_INVALID_DATA,
+                     "entity 1 (counting from 0): entity \"_id\" contains U+0000 at byte 1: "
+                     "expected an _id without U+0000");
+}
+
+/* An object that names a key twice fails the run with its offset, as everywhere JSON enters
+ * (issue 21, item 14). */
+static void
+test_duplicate_keys (void **state)
+{
+  assert_file_fails (*state, "dup.json", "[{\"_id\":\"a\",\"x\":1,\"x\":2}]", SLUICE_ERROR_PARSE,
+                     "byte 18: duplicate key \"x\" in the object starting at byte 1 (first at "
+                     "byte 12)");
+}
+
 static void
 test_since (void **state)
 {
@@ -927,6 +966,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_bad_json, setup, teardown),
     cmocka_unit_test_setup_teardown (test_truncated_json, setup, teardown),
     cmocka_unit_test_setup_teardown (test_entity_without_id, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_entity_with_nul_in_id, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_duplicate_keys, setup, teardown),
     cmocka_unit_test_setup_teardown (test_since, setup, teardown),
     cmocka_unit_test_setup_teardown (test_if_source_empty, setup, teardown),
     cmocka_unit_test_setup_teardown (test_failed_run_keeps_old_file, setup, teardown),

@@ -59,6 +59,8 @@ handle_faulty (HttpTestServer *server, SoupServerMessage *msg, const char *path,
     http_test_reply (msg, 200, NULL, "[{\"_id\": \"a\"}, {\"_id\": \"b\", \"name\": \"B");
   else if (g_str_equal (path, "/no-id"))
     http_test_reply (msg, 200, NULL, "[{\"_id\": \"a\"}, {\"name\": \"no id\"}]");
+  else if (g_str_equal (path, "/nul-id"))
+    http_test_reply (msg, 200, NULL, "[{\"_id\": \"a\"}, {\"_id\": \"a\\u0000b\"}]");
   else if (g_str_equal (path, "/broken"))
     http_test_reply (msg, 500, NULL, "{}");
   else if (g_str_equal (path, "/conflict"))
@@ -316,6 +318,12 @@ test_source_faults (void **state)
                                 NULL, 100);
   SourceRun broken = run_source (f, "{\"system\": \"crm\", \"url\": \"broken\"}", SLUICE_RUN_FLAG_FULL,
                                  NULL, 100);
+  /* An _id with a U+0000 (issue 21, item 5). */
+  g_autofree char *nul_id_message = g_strdup_printf (
+    "GET %snul-id: entity 1 of the response (before byte 35): entity \"_id\" contains U+0000 at "
+    "byte 1: expected an _id without U+0000", url);
+  SourceRun nul_id = run_source (f, "{\"system\": \"crm\", \"url\": \"nul-id\"}",
+                                 SLUICE_RUN_FLAG_FULL, NULL, 100);
   SourceRun flaky;
   SourceRun no_system = run_source (f, "{\"system\": \"nowhere\"}", 0, NULL, 100);
   SourceRun wrong_system = run_source (f, "{\"system\": \"db\"}", 0, NULL, 100);
@@ -324,6 +332,8 @@ test_source_faults (void **state)
   assert_string_equal (truncated.error->message, truncated_message);
   assert_int_equal (no_id.flow, SLUICE_FLOW_ERROR);
   assert_string_equal (no_id.error->message, no_id_message);
+  assert_int_equal (nul_id.flow, SLUICE_FLOW_ERROR);
+  assert_string_equal (nul_id.error->message, nul_id_message);
   /* A request that fails before any entity was passed on may be retried by the pump. */
   assert_int_equal (broken.flow, SLUICE_FLOW_RETRY);
   assert_string_equal (broken.error->message, broken_message);
@@ -341,6 +351,7 @@ test_source_faults (void **state)
 
   source_run_clear (&truncated);
   source_run_clear (&no_id);
+  source_run_clear (&nul_id);
   source_run_clear (&broken);
   source_run_clear (&flaky);
   source_run_clear (&no_system);

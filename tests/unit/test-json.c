@@ -112,18 +112,15 @@ test_strings_and_escapes (void **state)
 static void
 test_containers (void **state)
 {
-  g_autoptr (SluiceValue) dup = NULL;
-
   assert_round_trip ("[]", "[]");
   assert_round_trip ("{}", "{}");
   assert_round_trip ("[[],{},[{}]]", "[[],{},[{}]]");
   assert_round_trip (" { \"b\" : 1 , \"a\" : [ 1 , 2 ] } ", "{\"b\":1,\"a\":[1,2]}");
   assert_round_trip ("{\"\":\"\",\"k\\u0000\":1}", "{\"\":\"\",\"k\\u0000\":1}");
-  /* A repeated key keeps its first place and its last value. */
-  dup = parse ("{\"a\":1,\"b\":2,\"a\":3}");
-  assert_int_equal (sluice_value_dict_get_size (dup), 2);
-  assert_string_equal (sluice_value_dict_get_key (dup, 0), "a");
-  assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (dup, "a")), 3);
+  /* A repeated key is refused (test_duplicate_keys_refused). */
+  assert_parse_error ("{\"a\":1,\"b\":2,\"a\":3}", -1,
+                      "byte 13: duplicate key \"a\" in the object starting at byte 0 (first at "
+                      "byte 1)");
 }
 
 static void
@@ -341,10 +338,10 @@ static void
 test_stream_entities_equal_single_values (void **state)
 {
   static const char *const entities[] = {
-    "{\"a\":1,\"b\":2,\"a\":3}",
-    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"},\"c\":[{\"d\":1,\"d\":2}]}",
+    "{\"a\":1,\"b\":2,\"c\":3}",
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"z\":[2,{\"z\":0}]},\"e\":{\"k\":\"v\"},\"c\":[{\"d\":1,\"f\":2}]}",
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
-    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\","
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3b\":\"again\","
     "\"k17\":{\"a\":[1,2,3]}}",
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
     "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}",
@@ -388,15 +385,16 @@ static void
 test_stream_entity_texts (void **state)
 {
   const char *in =
-    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"x\":[2,{\"z\":0}]},\"a\":{\"k\":\"v\"}}\n"
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"w\":[2,{\"z\":0}]},\"c\":{\"k\":\"v\"}}\n"
     "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
-    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k3\":\"again\"}\n"
+    "\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":\"again\"}\n"
     "{\"t\":\"~t2026-03-04T12:00:00.120Z\",\"f\":\"~f12.50\",\"u\":\"~u531A379E-31bb-4ce1-8690-"
     "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.50,\"bad\":\"~tnot-a-date\"}\n";
   const char *expected =
-    "{\"a\":{\"k\":\"v\"},\"b\":{\"x\":[2,{\"z\":0}],\"y\":2}}\n"
-    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":\"again\",\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
-    "\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16}\n"
+    "{\"a\":1,\"b\":{\"x\":1,\"y\":2,\"w\":[2,{\"z\":0}]},\"c\":{\"k\":\"v\"}}\n"
+    "{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+    "\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,"
+    "\"k17\":\"again\"}\n"
     "{\"t\":\"~t2026-03-04T12:00:00.12Z\",\"f\":\"~f12.50\",\"u\":\"~u531a379e-31bb-4ce1-8690-"
     "158dceb64be6\",\"big\":123456789012345678901234567890,\"g\":2.5,\"bad\":\"~tnot-a-date\"}\n";
 
@@ -416,10 +414,11 @@ test_stream_entity_texts (void **state)
     assert_true (sluice_json_reader_feed (reader, in, strlen (in), NULL));
     sluice_value_unref (sluice_json_reader_pop (reader));
     wide = sluice_json_reader_pop (reader);
-    assert_int_equal (sluice_value_dict_get_size (wide), 17);
-    assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (wide, "k3"), NULL), "again");
+    assert_int_equal (sluice_value_dict_get_size (wide), 18);
+    assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (wide, "k17"), NULL),
+                         "again");
     assert_int_equal (sluice_value_get_integer (sluice_value_dict_lookup (wide, "k16")), 16);
-    assert_null (sluice_value_dict_lookup (wide, "k17"));
+    assert_null (sluice_value_dict_lookup (wide, "k18"));
   }
 }
 
@@ -511,6 +510,335 @@ test_decimal_exponent_out_of_range (void **state)
   first = sluice_json_reader_pop (reader);
   text = sluice_value_to_json (first);
   assert_string_equal (text, "{\"a\":\"~f1e999999999\"}");
+}
+
+/* ---- numbers with an exponent stay exact (issue 21, item 9) -------------------------------- */
+
+/* The exact value of the JSON number or integer @text as "0" or "[-]DIGITSeEXP" with no leading or
+ * trailing zero in DIGITS: two texts of the same value give the same form.  Independent of the
+ * SDK's own decimal code.  *@ret_integral: whether the value is a whole number, and *@ret_int64
+ * whether that number fits in an int64 (it is then in @ret_value). */
+static char *
+canonical_number (const char *text, gboolean *ret_integral, gboolean *ret_int64,
+                  int64_t *ret_value)
+{
+  g_autoptr (GString) digits = g_string_new (NULL);
+  gboolean negative = text[0] == '-';
+  const char *p = text + negative;
+  int64_t exponent = 0, frac = 0;
+  size_t lead = 0;
+
+  for (; g_ascii_isdigit (*p); p++)
+    g_string_append_c (digits, *p);
+  if (*p == '.')
+    for (p++; g_ascii_isdigit (*p); p++, frac++)
+      g_string_append_c (digits, *p);
+  if (*p == 'e' || *p == 'E')
+    exponent = g_ascii_strtoll (p + 1, NULL, 10);
+  exponent -= frac;
+  while (lead < digits->len && digits->str[lead] == '0')
+    lead++;
+  g_string_erase (digits, 0, (gssize) lead);
+  while (digits->len > 0 && digits->str[digits->len - 1] == '0')
+    {
+      g_string_truncate (digits, digits->len - 1);
+      exponent++;
+    }
+  *ret_int64 = FALSE;
+  if (digits->len == 0)
+    {
+      *ret_integral = *ret_int64 = TRUE;
+      *ret_value = 0;
+      return g_strdup ("0");
+    }
+  *ret_integral = exponent >= 0;
+  if (*ret_integral && digits->len + (size_t) exponent <= 19)
+    {
+      g_autoptr (GString) whole = g_string_new (negative ? "-" : "");
+      const char *limit = negative ? "-9223372036854775808" : "9223372036854775807";
+
+      g_string_append (whole, digits->str);
+      for (int64_t i = 0; i < exponent; i++)
+        g_string_append_c (whole, '0');
+      if (whole->len < strlen (limit) || strcmp (whole->str, limit) <= 0)
+        {
+          *ret_int64 = TRUE;
+          *ret_value = g_ascii_strtoll (whole->str, NULL, 10);
+        }
+    }
+  return g_strdup_printf ("%s%se%" G_GINT64_FORMAT, negative ? "-" : "", digits->str, exponent);
+}
+
+/* A random JSON number with an exponent: up to 20 digits before and after the point, the
+ * exponent mostly small, sometimes beyond what a binary64 holds, often making it whole. */
+static char *
+random_exponent_number (GRand *rand)
+{
+  GString *text = g_string_new (g_rand_int_range (rand, 0, 5) == 0 ? "-" : "");
+  int n_int = g_rand_int_range (rand, 1, 21), n_frac = g_rand_int_range (rand, -10, 21);
+  int64_t exponent;
+
+  for (int i = 0; i < n_int; i++)
+    g_string_append_c (text, (char) ('0' + (i == 0 ? (n_int > 1 ? g_rand_int_range (rand, 1, 10)
+                                                                 : g_rand_int_range (rand, 0, 10))
+                                                   : g_rand_int_range (rand, 0, 10))));
+  if (n_frac > 0)
+    {
+      g_string_append_c (text, '.');
+      for (int i = 0; i < n_frac; i++)
+        g_string_append_c (text, (char) ('0' + g_rand_int_range (rand, 0, 10)));
+    }
+  switch (g_rand_int_range (rand, 0, 4))
+    {
+    case 0:
+      exponent = MAX (n_frac, 0) + g_rand_int_range (rand, 0, 4); /* whole */
+      break;
+    case 1:
+      exponent = g_rand_int_range (rand, 300, 450) * (g_rand_boolean (rand) ? 1 : -1);
+      break;
+    default:
+      exponent = g_rand_int_range (rand, -30, 31);
+      break;
+    }
+  g_string_append_printf (text, "%s%s%" G_GINT64_FORMAT, g_rand_boolean (rand) ? "e" : "E",
+                          exponent >= 0 && g_rand_boolean (rand) ? "+" : "", exponent);
+  return g_string_free (text, FALSE);
+}
+
+/* The canonical form of what @v holds: an integer, or a decimal's text. */
+static char *
+canonical_value (const SluiceValue *v)
+{
+  gboolean integral, int64;
+  int64_t ignored;
+
+  if (sluice_value_get_kind (v) == SLUICE_VALUE_INTEGER)
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, sluice_value_get_integer (v));
+
+      return canonical_number (text, &integral, &int64, &ignored);
+    }
+  assert_int_equal (sluice_value_get_kind (v), SLUICE_VALUE_DECIMAL);
+  return canonical_number (sluice_value_get_string (v, NULL), &integral, &int64, &ignored);
+}
+
+static SluiceValue *
+read_one (uint32_t flags, const char *text, GError **error)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (flags);
+  g_autofree char *in = g_strdup_printf ("[{\"n\":%s}]", text);
+  g_autoptr (SluiceValue) entity = NULL;
+
+  if (!sluice_json_reader_feed (reader, in, strlen (in), error)
+      || !sluice_json_reader_finish (reader, error))
+    return NULL;
+  entity = sluice_json_reader_pop (reader);
+  assert_non_null (entity);
+  return sluice_value_ref (sluice_value_dict_lookup (entity, "n"));
+}
+
+/* A receiver's numbers (FLOAT_AS_DECIMAL, with and without FLOAT_AS_INT) keep their exact value
+ * whatever the exponent: a whole number that fits becomes that integer, anything else the decimal
+ * as sent.  Floats (no FLOAT_AS_DECIMAL) round as strtod does, but a number that is not zero never
+ * becomes zero, and FLOAT_AS_INT takes only numbers that are whole, not their rounded doubles. */
+static void
+test_exponent_numbers_stay_exact (void **state)
+{
+  const uint32_t decimal = SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL;
+  const uint32_t as_int = SLUICE_JSON_READER_FLAG_FLOAT_AS_INT;
+  GRand *rand = g_rand_new_with_seed (21);
+  struct
+  {
+    uint32_t flags;
+    const char *in, *out;
+  } cases[] = {
+    { decimal | as_int, "4503599627370496.5e0", "\"~f4503599627370496.5e0\"" },
+    { decimal | as_int, "1e-400", "\"~f1e-400\"" },
+    { decimal | as_int, "1e400", "\"~f1e400\"" },
+    { decimal | as_int, "-1E+3", "-1000" },
+    { decimal | as_int, "12345678901234567e1", "123456789012345670" },
+    { decimal | as_int, "-9.223372036854775808e18", "-9223372036854775808" },
+    { decimal | as_int, "9.223372036854775808e18", "\"~f9.223372036854775808e18\"" },
+    { decimal | as_int, "0.000e-5", "0" },
+    { decimal, "1e3", "\"~f1e3\"" },
+    { as_int, "4503599627370496.5e0", "4503599627370496.0" },
+    { as_int, "12345678901234567e1", "123456789012345670" },
+    { as_int, "1.5e1", "15" },
+    { 0, "1e-400", "\"~f1e-400\"" },
+    { 0, "-2.5e-330", "\"~f-2.5e-330\"" },
+    { 0, "0e-400", "0.0" },
+    { 0, "5e-324", "4.94065645841247e-324" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (SluiceValue) v = read_one (cases[i].flags, cases[i].in, &error);
+      g_autofree char *text = NULL;
+
+      if (v == NULL)
+        fail_msg ("%s (flags %u): %s", cases[i].in, cases[i].flags, error->message);
+      text = sluice_value_to_json (v);
+      if (!g_str_equal (text, cases[i].out))
+        fail_msg ("%s (flags %u): read as %s, expected %s", cases[i].in, cases[i].flags, text,
+                  cases[i].out);
+    }
+
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *text = random_exponent_number (rand);
+      gboolean integral, int64;
+      int64_t value = 0;
+      g_autofree char *expected = canonical_number (text, &integral, &int64, &value);
+      const uint32_t flags[] = { decimal | as_int, decimal };
+
+      for (size_t k = 0; k < G_N_ELEMENTS (flags); k++)
+        {
+          g_autoptr (GError) error = NULL;
+          g_autoptr (SluiceValue) v = read_one (flags[k], text, &error);
+          g_autofree char *got = NULL;
+          SluiceValueKind kind = (flags[k] & as_int) && int64 ? SLUICE_VALUE_INTEGER
+                                                               : SLUICE_VALUE_DECIMAL;
+
+          if (v == NULL)
+            fail_msg ("%s (flags %u): %s", text, flags[k], error->message);
+          if (sluice_value_get_kind (v) != kind)
+            fail_msg ("%s (flags %u): read as a %s, expected a %s", text, flags[k],
+                      sluice_value_kind_get_name (sluice_value_get_kind (v)),
+                      sluice_value_kind_get_name (kind));
+          got = canonical_value (v);
+          if (!g_str_equal (got, expected))
+            fail_msg ("%s (flags %u): read as %s, expected %s", text, flags[k], got, expected);
+          if (kind == SLUICE_VALUE_INTEGER)
+            assert_int_equal (sluice_value_get_integer (v), value);
+        }
+    }
+  g_rand_free (rand);
+}
+
+/* ---- duplicate keys and values after the value (issue 21, item 14) ------------------------- */
+
+static void
+assert_stream_error (uint32_t flags, const char *in, const char *message)
+{
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (flags);
+  g_autoptr (GError) error = NULL;
+
+  if (sluice_json_reader_feed (reader, in, strlen (in), &error)
+      && sluice_json_reader_finish (reader, &error))
+    fail_msg ("%s: accepted, expected \"%s\"", in, message);
+  assert_true (g_error_matches (error, SLUICE_ERROR, SLUICE_ERROR_PARSE));
+  assert_string_equal (error->message, message);
+  /* Fed one byte at a time, the error is the same. */
+  {
+    g_autoptr (SluiceJsonReader) slow = sluice_json_reader_new (flags);
+    g_autoptr (GError) slow_error = NULL;
+    gboolean ok = TRUE;
+
+    for (size_t i = 0; ok && in[i] != '\0'; i++)
+      ok = sluice_json_reader_feed (slow, in + i, 1, &slow_error);
+    if (ok)
+      ok = sluice_json_reader_finish (slow, &slow_error);
+    assert_false (ok);
+    assert_string_equal (slow_error->message, message);
+  }
+}
+
+/* An object that names a key twice is refused, at any depth, in small and large objects, whether
+ * streamed or read as one value, with the offset of the second key: JSON leaves its meaning open,
+ * and the configuration refuses it too. */
+static void
+test_duplicate_keys_refused (void **state)
+{
+  g_autoptr (GString) large = g_string_new ("{");
+  g_autofree char *large_message = NULL;
+  g_autoptr (GError) error = NULL;
+  size_t at;
+
+  assert_stream_error (0, "[{\"a\":1,\"b\":2,\"a\":3}]",
+                       "byte 14: duplicate key \"a\" in the object starting at byte 1 (first at "
+                       "byte 2)");
+  assert_stream_error (0, "[{\"_id\":\"x\",\"b\":{\"x\":1,\"y\":{\"x\":0},\"x\":[2]}}]",
+                       "byte 35: duplicate key \"x\" in the object starting at byte 16 (first at "
+                       "byte 17)");
+  assert_stream_error (0, "[{\"l\":[{\"d\":1,\"d\":2}]}]",
+                       "byte 14: duplicate key \"d\" in the object starting at byte 7 (first at "
+                       "byte 8)");
+  /* Escapes are decoded before keys are compared. */
+  assert_stream_error (0, "{\"\\u00e6\":1,\"\xc3\xa6\":2}\n",
+                       "byte 12: duplicate key \"\xc3\xa6\" in the object starting at byte 0 "
+                       "(first at byte 1)");
+  for (int k = 0; k < 40; k++)
+    g_string_append_printf (large, "%s\"k%d\":%d", k > 0 ? "," : "", k, k);
+  at = large->len + 1;
+  g_string_append (large, ",\"k17\":\"again\"}");
+  large_message = g_strdup_printf ("byte %zu: duplicate key \"k17\" in the object starting at byte "
+                                   "0 (first at byte %zu)",
+                                   at, (size_t) (strstr (large->str, "\"k17\"") - large->str));
+  assert_stream_error (0, large->str, large_message);
+  assert_null (sluice_value_from_json (large->str, -1, &error));
+  assert_string_equal (error->message, large_message);
+  g_clear_error (&error);
+  /* So many keys that their filter fills up and they are sorted instead: the earliest repeat is
+   * still the one named, and an object without any is read whole. */
+  {
+    g_autoptr (GString) huge = g_string_new ("[{");
+    g_autoptr (GString) unique = NULL;
+    g_autofree char *message = NULL;
+    g_autoptr (SluiceValue) whole = NULL;
+    size_t first, second;
+
+    for (int k = 0; k < 3000; k++)
+      g_string_append_printf (huge, "%s\"key-%d\":%d", k > 0 ? "," : "", k * 7919 % 3000, k);
+    unique = g_string_new (huge->str + 1);
+    g_string_append_c (unique, '}');
+    whole = sluice_value_from_json (unique->str, -1, &error);
+    assert_non_null (whole);
+    assert_int_equal (sluice_value_dict_get_size (whole), 3000);
+    first = (size_t) (strstr (huge->str, "\"key-2999\"") - huge->str);
+    second = huge->len + 1;
+    g_string_append (huge, ",\"key-2999\":0,\"key-5\":1}]");
+    message = g_strdup_printf ("byte %zu: duplicate key \"key-2999\" in the object starting at "
+                               "byte 1 (first at byte %zu)", second, first);
+    assert_stream_error (0, huge->str, message);
+  }
+  assert_parse_error ("{\"a\":{\"b\":1,\"b\":1}}", -1,
+                      "byte 12: duplicate key \"b\" in the object starting at byte 5 (first at "
+                      "byte 6)");
+  /* The same key in sibling or nested objects is no duplicate. */
+  assert_round_trip ("{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}",
+                     "{\"a\":{\"a\":{\"a\":1}},\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}");
+}
+
+/* With SLUICE_JSON_READER_FLAG_ONE_VALUE the input is one value, a top-level array streamed
+ * element by element: a second value after it is refused; without it, values may follow one
+ * another. */
+static void
+test_one_value (void **state)
+{
+  const uint32_t one = SLUICE_JSON_READER_FLAG_ONE_VALUE;
+  g_autoptr (SluiceJsonReader) reader = sluice_json_reader_new (one);
+  g_autofree char *lines = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *in = " [{\"_id\":\"a\"},{\"_id\":\"b\"}] \n";
+  g_autoptr (SluiceValue) a = NULL, b = NULL;
+
+  assert_true (sluice_json_reader_feed (reader, in, strlen (in), &error));
+  assert_true (sluice_json_reader_finish (reader, &error));
+  a = sluice_json_reader_pop (reader);
+  b = sluice_json_reader_pop (reader);
+  assert_non_null (a);
+  assert_non_null (b);
+  assert_null (sluice_json_reader_pop (reader));
+
+  assert_stream_error (one, "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]",
+                       "byte 14: expected end of input after the value, got '['");
+  assert_stream_error (one, "{\"_id\":\"c1\"} {\"_id\":\"c2\"}",
+                       "byte 13: expected end of input after the value, got '{'");
+  assert_stream_error (one, "[1] 2", "byte 4: expected end of input after the value, got '2'");
+  in = "[{\"_id\":\"c1\"}][{\"_id\":\"c2\"}]{\"_id\":\"c3\"}";
+  lines = stream (in, strlen (in), 5, &error);
+  assert_string_equal (lines, "{\"_id\":\"c1\"}\n{\"_id\":\"c2\"}\n{\"_id\":\"c3\"}\n");
 }
 
 static void
@@ -727,6 +1055,9 @@ main (void)
     cmocka_unit_test (test_stream_json_lines),
     cmocka_unit_test (test_stream_pops_each_element_when_complete),
     cmocka_unit_test (test_decimal_exponent_out_of_range),
+    cmocka_unit_test (test_exponent_numbers_stay_exact),
+    cmocka_unit_test (test_duplicate_keys_refused),
+    cmocka_unit_test (test_one_value),
     cmocka_unit_test (test_stream_long_token_across_chunks),
     cmocka_unit_test (test_stream_entities_equal_single_values),
     cmocka_unit_test (test_stream_entity_texts),
