@@ -17,6 +17,7 @@
 
 #include "sluice-build-config.h"
 #include "sluice-http-private.h"
+#include "sluice-json-depth.h"
 
 struct _SluiceHttpServer
 {
@@ -219,6 +220,11 @@ fields_from_json (SoupServerMessage *msg, const char *data, gsize len)
   JsonObject *object;
   JsonNode *root;
 
+  if (!sluice_json_check_depth (data, len, &error))
+    {
+      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "request body: %s", error->message);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, len, &error))
     {
       const char *message = error->message;

@@ -774,6 +774,130 @@ test_malformed_json (void **state)
   assert_never_ran (f, "letters");
 }
 
+/* @depth arrays, one in the other: "[[…]]". */
+static char *
+nested_arrays (guint depth)
+{
+  GString *out = g_string_sized_new (2 * depth + 1);
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (out, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (out, ']');
+  return g_string_free (out, FALSE);
+}
+
+#define DEEP_BODY "{\"operation\": \"%s\", \"x\": %s}"
+
+/* POSTs {"operation": @operation, "x": [[…]]} nested @depth levels deep in all (the object is
+ * one of them) to @path. */
+static HttpApiResponse *
+post_nested (Fixture *f, const char *path, const char *operation, guint depth)
+{
+  g_autofree char *arrays = nested_arrays (depth - 1);
+  g_autofree char *body = g_strdup_printf (DEEP_BODY, operation, arrays);
+
+  return call (f, "POST", path, OPS, "application/json", body);
+}
+
+/* The 400 for a body of post_nested () deeper than 512 levels: at the bracket that opens the
+ * 513th. */
+static void
+assert_too_deep (HttpApiResponse *response, const char *operation)
+{
+  g_autofree char *prefix = g_strdup_printf (DEEP_BODY, operation, "");
+  g_autofree char *message
+    = g_strdup_printf ("request body: byte %zu: nesting deeper than 512 levels",
+                       strlen (prefix) - 1 + 511);
+
+  http_api_assert_error (response, 400, message);
+}
+
+/* JSON bodies nested deeper than sluice's JSON parsers go (512 levels) are refused before
+ * json-glib, which recurses once per level, sees them: 100,000 levels used to overflow the main
+ * thread's stack. */
+static void
+test_deep_json_body (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autoptr (HttpApiResponse) pump = NULL;
+  g_autoptr (HttpApiResponse) dataset = NULL;
+  g_autoptr (HttpApiResponse) health = NULL;
+  g_autoptr (HttpApiResponse) at_limit = NULL;
+  g_autoptr (HttpApiResponse) over_limit = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) after_root = NULL;
+  JsonObject *pipe;
+
+  start (f, config, NULL);
+  run_pipe (f, "up");
+  pump = post_nested (f, "/api/pipes/letters/pump", "start", 100000);
+  assert_too_deep (pump, "start");
+  dataset = post_nested (f, "/api/datasets/upstream", "commit-circuit-breaker", 100000);
+  assert_too_deep (dataset, "commit-circuit-breaker");
+  health = call (f, "GET", "/api/health", NULL, NULL, NULL);
+  assert_int_equal (health->status, 200);
+  assert_never_ran (f, "letters");
+
+  /* 512 levels are taken, 513 are not (and change nothing). */
+  at_limit = post_nested (f, "/api/pipes/letters/pump", "disable", 512);
+  assert_int_equal (at_limit->status, 200);
+  pipe = pipe_state (f, "letters", &root);
+  assert_false (json_object_get_boolean_member (pipe, "enabled"));
+  over_limit = post_nested (f, "/api/pipes/letters/pump", "enable", 513);
+  assert_too_deep (over_limit, "enable");
+  pipe = pipe_state (f, "letters", &after_root);
+  assert_false (json_object_get_boolean_member (pipe, "enabled"));
+}
+
+/* The `last-seen` of update-last-seen is JSON text that goes to json-glib too: bounded alike, as
+ * a form field and as a string member of a JSON body. */
+static void
+test_deep_last_seen (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autofree char *deep = nested_arrays (100000);
+  g_autofree char *at_limit = nested_arrays (512);
+  g_autofree char *over_limit = nested_arrays (513);
+  g_autofree char *deep_form = g_strconcat ("operation=update-last-seen&last-seen=", deep, NULL);
+  g_autofree char *deep_json = g_strdup_printf ("{\"operation\": \"update-last-seen\", "
+                                                "\"last-seen\": \"%s\"}", deep);
+  g_autofree char *at_form = g_strconcat ("operation=update-last-seen&last-seen=", at_limit, NULL);
+  g_autofree char *over_form = g_strconcat ("operation=update-last-seen&last-seen=", over_limit,
+                                            NULL);
+  const char *message = "field 'last-seen': byte 512: nesting deeper than 512 levels";
+  g_autoptr (HttpApiResponse) form = NULL;
+  g_autoptr (HttpApiResponse) json = NULL;
+  g_autoptr (HttpApiResponse) at = NULL;
+  g_autoptr (HttpApiResponse) over = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) after_root = NULL;
+  g_autofree char *since = NULL;
+  g_autofree char *since_after = NULL;
+
+  start (f, config, NULL);
+  form = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+               deep_form);
+  http_api_assert_error (form, 400, message);
+  json = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/json", deep_json);
+  http_api_assert_error (json, 400, message);
+
+  at = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+             at_form);
+  assert_int_equal (at->status, 200);
+  since = json_to_string (json_object_get_member (pipe_state (f, "letters", &root), "since"),
+                          FALSE);
+  assert_string_equal (since, at_limit);
+  over = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+               over_form);
+  http_api_assert_error (over, 400, message);
+  since_after = json_to_string (json_object_get_member (pipe_state (f, "letters", &after_root),
+                                                        "since"), FALSE);
+  assert_string_equal (since_after, at_limit);
+}
+
 static void
 test_routing (void **state)
 {
@@ -1021,6 +1145,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_circuit_breaker, setup, teardown),
     cmocka_unit_test_setup_teardown (test_body_limit, setup, teardown),
     cmocka_unit_test_setup_teardown (test_malformed_json, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_deep_json_body, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_deep_last_seen, setup, teardown),
     cmocka_unit_test_setup_teardown (test_routing, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metrics, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tls, setup, teardown),
