@@ -36,6 +36,13 @@ void sluice_http_server_stream_closed (SluiceHttpServer *server, SluiceHttpStrea
 /* Cancels @stream and forgets its server (which is going away). */
 void sluice_http_stream_detach (SluiceHttpStream *stream);
 
+/* ---- authentication (sluice-http-server.c) --------------------------------------------------- */
+
+/* Replies 401 with @why and `WWW-Authenticate: Bearer`; when no api_tokens are configured, the
+ * message says how to configure them. */
+void sluice_http_server_reply_unauthorized (SluiceHttpServer *server, SoupServerMessage *msg,
+                                            const char *why);
+
 /* ---- request helpers (sluice-http-server.c): each replies 400 and returns FALSE on bad input - */
 
 /* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */

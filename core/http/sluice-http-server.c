@@ -398,8 +398,9 @@ static const char *const POST[] = { "POST", NULL };
 static const char *const GET_POST[] = { "GET", "POST", NULL };
 static const char *const GET_POST_DELETE[] = { "GET", "POST", "DELETE", NULL };
 
-static void
-no_token (SluiceHttpServer *server, SoupServerMessage *msg, const char *why)
+void
+sluice_http_server_reply_unauthorized (SluiceHttpServer *server, SoupServerMessage *msg,
+                                       const char *why)
 {
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "WWW-Authenticate", "Bearer realm=\"sluice\"");
@@ -426,13 +427,15 @@ authenticate (SluiceHttpServer *server, SoupServerMessage *msg, SluiceHttpContex
       /* Only reads may be public (a pipe's metadata.public_read); the handler decides. */
       if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
         return TRUE;
-      no_token (server, msg, "this request needs a bearer token (Authorization: Bearer <token>)");
+      sluice_http_server_reply_unauthorized (
+        server, msg, "this request needs a bearer token (Authorization: Bearer <token>)");
       return FALSE;
     }
   presented = sluice_http_parse_bearer (header);
   if (presented == NULL)
     {
-      no_token (server, msg, "the Authorization header must be 'Bearer <token>'");
+      sluice_http_server_reply_unauthorized (server, msg,
+                                             "the Authorization header must be 'Bearer <token>'");
       return FALSE;
     }
   token = sluice_http_tokens_lookup (current_tokens (server), presented);
@@ -446,7 +449,8 @@ authenticate (SluiceHttpServer *server, SoupServerMessage *msg, SluiceHttpContex
         peer = g_inet_address_to_string (
           g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
       g_message ("HTTP API: refused an unknown bearer token from %s", peer != NULL ? peer : "?");
-      no_token (server, msg, "the bearer token is not one of the configured api_tokens");
+      sluice_http_server_reply_unauthorized (
+        server, msg, "the bearer token is not one of the configured api_tokens");
       return FALSE;
     }
   context->token_name = token->name;

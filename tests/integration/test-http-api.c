@@ -416,7 +416,7 @@ test_forbidden (void **state)
   other_dataset = call (f, "GET", "/api/datasets/big/entities", LIMITED, NULL, NULL);
   http_api_assert_error (other_dataset, 403,
                          "token 'letters-only' is limited to pipe 'letters'; this request "
-                         "concerns pipe 'fill'");
+                         "concerns dataset 'big'");
   own = call (f, "GET", "/api/pipes/letters", LIMITED, NULL, NULL);
   assert_int_equal (own->status, 200);
 
@@ -428,6 +428,60 @@ test_forbidden (void **state)
   assert_int_equal (json_array_get_length (array), 1);
   assert_string_equal (json_object_get_string_member (json_array_get_object_element (array, 0),
                                                       "_id"), "letters");
+}
+
+/* A token limited to some pipes cannot tell a dataset or pipe outside them that exists from one
+ * that does not: both get the same 403, whatever the endpoint and method. */
+static void
+test_limited_token_cannot_probe (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  /* Method, path of something that exists outside the token's pipes, path of something that
+   * does not exist, and the message for the first (the second's names its own id instead). */
+  const char *cases[][5] = {
+    { "GET", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "GET", "/api/datasets/big/entities", "/api/datasets/nope/entities", "dataset 'big'",
+      "dataset 'nope'" },
+    { "GET", "/api/datasets/big/entity?entity_id=b0", "/api/datasets/nope/entity?entity_id=b0",
+      "dataset 'big'", "dataset 'nope'" },
+    { "POST", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "DELETE", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "GET", "/api/datasets/system:pump_execution:fill", "/api/datasets/system:pump_execution:no",
+      "dataset 'system:pump_execution:fill'", "dataset 'system:pump_execution:no'" },
+    { "GET", "/api/pipes/fill", "/api/pipes/nope", "pipe 'fill'", "pipe 'nope'" },
+    { "POST", "/api/pipes/fill/pump", "/api/pipes/nope/pump", "pipe 'fill'", "pipe 'nope'" },
+    { "GET", "/api/publishers/fill/entities", "/api/publishers/nope/entities", "pipe 'fill'",
+      "pipe 'nope'" },
+    { "POST", "/api/receivers/fill/entities", "/api/receivers/nope/entities", "pipe 'fill'",
+      "pipe 'nope'" },
+  };
+  g_autoptr (HttpApiResponse) own_missing = NULL;
+
+  start (f, config, NULL);
+  run_pipe (f, "fill");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gboolean post = g_str_equal (cases[i][0], "POST");
+      const char *type = post ? "application/json" : NULL;
+      const char *body = post ? "{\"operation\": \"start\"}" : NULL;
+      g_autoptr (HttpApiResponse) existing = call (f, cases[i][0], cases[i][1], LIMITED, type,
+                                                   body);
+      g_autoptr (HttpApiResponse) missing = call (f, cases[i][0], cases[i][2], LIMITED, type,
+                                                  body);
+      g_autofree char *existing_message
+        = g_strdup_printf ("token 'letters-only' is limited to pipe 'letters'; this request "
+                           "concerns %s", cases[i][3]);
+      g_autofree char *missing_message
+        = g_strdup_printf ("token 'letters-only' is limited to pipe 'letters'; this request "
+                           "concerns %s", cases[i][4]);
+
+      http_api_assert_error (existing, 403, existing_message);
+      http_api_assert_error (missing, 403, missing_message);
+    }
+  /* What its own pipe writes, the token may know is missing. */
+  own_missing = call (f, "GET", "/api/datasets/letters", LIMITED, NULL, NULL);
+  http_api_assert_error (own_missing, 404, "there is no dataset 'letters'");
 }
 
 static void
@@ -458,13 +512,32 @@ test_no_tokens_configured (void **state)
                                       "\"source\": {\"type\": \"embedded\", \"entities\": []}}]");
   SluiceHttpSettings everywhere = { .address = "0.0.0.0:0" };
   g_autoptr (HttpApiResponse) anonymous = NULL;
+  g_autoptr (HttpApiResponse) anonymous_dataset = NULL;
+  g_autoptr (HttpApiResponse) anonymous_post = NULL;
   g_autoptr (HttpApiResponse) guess = NULL;
   g_autoptr (HttpApiResponse) health = NULL;
   g_autoptr (GError) error = NULL;
 
   start (f, config, NULL);
+  /* A GET gets the same hint as a POST. */
   anonymous = call (f, "GET", "/api/pipes", NULL, NULL, NULL);
-  assert_int_equal (anonymous->status, 401);
+  http_api_assert_error (anonymous, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>) with "
+                         "read access, and no api_tokens are configured: add them to the "
+                         "metadata component 'node' (docs/http-api.md)");
+  assert_string_equal (soup_message_headers_get_one (anonymous->headers, "WWW-Authenticate"),
+                       "Bearer realm=\"sluice\"");
+  anonymous_dataset = call (f, "GET", "/api/datasets/p/entities", NULL, NULL, NULL);
+  http_api_assert_error (anonymous_dataset, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>) with "
+                         "read access, and no api_tokens are configured: add them to the "
+                         "metadata component 'node' (docs/http-api.md)");
+  anonymous_post = call (f, "POST", "/api/pipes/p/pump", NULL,
+                         "application/x-www-form-urlencoded", "operation=start");
+  http_api_assert_error (anonymous_post, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>), and "
+                         "no api_tokens are configured: add them to the metadata component "
+                         "'node' (docs/http-api.md)");
   guess = call (f, "POST", "/api/pipes/p/pump", "anything", "application/x-www-form-urlencoded",
                 "operation=start");
   http_api_assert_error (guess, 401,
@@ -1137,6 +1210,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_dataset_requests, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unauthorized, setup, teardown),
     cmocka_unit_test_setup_teardown (test_forbidden, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_limited_token_cannot_probe, setup, teardown),
     cmocka_unit_test_setup_teardown (test_public_read, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_tokens_configured, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_addresses, setup, teardown),
