@@ -608,8 +608,10 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
       options |= SOUP_SERVER_LISTEN_HTTPS;
     }
 
+  /* raw-paths: handle_request () decodes the path itself, one segment at a time, so that a '%2F'
+   * stays inside its segment and a '%25' is decoded once. */
   server->soup = soup_server_new ("server-header", "sluice/" SLUICE_VERSION " ",
-                                  "tls-certificate", certificate, NULL);
+                                  "tls-certificate", certificate, "raw-paths", TRUE, NULL);
   soup_server_add_early_handler (server->soup, NULL, handle_early, server, NULL);
   soup_server_add_handler (server->soup, NULL, handle_request, server, NULL);
   socket_address = g_inet_socket_address_new (inet, port);

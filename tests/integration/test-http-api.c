@@ -2,9 +2,11 @@
  * built from configuration files, driven over loopback by a client thread.
  *
  * What a user relies on: the JSON pull examples of the digest (Appendix B2, since/limit), the
- * X-Dataset-* headers, 401 and 403 with messages that say what was missing, the 409 cases of
- * the pump and breaker operations, 413 for a body over the limit (nothing happens), a 400 with
- * the position for malformed JSON (nothing happens), metrics, health, public reads, TLS, and a
+ * X-Dataset-* headers, 401 and 403 with messages that say what was missing (the same 403 for what
+ * a limited token may not see, existing or not), the 409 cases of the pump and breaker
+ * operations, 413 for a body over the limit (nothing happens), a 400 with the position for
+ * malformed JSON and for JSON nested deeper than 512 levels (nothing happens; 100,000 levels do
+ * not bring the server down), paths decoded once, metrics, health, public reads, TLS, and a
  * reader streaming a dataset while a pipe appends to it.
  */
 #include <setjmp.h>
@@ -991,6 +993,29 @@ test_routing (void **state)
   assert_int_equal (outside->status, 404);
 }
 
+/* A path is percent-decoded once, segment by segment: '%2F' does not split a segment, '%25' is a
+ * '%'. */
+static void
+test_path_decoded_once (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autoptr (HttpApiResponse) slash = NULL;
+  g_autoptr (HttpApiResponse) percent = NULL;
+  g_autoptr (HttpApiResponse) twice = NULL;
+
+  start (f, config, NULL);
+  run_pipe (f, "letters");
+  slash = call (f, "GET", "/api/datasets/letters%2Fentities", READER, NULL, NULL);
+  http_api_assert_error (slash, 400,
+                         "path segment 'letters%2Fentities' is not valid percent-encoding (or "
+                         "encodes a '/')");
+  percent = call (f, "GET", "/api/datasets/100%25", READER, NULL, NULL);
+  http_api_assert_error (percent, 404, "there is no dataset '100%'");
+  twice = call (f, "GET", "/api/datasets/a%2520b", READER, NULL, NULL);
+  http_api_assert_error (twice, 404, "there is no dataset 'a%20b'");
+}
+
 /* ---- metrics ------------------------------------------------------------------------------- */
 
 static void
@@ -1222,6 +1247,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_deep_json_body, setup, teardown),
     cmocka_unit_test_setup_teardown (test_deep_last_seen, setup, teardown),
     cmocka_unit_test_setup_teardown (test_routing, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_path_decoded_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metrics, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tls, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stream_while_writing, setup, teardown),
