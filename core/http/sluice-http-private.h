@@ -57,6 +57,16 @@ gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, con
  * of the error) or 415 (another content type). */
 GHashTable *sluice_http_read_fields (SoupServerMessage *msg, GHashTable *query);
 
+/* ---- response headers (sluice-http-disposition.c) -------------------------------------------- */
+
+/* The value of a Content-Disposition header of @type ("attachment", "inline") for @filename,
+ * printable ASCII whatever the name (RFC 6266, with RFC 8187 `filename*` for a name that is not
+ * plain ASCII).  (transfer full) NULL with G_IO_ERROR_INVALID_DATA when @filename is not UTF-8
+ * or holds a control character (C0, DEL, C1): "@what contains the control character U+000D at
+ * byte 1: a file name is printable text". */
+char *sluice_http_format_disposition (const char *type, const char *filename, const char *what,
+                                      GError **error);
+
 /* ---- handlers of the server's own areas --------------------------------------------------- */
 
 /* GET /api/health (sluice-http-metrics.c) */
