@@ -3,6 +3,7 @@
 #include "sluice-control-private.h"
 
 #include "sluice-execution-log.h"
+#include "sluice-json-depth.h"
 #include "sluice-pipe-reader.h"
 
 SluicePipe *
@@ -269,6 +270,12 @@ sluice_control_set_since (SluiceControl *control, const char *pipe_id, const cha
       g_autoptr (JsonParser) parser = json_parser_new ();
       g_autoptr (GError) parse_error = NULL;
 
+      if (!sluice_json_check_depth (since, -1, &parse_error))
+        {
+          g_set_error (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_INVALID_ARGUMENT,
+                       "pipe '%s': the offset: %s", pipe_id, parse_error->message);
+          return FALSE;
+        }
       if (!json_parser_load_from_data (parser, since, -1, &parse_error))
         {
           g_set_error (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_INVALID_ARGUMENT,

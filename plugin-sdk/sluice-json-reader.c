@@ -22,8 +22,6 @@
 #include <math.h>
 #include <string.h>
 
-#define MAX_DEPTH 512
-
 typedef enum
 {
   ST_TOP,          /* between top-level values */
@@ -530,9 +528,9 @@ open_container (SluiceJsonReader *reader, FrameType type)
 {
   Frame *frame;
 
-  if (reader->n_frames >= MAX_DEPTH)
+  if (reader->n_frames >= SLUICE_JSON_MAX_DEPTH)
     return fail (reader, abs_offset (reader, reader->pos),
-                 "nesting deeper than %d levels", MAX_DEPTH);
+                 "nesting deeper than %d levels", SLUICE_JSON_MAX_DEPTH);
   reader->frames = reserve (reader->frames, &reader->cap_frames, reader->n_frames + 1, sizeof (Frame));
   frame = &reader->frames[reader->n_frames++];
   frame->type = type;

@@ -22,6 +22,11 @@ SLUICE_BEGIN_DECLS
 
 typedef struct _SluiceJsonReader SluiceJsonReader;
 
+/* The deepest nesting of arrays and objects the reader accepts, the enclosing array of a stream
+ * included; deeper input is refused ("nesting deeper than 512 levels").  The host holds JSON text
+ * for its other parsers to the same bound. */
+#define SLUICE_JSON_MAX_DEPTH 512
+
 /* Number handling for JSON numbers with a fraction or exponent (above). */
 #define SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL (1u << 0) /* 1.5 becomes a DECIMAL, not a FLOAT */
 #define SLUICE_JSON_READER_FLAG_FLOAT_AS_INT (1u << 1)     /* 2.0 and 2e0 become the INTEGER 2 */

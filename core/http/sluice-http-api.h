@@ -59,8 +59,9 @@ typedef struct
 } SluiceHttpContext;
 
 /* Whether the request's token may do @access on @pipe_id (nullable: no particular pipe; a
- * dataset's access goes through the pipe that writes it).  When not, replies 403 naming what was
- * missing and returns FALSE. */
+ * dataset's access goes through the pipe that writes it).  When not, replies 401 (no token) or
+ * 403 naming what was missing and returns FALSE.  A token's pipes are checked before its access,
+ * and before anything is looked up, so the answer is the same whether @pipe_id exists or not. */
 gboolean sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg,
                                 SluiceHttpAccess access, const char *pipe_id);
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "sluice-http-auth.h"
+#include "sluice-http-private.h"
 
 struct _SluiceHttpTokens
 {
@@ -219,6 +219,18 @@ pipe_allowed (const char *const *pipes, const char *pipe_id)
   return pipes == NULL || pipe_id == NULL || g_strv_contains (pipes, pipe_id);
 }
 
+void
+sluice_http_reply_outside_pipes (SluiceHttpContext *context, SoupServerMessage *msg,
+                                 const char *kind, const char *id)
+{
+  g_autofree char *list = g_strjoinv ("', '", (char **) context->token_pipes);
+  guint n = g_strv_length ((char **) context->token_pipes);
+
+  sluice_http_reply_error (msg, SOUP_STATUS_FORBIDDEN,
+                           "token '%s' is limited to pipe%s '%s'; this request concerns %s '%s'",
+                           context->token_name, n == 1 ? "" : "s", list, kind, id);
+}
+
 gboolean
 sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, SluiceHttpAccess access,
                        const char *pipe_id)
@@ -226,17 +238,23 @@ sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, Sluic
   if (context->token_name == NULL)
     {
       SluiceEngine *engine = sluice_control_get_engine (context->control);
+      g_autofree char *why = NULL;
 
       if (access == SLUICE_HTTP_ACCESS_READ && sluice_http_pipe_is_public_read (engine, pipe_id))
         return TRUE;
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "WWW-Authenticate", "Bearer realm=\"sluice\"");
-      sluice_http_reply_error (msg, SOUP_STATUS_UNAUTHORIZED,
-                               "this request needs a bearer token (Authorization: Bearer <token>) "
-                               "with %s access%s%s%s",
-                               sluice_http_access_to_string (access),
-                               pipe_id != NULL ? " to pipe '" : "", pipe_id != NULL ? pipe_id : "",
-                               pipe_id != NULL ? "'" : "");
+      why = g_strdup_printf ("this request needs a bearer token (Authorization: Bearer <token>) "
+                             "with %s access%s%s%s",
+                             sluice_http_access_to_string (access),
+                             pipe_id != NULL ? " to pipe '" : "", pipe_id != NULL ? pipe_id : "",
+                             pipe_id != NULL ? "'" : "");
+      sluice_http_server_reply_unauthorized (context->server, msg, why);
+      return FALSE;
+    }
+  /* Before the access level: whether a pipe outside the token's exists is nothing it may learn,
+   * and this answer is the same either way. */
+  if (!pipe_allowed (context->token_pipes, pipe_id))
+    {
+      sluice_http_reply_outside_pipes (context, msg, "pipe", pipe_id);
       return FALSE;
     }
   if (context->access < access)
@@ -245,16 +263,6 @@ sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, Sluic
                                "token '%s' has %s access; this request needs %s access",
                                context->token_name, sluice_http_access_to_string (context->access),
                                sluice_http_access_to_string (access));
-      return FALSE;
-    }
-  if (!pipe_allowed (context->token_pipes, pipe_id))
-    {
-      g_autofree char *list = g_strjoinv ("', '", (char **) context->token_pipes);
-      guint n = g_strv_length ((char **) context->token_pipes);
-
-      sluice_http_reply_error (msg, SOUP_STATUS_FORBIDDEN,
-                               "token '%s' is limited to pipe%s '%s'; this request concerns pipe "
-                               "'%s'", context->token_name, n == 1 ? "" : "s", list, pipe_id);
       return FALSE;
     }
   return TRUE;

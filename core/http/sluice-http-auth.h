@@ -40,6 +40,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceHttpTokens, sluice_http_tokens_free)
  * regard to case).  NULL when @header is not a bearer credential. */
 char *sluice_http_parse_bearer (const char *header);
 
+/* Replies 403: the request's token is limited to pipes, and @kind ("pipe", "dataset") @id is
+ * not theirs.  The same whether @id exists or not. */
+void sluice_http_reply_outside_pipes (SluiceHttpContext *context, SoupServerMessage *msg,
+                                      const char *kind, const char *id);
+
 /* "read", "write", "admin". */
 const char *sluice_http_access_to_string (SluiceHttpAccess access);
 

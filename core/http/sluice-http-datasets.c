@@ -51,41 +51,44 @@ dataset_to_json (const SluiceDatasetSnapshot *snapshot)
   return json_builder_get_root (builder);
 }
 
-/* The pipe through which @snapshot's dataset is accessed; NULL when none. */
+/* The pipe through which dataset @dataset_id is accessed, whether it exists or not: the pipe
+ * whose sink writes it, or the pipe of an execution log; NULL when none. */
 static const char *
-dataset_pipe (const SluiceDatasetSnapshot *snapshot)
+dataset_pipe (SluiceControl *control, const char *dataset_id)
 {
-  if (snapshot->writer != NULL)
-    return snapshot->writer;
-  if (g_str_has_prefix (snapshot->dataset_id, EXECUTION_LOG_PREFIX))
-    return snapshot->dataset_id + strlen (EXECUTION_LOG_PREFIX);
+  const char *writer = sluice_control_lookup_writer (control, dataset_id);
+
+  if (writer != NULL)
+    return writer;
+  if (g_str_has_prefix (dataset_id, EXECUTION_LOG_PREFIX))
+    return dataset_id + strlen (EXECUTION_LOG_PREFIX);
   return NULL;
 }
 
-/* Whether the request may do @access on @snapshot's dataset, without replying. */
+/* Whether the request's token may see dataset @dataset_id, without replying. */
 static gboolean
-may_see (SluiceHttpContext *context, const SluiceDatasetSnapshot *snapshot)
+may_see (SluiceHttpContext *context, const char *dataset_id)
 {
-  const char *pipe_id = dataset_pipe (snapshot);
+  const char *pipe_id = dataset_pipe (context->control, dataset_id);
 
   if (context->token_pipes == NULL)
     return TRUE;
   return pipe_id != NULL && g_strv_contains (context->token_pipes, pipe_id);
 }
 
-/* (transfer full) The dataset, once the request may do @access on it; NULL after replying. */
+/* (transfer full) The dataset, once the request may do @access on it; NULL after replying.
+ *
+ * Who may is decided from the configuration, before the store is asked: a request that may not
+ * gets the same answer whether the dataset exists or not.  Without a token that is 401 (naming
+ * no pipe), unless the pipe is public; for a token limited to pipes that do not write it, 403. */
 static SluiceDatasetSnapshot *
 authorized_dataset (SluiceHttpContext *context, SoupServerMessage *msg, const char *dataset_id,
                     SluiceHttpAccess access)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (SluiceDatasetSnapshot) snapshot = NULL;
-  const char *pipe_id;
+  SluiceDatasetSnapshot *snapshot;
+  const char *pipe_id = dataset_pipe (context->control, dataset_id);
 
-  snapshot = sluice_control_get_dataset (context->control, dataset_id, &error);
-  pipe_id = snapshot != NULL ? dataset_pipe (snapshot) : NULL;
-  /* Without a token, the answer is the same whether the dataset exists or not, and names no
-   * pipe, unless the dataset is public. */
   if (context->token_name == NULL
       && (pipe_id == NULL || access != SLUICE_HTTP_ACCESS_READ
           || !sluice_http_pipe_is_public_read (sluice_control_get_engine (context->control),
@@ -94,21 +97,17 @@ authorized_dataset (SluiceHttpContext *context, SoupServerMessage *msg, const ch
       sluice_http_authorize (context, msg, access, NULL);
       return NULL;
     }
-  if (snapshot == NULL)
+  if (context->token_name != NULL && !may_see (context, dataset_id))
     {
-      sluice_http_reply_gerror (msg, error);
-      return NULL;
-    }
-  if (pipe_id == NULL && context->token_pipes != NULL)
-    {
-      sluice_http_reply_error (msg, SOUP_STATUS_FORBIDDEN,
-                               "token '%s' is limited to some pipes, and dataset '%s' is written "
-                               "by no pipe", context->token_name, dataset_id);
+      sluice_http_reply_outside_pipes (context, msg, "dataset", dataset_id);
       return NULL;
     }
   if (!sluice_http_authorize (context, msg, access, pipe_id))
     return NULL;
-  return g_steal_pointer (&snapshot);
+  snapshot = sluice_control_get_dataset (context->control, dataset_id, &error);
+  if (snapshot == NULL)
+    sluice_http_reply_gerror (msg, error);
+  return snapshot;
 }
 
 static void
@@ -132,7 +131,7 @@ list_datasets (SluiceHttpContext *context, SoupServerMessage *msg)
     {
       const SluiceDatasetSnapshot *snapshot = g_ptr_array_index (datasets, i);
 
-      if (may_see (context, snapshot))
+      if (may_see (context, snapshot->dataset_id))
         json_array_add_element (array, dataset_to_json (snapshot));
     }
   sluice_http_reply_json (msg, SOUP_STATUS_OK, root);

@@ -8,21 +8,24 @@
  */
 #include "sluice-http-private.h"
 #include "sluice-control-retries.h"
+#include "sluice-json-depth.h"
 
 static const char *const operations[] = {
   "start", "start-rescan", "stop", "enable", "disable", "update-last-seen",
   "set-last-seen-to-end", "discard-retries", NULL,
 };
 
-/* A stored offset (JSON text) as a JSON value; a string when it is not JSON. */
+/* A stored offset (JSON text) as a JSON value; a string when it is not JSON (or nests deeper
+ * than json-glib may be given). */
 static JsonNode *
 offset_node (const char *text)
 {
-  JsonNode *node;
+  JsonNode *node = NULL;
 
   if (text == NULL)
     return json_node_new (JSON_NODE_NULL);
-  node = json_from_string (text, NULL);
+  if (sluice_json_check_depth (text, -1, NULL))
+    node = json_from_string (text, NULL);
   if (node == NULL)
     {
       node = json_node_new (JSON_NODE_VALUE);
@@ -186,22 +189,35 @@ list_pipes (SluiceHttpContext *context, SoupServerMessage *msg)
   sluice_http_reply_json (msg, SOUP_STATUS_OK, root);
 }
 
-/* A `last-seen` field as the JSON text of the offset: JSON as it is (99, "\"abc\""), anything
- * else as a string ("abc"), "" as a reset. */
-static char *
-last_seen_json (const char *text)
+/* A `last-seen` field as the JSON text of the offset in *@ret_json: JSON as it is (99,
+ * "\"abc\""), anything else as a string ("abc"), "" as a reset (NULL).  FALSE after replying 400
+ * for JSON nested too deep. */
+static gboolean
+last_seen_json (SoupServerMessage *msg, const char *text, char **ret_json)
 {
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (JsonNode) string = NULL;
+  g_autoptr (GError) error = NULL;
 
+  *ret_json = NULL;
   if (*text == '\0')
-    return NULL;
+    return TRUE;
+  if (!sluice_json_check_depth (text, -1, &error))
+    {
+      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "field 'last-seen': %s",
+                               error->message);
+      return FALSE;
+    }
   node = json_from_string (text, NULL);
   if (node != NULL)
-    return g_strdup (text);
+    {
+      *ret_json = g_strdup (text);
+      return TRUE;
+    }
   string = json_node_new (JSON_NODE_VALUE);
   json_node_set_string (string, text);
-  return json_to_string (string, FALSE);
+  *ret_json = json_to_string (string, FALSE);
+  return TRUE;
 }
 
 static void
@@ -266,7 +282,8 @@ pump_operation (SluiceHttpContext *context, SoupServerMessage *msg, const char *
                                    "value resets the offset)");
           return;
         }
-      since = last_seen_json (last_seen);
+      if (!last_seen_json (msg, last_seen, &since))
+        return;
       ok = sluice_control_set_since (context->control, pipe_id, since, force, &error);
     }
   else if (g_str_equal (operation, "discard-retries"))

@@ -36,6 +36,13 @@ void sluice_http_server_stream_closed (SluiceHttpServer *server, SluiceHttpStrea
 /* Cancels @stream and forgets its server (which is going away). */
 void sluice_http_stream_detach (SluiceHttpStream *stream);
 
+/* ---- authentication (sluice-http-server.c) --------------------------------------------------- */
+
+/* Replies 401 with @why and `WWW-Authenticate: Bearer`; when no api_tokens are configured, the
+ * message says how to configure them. */
+void sluice_http_server_reply_unauthorized (SluiceHttpServer *server, SoupServerMessage *msg,
+                                            const char *why);
+
 /* ---- request helpers (sluice-http-server.c): each replies 400 and returns FALSE on bad input - */
 
 /* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */
@@ -49,6 +56,16 @@ gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, con
  * the query's fields.  (transfer full) NULL after replying 400 (malformed JSON, with the position
  * of the error) or 415 (another content type). */
 GHashTable *sluice_http_read_fields (SoupServerMessage *msg, GHashTable *query);
+
+/* ---- response headers (sluice-http-disposition.c) -------------------------------------------- */
+
+/* The value of a Content-Disposition header of @type ("attachment", "inline") for @filename,
+ * printable ASCII whatever the name (RFC 6266, with RFC 8187 `filename*` for a name that is not
+ * plain ASCII).  (transfer full) NULL with G_IO_ERROR_INVALID_DATA when @filename is not UTF-8
+ * or holds a control character (C0, DEL, C1): "@what contains the control character U+000D at
+ * byte 1: a file name is printable text". */
+char *sluice_http_format_disposition (const char *type, const char *filename, const char *what,
+                                      GError **error);
 
 /* ---- handlers of the server's own areas --------------------------------------------------- */
 

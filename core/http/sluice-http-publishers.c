@@ -9,7 +9,9 @@
  * parameter is bound to the DTL variable `_B` as a string.  Entities the transforms filtered
  * (`_filtered: true`) are not served.  `X-Dataset-Filtered: true` is sent when the pipe has
  * transforms; `Content-Disposition` when a file name is known (the path's, else the sink's
- * `filename` option), with the sink's `content_disposition` (default attachment).
+ * `filename` option), with the sink's `content_disposition` (default attachment), encoded by
+ * sluice_http_format_disposition (): a name in the path that is not printable UTF-8 is refused
+ * with 400 before anything is read, never copied into the header.
  */
 #include "sluice-config.h"
 #include "sluice-http-private.h"
@@ -157,24 +159,36 @@ dup_since (GHashTable *query)
   return sluice_value_to_json (string);
 }
 
-static void
-set_disposition (SoupServerMessage *msg, JsonObject *sink, const char *filename)
+/* The Content-Disposition of the response in *@ret_value, for the path's file name (@filename,
+ * nullable) or else the sink's `filename`, with the sink's `content_disposition`; NULL when no
+ * name is known.  FALSE after replying: 400 for a name in the path that cannot be a file name,
+ * 500 for such a name in the configuration. */
+static gboolean
+disposition_of (SoupServerMessage *msg, const char *pipe_id, JsonObject *sink,
+                const char *filename, char **ret_value)
 {
   const char *name = filename;
   const char *type = "attachment";
-  GHashTable *params;
+  g_autofree char *what = NULL;
+  g_autoptr (GError) error = NULL;
 
+  *ret_value = NULL;
   if (sink != NULL && name == NULL)
     name = json_object_get_string_member_with_default (sink, "filename", NULL);
   if (sink != NULL)
     type = json_object_get_string_member_with_default (sink, "content_disposition", type);
   if (name == NULL || name[0] == '\0')
-    return;
-  params = g_hash_table_new (g_str_hash, g_str_equal);
-  g_hash_table_insert (params, "filename", (gpointer) name);
-  soup_message_headers_set_content_disposition (soup_server_message_get_response_headers (msg),
-                                                type, params);
-  g_hash_table_unref (params);
+    return TRUE;
+  what = filename != NULL ? g_strdup ("the file name in the path")
+                          : g_strdup_printf ("pipe '%s': /sink/filename", pipe_id);
+  *ret_value = sluice_http_format_disposition (type, name, what, &error);
+  if (*ret_value != NULL)
+    return TRUE;
+  sluice_http_reply_error (msg,
+                           filename != NULL ? SOUP_STATUS_BAD_REQUEST
+                                            : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                           "%s", error->message);
+  return FALSE;
 }
 
 void
@@ -185,6 +199,7 @@ sluice_http_handle_publisher (SluiceHttpContext *context, SoupServerMessage *msg
   SluicePipe *pipe = sluice_engine_lookup_pipe (engine, pipe_id);
   g_autoptr (SluiceValue) bound = NULL;
   g_autofree char *since = NULL;
+  g_autofree char *disposition = NULL;
   g_autoptr (GError) error = NULL;
   SluicePipeReaderOptions options = { 0 };
   Publication *publication;
@@ -192,7 +207,8 @@ sluice_http_handle_publisher (SluiceHttpContext *context, SoupServerMessage *msg
 
   if (!sluice_http_authorize (context, msg, SLUICE_HTTP_ACCESS_READ, pipe_id)
       || !check_publisher (engine, msg, pipe_id, pipe)
-      || !sluice_http_query_int64 (msg, query, "limit", 0, &limit))
+      || !sluice_http_query_int64 (msg, query, "limit", 0, &limit)
+      || !disposition_of (msg, pipe_id, sink_object (engine, pipe_id), filename, &disposition))
     return;
   since = dup_since (query);
   bound = new_bound (query);
@@ -219,7 +235,9 @@ sluice_http_handle_publisher (SluiceHttpContext *context, SoupServerMessage *msg
   if (sluice_pipe_reader_is_filtered (publication->reader))
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                   "X-Dataset-Filtered", "true");
-  set_disposition (msg, sink_object (engine, pipe_id), filename);
+  if (disposition != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Content-Disposition", disposition);
   sluice_http_stream_entities (context, msg, publication_next, publication,
                                (GDestroyNotify) publication_free);
 }

@@ -17,6 +17,7 @@
 
 #include "sluice-build-config.h"
 #include "sluice-http-private.h"
+#include "sluice-json-depth.h"
 
 struct _SluiceHttpServer
 {
@@ -219,6 +220,11 @@ fields_from_json (SoupServerMessage *msg, const char *data, gsize len)
   JsonObject *object;
   JsonNode *root;
 
+  if (!sluice_json_check_depth (data, len, &error))
+    {
+      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "request body: %s", error->message);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, len, &error))
     {
       const char *message = error->message;
@@ -392,8 +398,9 @@ static const char *const POST[] = { "POST", NULL };
 static const char *const GET_POST[] = { "GET", "POST", NULL };
 static const char *const GET_POST_DELETE[] = { "GET", "POST", "DELETE", NULL };
 
-static void
-no_token (SluiceHttpServer *server, SoupServerMessage *msg, const char *why)
+void
+sluice_http_server_reply_unauthorized (SluiceHttpServer *server, SoupServerMessage *msg,
+                                       const char *why)
 {
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "WWW-Authenticate", "Bearer realm=\"sluice\"");
@@ -420,13 +427,15 @@ authenticate (SluiceHttpServer *server, SoupServerMessage *msg, SluiceHttpContex
       /* Only reads may be public (a pipe's metadata.public_read); the handler decides. */
       if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
         return TRUE;
-      no_token (server, msg, "this request needs a bearer token (Authorization: Bearer <token>)");
+      sluice_http_server_reply_unauthorized (
+        server, msg, "this request needs a bearer token (Authorization: Bearer <token>)");
       return FALSE;
     }
   presented = sluice_http_parse_bearer (header);
   if (presented == NULL)
     {
-      no_token (server, msg, "the Authorization header must be 'Bearer <token>'");
+      sluice_http_server_reply_unauthorized (server, msg,
+                                             "the Authorization header must be 'Bearer <token>'");
       return FALSE;
     }
   token = sluice_http_tokens_lookup (current_tokens (server), presented);
@@ -440,7 +449,8 @@ authenticate (SluiceHttpServer *server, SoupServerMessage *msg, SluiceHttpContex
         peer = g_inet_address_to_string (
           g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
       g_message ("HTTP API: refused an unknown bearer token from %s", peer != NULL ? peer : "?");
-      no_token (server, msg, "the bearer token is not one of the configured api_tokens");
+      sluice_http_server_reply_unauthorized (
+        server, msg, "the bearer token is not one of the configured api_tokens");
       return FALSE;
     }
   context->token_name = token->name;
@@ -658,8 +668,10 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
       options |= SOUP_SERVER_LISTEN_HTTPS;
     }
 
+  /* raw-paths: handle_request () decodes the path itself, one segment at a time, so that a '%2F'
+   * stays inside its segment and a '%25' is decoded once. */
   server->soup = soup_server_new ("server-header", "sluice/" SLUICE_VERSION " ",
-                                  "tls-certificate", certificate, NULL);
+                                  "tls-certificate", certificate, "raw-paths", TRUE, NULL);
   soup_server_add_early_handler (server->soup, NULL, handle_early, server, NULL);
   soup_server_add_handler (server->soup, NULL, handle_request, server, NULL);
   socket_address = g_inet_socket_address_new (inet, port);

@@ -250,6 +250,21 @@ test_operation_errors (void **state)
   assert_int_equal (sluice_control_error_to_http_status (error), 400);
   g_clear_error (&error);
 
+  /* JSON deeper than sluice's parsers take never reaches json-glib, which recurses per level:
+   * 100,000 levels (what D-Bus and HTTP callers may send) used to overflow the stack. */
+  {
+    g_autoptr (GString) deep = g_string_new (NULL);
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, '[');
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (deep, ']');
+    assert_false (sluice_control_set_since (f->control, "copy", deep->str, FALSE, &error));
+    assert_control_error (error, SLUICE_CONTROL_ERROR_INVALID_ARGUMENT,
+                          "pipe 'copy': the offset: byte 512: nesting deeper than 512 levels");
+    g_clear_error (&error);
+  }
+
   assert_false (sluice_control_set_since_to_end (f->control, "raw", FALSE, &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_NOT_SUPPORTED));
   g_clear_error (&error);

@@ -2,9 +2,11 @@
  * built from configuration files, driven over loopback by a client thread.
  *
  * What a user relies on: the JSON pull examples of the digest (Appendix B2, since/limit), the
- * X-Dataset-* headers, 401 and 403 with messages that say what was missing, the 409 cases of
- * the pump and breaker operations, 413 for a body over the limit (nothing happens), a 400 with
- * the position for malformed JSON (nothing happens), metrics, health, public reads, TLS, and a
+ * X-Dataset-* headers, 401 and 403 with messages that say what was missing (the same 403 for what
+ * a limited token may not see, existing or not), the 409 cases of the pump and breaker
+ * operations, 413 for a body over the limit (nothing happens), a 400 with the position for
+ * malformed JSON and for JSON nested deeper than 512 levels (nothing happens; 100,000 levels do
+ * not bring the server down), paths decoded once, metrics, health, public reads, TLS, and a
  * reader streaming a dataset while a pipe appends to it.
  */
 #include <setjmp.h>
@@ -416,7 +418,7 @@ test_forbidden (void **state)
   other_dataset = call (f, "GET", "/api/datasets/big/entities", LIMITED, NULL, NULL);
   http_api_assert_error (other_dataset, 403,
                          "token 'letters-only' is limited to pipe 'letters'; this request "
-                         "concerns pipe 'fill'");
+                         "concerns dataset 'big'");
   own = call (f, "GET", "/api/pipes/letters", LIMITED, NULL, NULL);
   assert_int_equal (own->status, 200);
 
@@ -428,6 +430,60 @@ test_forbidden (void **state)
   assert_int_equal (json_array_get_length (array), 1);
   assert_string_equal (json_object_get_string_member (json_array_get_object_element (array, 0),
                                                       "_id"), "letters");
+}
+
+/* A token limited to some pipes cannot tell a dataset or pipe outside them that exists from one
+ * that does not: both get the same 403, whatever the endpoint and method. */
+static void
+test_limited_token_cannot_probe (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  /* Method, path of something that exists outside the token's pipes, path of something that
+   * does not exist, and the message for the first (the second's names its own id instead). */
+  const char *cases[][5] = {
+    { "GET", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "GET", "/api/datasets/big/entities", "/api/datasets/nope/entities", "dataset 'big'",
+      "dataset 'nope'" },
+    { "GET", "/api/datasets/big/entity?entity_id=b0", "/api/datasets/nope/entity?entity_id=b0",
+      "dataset 'big'", "dataset 'nope'" },
+    { "POST", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "DELETE", "/api/datasets/big", "/api/datasets/nope", "dataset 'big'", "dataset 'nope'" },
+    { "GET", "/api/datasets/system:pump_execution:fill", "/api/datasets/system:pump_execution:no",
+      "dataset 'system:pump_execution:fill'", "dataset 'system:pump_execution:no'" },
+    { "GET", "/api/pipes/fill", "/api/pipes/nope", "pipe 'fill'", "pipe 'nope'" },
+    { "POST", "/api/pipes/fill/pump", "/api/pipes/nope/pump", "pipe 'fill'", "pipe 'nope'" },
+    { "GET", "/api/publishers/fill/entities", "/api/publishers/nope/entities", "pipe 'fill'",
+      "pipe 'nope'" },
+    { "POST", "/api/receivers/fill/entities", "/api/receivers/nope/entities", "pipe 'fill'",
+      "pipe 'nope'" },
+  };
+  g_autoptr (HttpApiResponse) own_missing = NULL;
+
+  start (f, config, NULL);
+  run_pipe (f, "fill");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gboolean post = g_str_equal (cases[i][0], "POST");
+      const char *type = post ? "application/json" : NULL;
+      const char *body = post ? "{\"operation\": \"start\"}" : NULL;
+      g_autoptr (HttpApiResponse) existing = call (f, cases[i][0], cases[i][1], LIMITED, type,
+                                                   body);
+      g_autoptr (HttpApiResponse) missing = call (f, cases[i][0], cases[i][2], LIMITED, type,
+                                                  body);
+      g_autofree char *existing_message
+        = g_strdup_printf ("token 'letters-only' is limited to pipe 'letters'; this request "
+                           "concerns %s", cases[i][3]);
+      g_autofree char *missing_message
+        = g_strdup_printf ("token 'letters-only' is limited to pipe 'letters'; this request "
+                           "concerns %s", cases[i][4]);
+
+      http_api_assert_error (existing, 403, existing_message);
+      http_api_assert_error (missing, 403, missing_message);
+    }
+  /* What its own pipe writes, the token may know is missing. */
+  own_missing = call (f, "GET", "/api/datasets/letters", LIMITED, NULL, NULL);
+  http_api_assert_error (own_missing, 404, "there is no dataset 'letters'");
 }
 
 static void
@@ -458,13 +514,32 @@ test_no_tokens_configured (void **state)
                                       "\"source\": {\"type\": \"embedded\", \"entities\": []}}]");
   SluiceHttpSettings everywhere = { .address = "0.0.0.0:0" };
   g_autoptr (HttpApiResponse) anonymous = NULL;
+  g_autoptr (HttpApiResponse) anonymous_dataset = NULL;
+  g_autoptr (HttpApiResponse) anonymous_post = NULL;
   g_autoptr (HttpApiResponse) guess = NULL;
   g_autoptr (HttpApiResponse) health = NULL;
   g_autoptr (GError) error = NULL;
 
   start (f, config, NULL);
+  /* A GET gets the same hint as a POST. */
   anonymous = call (f, "GET", "/api/pipes", NULL, NULL, NULL);
-  assert_int_equal (anonymous->status, 401);
+  http_api_assert_error (anonymous, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>) with "
+                         "read access, and no api_tokens are configured: add them to the "
+                         "metadata component 'node' (docs/http-api.md)");
+  assert_string_equal (soup_message_headers_get_one (anonymous->headers, "WWW-Authenticate"),
+                       "Bearer realm=\"sluice\"");
+  anonymous_dataset = call (f, "GET", "/api/datasets/p/entities", NULL, NULL, NULL);
+  http_api_assert_error (anonymous_dataset, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>) with "
+                         "read access, and no api_tokens are configured: add them to the "
+                         "metadata component 'node' (docs/http-api.md)");
+  anonymous_post = call (f, "POST", "/api/pipes/p/pump", NULL,
+                         "application/x-www-form-urlencoded", "operation=start");
+  http_api_assert_error (anonymous_post, 401,
+                         "this request needs a bearer token (Authorization: Bearer <token>), and "
+                         "no api_tokens are configured: add them to the metadata component "
+                         "'node' (docs/http-api.md)");
   guess = call (f, "POST", "/api/pipes/p/pump", "anything", "application/x-www-form-urlencoded",
                 "operation=start");
   http_api_assert_error (guess, 401,
@@ -774,6 +849,130 @@ test_malformed_json (void **state)
   assert_never_ran (f, "letters");
 }
 
+/* @depth arrays, one in the other: "[[…]]". */
+static char *
+nested_arrays (guint depth)
+{
+  GString *out = g_string_sized_new (2 * depth + 1);
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (out, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (out, ']');
+  return g_string_free (out, FALSE);
+}
+
+#define DEEP_BODY "{\"operation\": \"%s\", \"x\": %s}"
+
+/* POSTs {"operation": @operation, "x": [[…]]} nested @depth levels deep in all (the object is
+ * one of them) to @path. */
+static HttpApiResponse *
+post_nested (Fixture *f, const char *path, const char *operation, guint depth)
+{
+  g_autofree char *arrays = nested_arrays (depth - 1);
+  g_autofree char *body = g_strdup_printf (DEEP_BODY, operation, arrays);
+
+  return call (f, "POST", path, OPS, "application/json", body);
+}
+
+/* The 400 for a body of post_nested () deeper than 512 levels: at the bracket that opens the
+ * 513th. */
+static void
+assert_too_deep (HttpApiResponse *response, const char *operation)
+{
+  g_autofree char *prefix = g_strdup_printf (DEEP_BODY, operation, "");
+  g_autofree char *message
+    = g_strdup_printf ("request body: byte %zu: nesting deeper than 512 levels",
+                       strlen (prefix) - 1 + 511);
+
+  http_api_assert_error (response, 400, message);
+}
+
+/* JSON bodies nested deeper than sluice's JSON parsers go (512 levels) are refused before
+ * json-glib, which recurses once per level, sees them: 100,000 levels used to overflow the main
+ * thread's stack. */
+static void
+test_deep_json_body (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autoptr (HttpApiResponse) pump = NULL;
+  g_autoptr (HttpApiResponse) dataset = NULL;
+  g_autoptr (HttpApiResponse) health = NULL;
+  g_autoptr (HttpApiResponse) at_limit = NULL;
+  g_autoptr (HttpApiResponse) over_limit = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) after_root = NULL;
+  JsonObject *pipe;
+
+  start (f, config, NULL);
+  run_pipe (f, "up");
+  pump = post_nested (f, "/api/pipes/letters/pump", "start", 100000);
+  assert_too_deep (pump, "start");
+  dataset = post_nested (f, "/api/datasets/upstream", "commit-circuit-breaker", 100000);
+  assert_too_deep (dataset, "commit-circuit-breaker");
+  health = call (f, "GET", "/api/health", NULL, NULL, NULL);
+  assert_int_equal (health->status, 200);
+  assert_never_ran (f, "letters");
+
+  /* 512 levels are taken, 513 are not (and change nothing). */
+  at_limit = post_nested (f, "/api/pipes/letters/pump", "disable", 512);
+  assert_int_equal (at_limit->status, 200);
+  pipe = pipe_state (f, "letters", &root);
+  assert_false (json_object_get_boolean_member (pipe, "enabled"));
+  over_limit = post_nested (f, "/api/pipes/letters/pump", "enable", 513);
+  assert_too_deep (over_limit, "enable");
+  pipe = pipe_state (f, "letters", &after_root);
+  assert_false (json_object_get_boolean_member (pipe, "enabled"));
+}
+
+/* The `last-seen` of update-last-seen is JSON text that goes to json-glib too: bounded alike, as
+ * a form field and as a string member of a JSON body. */
+static void
+test_deep_last_seen (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autofree char *deep = nested_arrays (100000);
+  g_autofree char *at_limit = nested_arrays (512);
+  g_autofree char *over_limit = nested_arrays (513);
+  g_autofree char *deep_form = g_strconcat ("operation=update-last-seen&last-seen=", deep, NULL);
+  g_autofree char *deep_json = g_strdup_printf ("{\"operation\": \"update-last-seen\", "
+                                                "\"last-seen\": \"%s\"}", deep);
+  g_autofree char *at_form = g_strconcat ("operation=update-last-seen&last-seen=", at_limit, NULL);
+  g_autofree char *over_form = g_strconcat ("operation=update-last-seen&last-seen=", over_limit,
+                                            NULL);
+  const char *message = "field 'last-seen': byte 512: nesting deeper than 512 levels";
+  g_autoptr (HttpApiResponse) form = NULL;
+  g_autoptr (HttpApiResponse) json = NULL;
+  g_autoptr (HttpApiResponse) at = NULL;
+  g_autoptr (HttpApiResponse) over = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (JsonNode) after_root = NULL;
+  g_autofree char *since = NULL;
+  g_autofree char *since_after = NULL;
+
+  start (f, config, NULL);
+  form = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+               deep_form);
+  http_api_assert_error (form, 400, message);
+  json = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/json", deep_json);
+  http_api_assert_error (json, 400, message);
+
+  at = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+             at_form);
+  assert_int_equal (at->status, 200);
+  since = json_to_string (json_object_get_member (pipe_state (f, "letters", &root), "since"),
+                          FALSE);
+  assert_string_equal (since, at_limit);
+  over = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/x-www-form-urlencoded",
+               over_form);
+  http_api_assert_error (over, 400, message);
+  since_after = json_to_string (json_object_get_member (pipe_state (f, "letters", &after_root),
+                                                        "since"), FALSE);
+  assert_string_equal (since_after, at_limit);
+}
+
 static void
 test_routing (void **state)
 {
@@ -792,6 +991,29 @@ test_routing (void **state)
   assert_string_equal (soup_message_headers_get_one (method->headers, "Allow"), "GET");
   outside = call (f, "GET", "/index.html", NULL, NULL, NULL);
   assert_int_equal (outside->status, 404);
+}
+
+/* A path is percent-decoded once, segment by segment: '%2F' does not split a segment, '%25' is a
+ * '%'. */
+static void
+test_path_decoded_once (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autoptr (HttpApiResponse) slash = NULL;
+  g_autoptr (HttpApiResponse) percent = NULL;
+  g_autoptr (HttpApiResponse) twice = NULL;
+
+  start (f, config, NULL);
+  run_pipe (f, "letters");
+  slash = call (f, "GET", "/api/datasets/letters%2Fentities", READER, NULL, NULL);
+  http_api_assert_error (slash, 400,
+                         "path segment 'letters%2Fentities' is not valid percent-encoding (or "
+                         "encodes a '/')");
+  percent = call (f, "GET", "/api/datasets/100%25", READER, NULL, NULL);
+  http_api_assert_error (percent, 404, "there is no dataset '100%'");
+  twice = call (f, "GET", "/api/datasets/a%2520b", READER, NULL, NULL);
+  http_api_assert_error (twice, 404, "there is no dataset 'a%20b'");
 }
 
 /* ---- metrics ------------------------------------------------------------------------------- */
@@ -1013,6 +1235,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_dataset_requests, setup, teardown),
     cmocka_unit_test_setup_teardown (test_unauthorized, setup, teardown),
     cmocka_unit_test_setup_teardown (test_forbidden, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_limited_token_cannot_probe, setup, teardown),
     cmocka_unit_test_setup_teardown (test_public_read, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_tokens_configured, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_addresses, setup, teardown),
@@ -1021,7 +1244,10 @@ main (void)
     cmocka_unit_test_setup_teardown (test_circuit_breaker, setup, teardown),
     cmocka_unit_test_setup_teardown (test_body_limit, setup, teardown),
     cmocka_unit_test_setup_teardown (test_malformed_json, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_deep_json_body, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_deep_last_seen, setup, teardown),
     cmocka_unit_test_setup_teardown (test_routing, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_path_decoded_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metrics, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tls, setup, teardown),
     cmocka_unit_test_setup_teardown (test_stream_while_writing, setup, teardown),

@@ -8,7 +8,8 @@
  * limit, `_B`, filtered entities left out, X-Dataset-Filtered and Content-Disposition; and a
  * publisher read while another client pushes to the receiver it reads from; and a push signalling
  * the pipes that read what it wrote; and a reload in the middle of a full sync, which deletes
- * nothing.
+ * nothing; and file names in a publisher's path: encoded per RFC 6266, or refused, so that no
+ * request can add a header to the response (checked on the raw bytes of the response).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,6 +49,9 @@ static const char config_text[]
     "{\"_id\": \"downstream\", \"type\": \"pipe\", \"pump\": {\"schedule_interval\": 3000},\n"
     " \"source\": {\"type\": \"dataset\", \"dataset\": \"mydataset\"}},\n"
     "{\"_id\": \"published-letters\", \"type\": \"pipe\",\n"
+    " \"source\": {\"type\": \"dataset\", \"dataset\": \"letters\"},\n"
+    " \"sink\": {\"type\": \"http_endpoint\"}},\n"
+    "{\"_id\": \"open-letters\", \"type\": \"pipe\", \"metadata\": {\"public_read\": true},\n"
     " \"source\": {\"type\": \"dataset\", \"dataset\": \"letters\"},\n"
     " \"sink\": {\"type\": \"http_endpoint\"}},\n"
     "{\"_id\": \"pub\", \"type\": \"pipe\",\n"
@@ -701,6 +705,114 @@ test_publisher_errors (void **state)
   assert_int_equal (bad_since->status, 400);
 }
 
+/* The header block of a raw response (up to the blank line), one header line per element, the
+ * status line first. */
+static char **
+raw_header_lines (GBytes *raw)
+{
+  const char *text = g_bytes_get_data (raw, NULL);
+  const char *end = strstr (text, "\r\n\r\n");
+
+  if (end == NULL)
+    fail_msg ("no end of the headers in the response: %s", text);
+  {
+    g_autofree char *head = g_strndup (text, end - text);
+
+    return g_strsplit (head, "\r\n", -1);
+  }
+}
+
+/* A file name in the path of a public publisher that tries to add headers to the response: what
+ * arrives on the wire (no HTTP client in between, as a browser sees it) is a 400 that names the
+ * problem, and no header of the attacker's. */
+static void
+test_file_name_injection (void **state)
+{
+  Fixture *f = *state;
+  const char *names[] = {
+    "a%0d%0aSet-Cookie:%20injected=1",
+    "a%0aSet-Cookie:%20injected=1",
+    "a%0dSet-Cookie:%20injected=1",
+    "x.json%0d%0a%0d%0a%3Chtml%3Einjected",
+  };
+
+  run_letters (f);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *request
+        = g_strdup_printf ("GET /api/publishers/open-letters/entities/%s HTTP/1.1\r\n"
+                           "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", names[i]);
+      g_autoptr (GBytes) raw = http_api_send_raw (sluice_http_server_get_port (f->server),
+                                                  request);
+      g_auto (GStrv) lines = raw_header_lines (raw);
+      const char *text = g_bytes_get_data (raw, NULL);
+
+      if (!g_str_has_prefix (lines[0], "HTTP/1.1 400 "))
+        fail_msg ("%s: expected 400, got: %s", names[i], text);
+      for (guint k = 1; lines[k] != NULL; k++)
+        {
+          if (g_ascii_strncasecmp (lines[k], "Set-Cookie", 10) == 0
+              || g_ascii_strncasecmp (lines[k], "Content-Disposition", 19) == 0
+              || strchr (lines[k], '\n') != NULL || strchr (lines[k], '\r') != NULL)
+            fail_msg ("%s: injected header line '%s' in: %s", names[i], lines[k], text);
+        }
+      assert_non_null (strstr (text, "\"the file name in the path contains the control "
+                                     "character U+000"));
+      assert_null (strstr (text, "<html>"));
+    }
+}
+
+/* The file name of the path in Content-Disposition (RFC 6266): a token as it is, other printable
+ * ASCII quoted, anything else as UTF-8 in `filename*` (RFC 8187) after an ASCII `filename`;
+ * control characters and bytes that are not UTF-8 are refused with 400. */
+static void
+test_file_name_encoding (void **state)
+{
+  Fixture *f = *state;
+  const char *cases[][2] = {
+    { "all.json", "attachment; filename=all.json" },
+    { "my%20letters.json", "attachment; filename=\"my letters.json\"" },
+    { "caf%C3%A9.json", "attachment; filename=\"caf_.json\"; filename*=UTF-8''caf%C3%A9.json" },
+    { "a%22b%5Cc.json", "attachment; filename=\"a_b_c.json\"; filename*=UTF-8''a%22b%5Cc.json" },
+    { "100%25.json", "attachment; filename=\"100_.json\"; filename*=UTF-8''100%25.json" },
+    { "%E2%82%AC%20%3B%2C.json",
+      "attachment; filename=\"_ ;,.json\"; filename*=UTF-8''%E2%82%AC%20%3B%2C.json" },
+  };
+  const char *refused[][2] = {
+    { "a%09b.json", "the file name in the path contains the control character U+0009 at byte 1: "
+                    "a file name is printable text" },
+    { "a%7Fb.json", "the file name in the path contains the control character U+007F at byte 1: "
+                    "a file name is printable text" },
+    { "a%C2%85b.json", "the file name in the path contains the control character U+0085 at byte "
+                       "1: a file name is printable text" },
+    /* Refused by the router before the publisher sees the name (docs/http-api.md). */
+    { "a%FFb.json", "path segment 'a%FFb.json' is not UTF-8 once percent-decoded" },
+    { "a%C3.json", "path segment 'a%C3.json' is not UTF-8 once percent-decoded" },
+  };
+
+  run_letters (f);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/api/publishers/open-letters/entities/%s",
+                                               cases[i][0]);
+      g_autoptr (HttpApiResponse) response = call (f, "GET", path, NULL, NULL);
+
+      if (response->status != 200)
+        fail_msg ("GET %s: %u %s", path, response->status, http_api_response_text (response));
+      assert_string_equal (soup_message_headers_get_one (response->headers,
+                                                         "Content-Disposition"), cases[i][1]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/api/publishers/open-letters/entities/%s",
+                                               refused[i][0]);
+      g_autoptr (HttpApiResponse) response = call (f, "GET", path, NULL, NULL);
+
+      assert_error (response, 400, refused[i][1]);
+      assert_null (soup_message_headers_get_one (response->headers, "Content-Disposition"));
+    }
+}
+
 /* ---- reading while another client pushes ---------------------------------------------------- */
 
 #define PUSHES 20
@@ -803,6 +915,8 @@ main (void)
     cmocka_unit_test_setup_teardown (test_b2_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_dtl_publisher, setup, teardown),
     cmocka_unit_test_setup_teardown (test_publisher_errors, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_file_name_injection, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_file_name_encoding, setup, teardown),
     cmocka_unit_test_setup_teardown (test_read_while_pushing, setup, teardown),
   };
 

@@ -140,6 +140,69 @@ http_api_send (const HttpApiRequest *request)
   return call.response;
 }
 
+typedef struct
+{
+  guint port;
+  const char *request;
+  GBytes *response;
+  char *error;
+  gint done;
+} RawCall;
+
+static gpointer
+raw_thread (gpointer data)
+{
+  RawCall *call = data;
+  GMainContext *context = g_main_context_new ();
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GByteArray) received = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  guint8 buffer[16384];
+
+  g_main_context_push_thread_default (context);
+  g_socket_client_set_timeout (client, TIMEOUT_S);
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", call->port, NULL, &error);
+  if (connection != NULL
+      && g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                    call->request, strlen (call->request), NULL, NULL, &error))
+    {
+      GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+      gssize n;
+
+      while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, &error)) > 0)
+        g_byte_array_append (received, buffer, n);
+    }
+  if (error != NULL)
+    call->error = g_strdup (error->message);
+  g_clear_object (&connection);
+  g_byte_array_append (received, (const guint8 *) "", 1);
+  call->response = g_byte_array_free_to_bytes (g_steal_pointer (&received));
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  g_atomic_int_set (&call->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+GBytes *
+http_api_send_raw (guint port, const char *request)
+{
+  RawCall call = { .port = port, .request = request };
+  GThread *thread = g_thread_new ("http-api-raw-client", raw_thread, &call);
+  g_autofree char *error = NULL;
+
+  http_api_wait_for (&call.done);
+  g_thread_join (thread);
+  error = call.error;
+  if (error != NULL)
+    {
+      g_bytes_unref (call.response);
+      fail_msg ("raw request to port %u: %s", port, error);
+    }
+  return call.response;
+}
+
 HttpApiResponse *
 http_api_request (const char *method, const char *url, const char *token,
                   const char *content_type, const char *body)

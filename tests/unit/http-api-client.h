@@ -56,5 +56,12 @@ char *http_api_response_dup_error (HttpApiResponse *response);
 /* Fails the test unless @response is an error reply of @status whose message is @message. */
 void http_api_assert_error (HttpApiResponse *response, guint status, const char *message);
 
+/* Sends @request (the whole HTTP/1.1 request, headers and body, as bytes) over a plain TCP
+ * connection to 127.0.0.1:@port and reads until the server closes it (ask for
+ * `Connection: close`): what arrives on the wire, with no HTTP client in between, and a NUL
+ * appended (counted in the size, as in HttpApiResponse's body).  Fails the test on a connection
+ * error. */
+GBytes *http_api_send_raw (guint port, const char *request);
+
 /* Iterates the default main context until *@flag is TRUE; fails the test after 60 s. */
 void http_api_wait_for (volatile gint *flag);
