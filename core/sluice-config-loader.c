@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-config-loader.h"
+#include "sluice-config-json.h"
 #include "sluice-config-source.h"
 #include "sluice-config-substitute.h"
 #include "sluice-config-validate.h"
@@ -251,10 +252,11 @@ claim_id (Loader *loader, Reporter *reporter, const char *id, gboolean is_pipe, 
   return TRUE;
 }
 
-/* Marks as secret every string in @node that contains one of @secret_values. */
+typedef void (*VisitFunc) (JsonNode *value, const char *pointer, gpointer user_data);
+
+/* Calls @visit for every scalar value in @node, with its pointer (@pointer extended). */
 static void
-mark_secret_strings (JsonNode *node, GString *pointer, GPtrArray *secret_values,
-                     GHashTable *secret_pointers)
+visit_values (JsonNode *node, GString *pointer, VisitFunc visit, gpointer user_data)
 {
   gsize length = pointer->len;
 
@@ -268,7 +270,7 @@ mark_secret_strings (JsonNode *node, GString *pointer, GPtrArray *secret_values,
       while (json_object_iter_next_ordered (&iter, &key, &member))
         {
           sluice_json_pointer_append (pointer, key);
-          mark_secret_strings (member, pointer, secret_values, secret_pointers);
+          visit_values (member, pointer, visit, user_data);
           g_string_truncate (pointer, length);
         }
     }
@@ -279,26 +281,84 @@ mark_secret_strings (JsonNode *node, GString *pointer, GPtrArray *secret_values,
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
           sluice_json_pointer_append_index (pointer, i);
-          mark_secret_strings (json_array_get_element (array, i), pointer, secret_values,
-                               secret_pointers);
+          visit_values (json_array_get_element (array, i), pointer, visit, user_data);
           g_string_truncate (pointer, length);
         }
     }
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    {
-      const char *text = json_node_get_string (node);
+  else if (JSON_NODE_HOLDS_VALUE (node))
+    visit (node, pointer->str, user_data);
+}
 
-      for (guint i = 0; i < secret_values->len; i++)
+typedef struct
+{
+  GPtrArray *secret_values;
+  GHashTable *secret_pointers;
+} SecretMarking;
+
+static void
+mark_secret_string (JsonNode *value, const char *pointer, gpointer user_data)
+{
+  SecretMarking *marking = user_data;
+
+  if (json_node_get_value_type (value) == G_TYPE_STRING)
+    {
+      const char *text = json_node_get_string (value);
+
+      for (guint i = 0; i < marking->secret_values->len; i++)
         {
-          const char *secret = g_ptr_array_index (secret_values, i);
+          const char *secret = g_ptr_array_index (marking->secret_values, i);
 
           if (*secret != '\0' && strstr (text, secret) != NULL)
             {
-              g_hash_table_add (secret_pointers, g_strdup (pointer->str));
+              g_hash_table_add (marking->secret_pointers, g_strdup (pointer));
               break;
             }
         }
     }
+}
+
+/* Marks as secret every string in @node that contains one of @secret_values. */
+static void
+mark_secret_strings (JsonNode *node, GPtrArray *secret_values, GHashTable *secret_pointers)
+{
+  g_autoptr (GString) pointer = g_string_new (NULL);
+  SecretMarking marking = { secret_values, secret_pointers };
+
+  visit_values (node, pointer, mark_secret_string, &marking);
+}
+
+typedef struct
+{
+  Reporter *reporter;
+  GHashTable *numbers;
+} NumberCollection;
+
+static void
+record_number (JsonNode *value, const char *pointer, gpointer user_data)
+{
+  NumberCollection *collection = user_data;
+  const char *text;
+
+  /* An integer that a gint64 holds is written exactly from the node. */
+  if (json_node_get_value_type (value) != G_TYPE_DOUBLE)
+    return;
+  text = number_text (pointer, collection->reporter);
+  if (text != NULL)
+    g_hash_table_insert (collection->numbers, g_strdup (pointer), g_strdup (text));
+}
+
+/* The text of each number of @node as written, by its pointer in the component (what
+ * sluice_config_component_get_numbers returns). */
+static GHashTable *
+collect_numbers (Reporter *reporter, JsonNode *node)
+{
+  g_autoptr (GString) pointer = g_string_new (NULL);
+  NumberCollection collection = {
+    reporter, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free)
+  };
+
+  visit_values (node, pointer, record_number, &collection);
+  return collection.numbers;
 }
 
 static void
@@ -410,7 +470,7 @@ static void load_component (Loader *loader, Reporter *reporter, JsonNode *node,
 /* Runs the pattern's expand callback and loads what it generates in place of the pattern. */
 static void
 expand_pattern (Loader *loader, Reporter *reporter, const SluiceElementDescriptor *element,
-                JsonNode *node, GPtrArray *secret_values)
+                JsonNode *node, GHashTable *numbers, GPtrArray *secret_values)
 {
   const SluicePatternCallbacks *callbacks = element->callbacks;
   g_autoptr (SluiceComponentSink) sink = sluice_component_sink_new ();
@@ -430,7 +490,7 @@ expand_pattern (Loader *loader, Reporter *reporter, const SluiceElementDescripto
       return;
     }
   sluice_config_fill_defaults (json_node_get_object (filled), &table);
-  json = sluice_config_node_to_json (filled, FALSE);
+  json = sluice_config_json_write (filled, numbers, "", FALSE);
   if (!callbacks->expand (json, sink, &error))
     {
       report_take (reporter, "", FALSE,
@@ -477,6 +537,7 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
   g_autoptr (GHashTable) secret_pointers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                                   NULL);
   g_autoptr (GPtrArray) secret_values = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) numbers = NULL;
   guint before = sluice_config_diagnostics_get_length (loader->diagnostics);
   SluiceConfigValidation validation = { 0 };
   const SluiceElementDescriptor *element = NULL;
@@ -498,11 +559,7 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
     sluice_config_source_locate (reporter->source, reporter->prefix, FALSE, &line, &column);
 
   if (inherited_secrets != NULL)
-    {
-      g_autoptr (GString) pointer = g_string_new (NULL);
-
-      mark_secret_strings (node, pointer, inherited_secrets, secret_pointers);
-    }
+    mark_secret_strings (node, inherited_secrets, secret_pointers);
   else
     sluice_config_substitute (node, loader->secrets, loader->secrets_file, loader->envp,
                               secret_pointers, secret_values, report, reporter);
@@ -544,6 +601,7 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
   if (sluice_config_diagnostics_get_length (loader->diagnostics) != before || !id_ok)
     return;
 
+  numbers = collect_numbers (reporter, node);
   if (kind == SLUICE_COMPONENT_PATTERN)
     {
       if (reporter->generated_by != NULL)
@@ -551,7 +609,7 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
           report ("/type", FALSE, "a pattern cannot generate another pattern", reporter);
           return;
         }
-      expand_pattern (loader, reporter, element, node,
+      expand_pattern (loader, reporter, element, node, numbers,
                       inherited_secrets != NULL ? inherited_secrets : secret_values);
       return;
     }
@@ -562,7 +620,8 @@ load_component (Loader *loader, Reporter *reporter, JsonNode *node, GPtrArray *i
                    sluice_config_component_new (id, string_member (node, "type"), kind,
                                                 g_steal_pointer (&owned),
                                                 sluice_config_source_get_path (reporter->source),
-                                                line, reporter->generated_by, secret_pointers));
+                                                line, reporter->generated_by, secret_pointers,
+                                                numbers));
 }
 
 /* Configuration files are small; anything larger is a mistake (a data file in the directory). */

@@ -37,7 +37,9 @@ gboolean sluice_config_source_locate (const SluiceConfigSource *source, const ch
                                       gboolean key, guint *ret_line, guint *ret_column);
 
 /* The number at @pointer as written in the file ("1e-9", "5.0"), or NULL when the value there is
- * not a number.  A JsonNode keeps only a gint64 or a double: this is what messages quote. */
+ * not a number.  A JsonNode keeps only a gint64 or a double (the nearest one, infinite or 0 for a
+ * number beyond what a double holds): this is what messages quote and what plugins and
+ * --print-config receive (sluice-config-json.h). */
 const char *sluice_config_source_get_number_text (const SluiceConfigSource *source,
                                                   const char *pointer);
 

@@ -322,6 +322,31 @@ number_written (SluiceConfigValidation *validation, JsonNode *node, const char *
   return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node)));
 }
 
+typedef enum
+{
+  NUMBER_HELD,
+  NUMBER_TOO_LARGE, /* beyond the largest double: the node holds an infinity */
+  NUMBER_TOO_SMALL, /* not 0, but nearer to 0 than the smallest double: the node holds 0 */
+} NumberFit;
+
+/* Whether the double that @node holds is the number the file wrote, to a double's precision. */
+static NumberFit
+double_holds (SluiceConfigValidation *validation, JsonNode *node, const char *pointer)
+{
+  double value = json_node_get_double (node);
+  g_autofree char *written = NULL;
+  gint64 integer;
+
+  if (json_node_get_value_type (node) != G_TYPE_DOUBLE)
+    return NUMBER_HELD;
+  if (!isfinite (value))
+    return NUMBER_TOO_LARGE;
+  if (value != 0)
+    return NUMBER_HELD;
+  written = number_written (validation, node, pointer);
+  return sluice_json_number_get_integer (written, &integer) ? NUMBER_HELD : NUMBER_TOO_SMALL;
+}
+
 /* The single SLUICE_OPTION_* type of a JSON value (INTEGER for integers, NUMBER for the others). */
 static guint32
 type_of (JsonNode *node)
@@ -536,6 +561,23 @@ validate_value (SluiceConfigValidation *validation, JsonNode *value, const Sluic
                expected, got);
       return;
     }
+  /* Options are numbers the engine and plugins hold in a double: one it cannot hold would mean
+   * another value (infinity, or 0).  Entities keep any number (sluice-config-json.h). */
+  if (actual == T_NUMBER)
+    {
+      NumberFit fit = double_holds (validation, value, pointer);
+      g_autofree char *got = secret ? g_strdup ("a number")
+                                    : number_written (validation, value, pointer);
+
+      if (fit == NUMBER_TOO_LARGE)
+        problem (validation, pointer, FALSE,
+                 "'%s' is beyond what a number option holds (a binary64 double, up to about "
+                 "1.8e308), got %s", spec->key, got);
+      else if (fit == NUMBER_TOO_SMALL)
+        problem (validation, pointer, FALSE,
+                 "'%s' is too small for a number option, which would hold it as 0 (a binary64 "
+                 "double holds magnitudes from about 4.9e-324), got %s", spec->key, got);
+    }
   if (actual == T_STRING && spec->choices != NULL)
     {
       const char *text = json_node_get_string (value);
@@ -710,6 +752,9 @@ check_ranges (SluiceConfigValidation *validation, JsonObject *object, SluiceOpti
         continue;
       type = type_of (node);
       if ((type != T_INT && type != T_NUMBER) || !type_accepted (types, type))
+        continue;
+      /* A number a double cannot hold was reported as such. */
+      if (double_holds (validation, node, range->pointer) != NUMBER_HELD)
         continue;
       value = json_node_get_double (node);
       if (value < range->minimum || value > range->maximum)

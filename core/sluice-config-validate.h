@@ -17,8 +17,10 @@
  * suggestion), nested option tables, and the ranges of the core numeric options, which the option
  * table cannot express (batch_size from 1 to 2^32-1, schedule_interval from 1 s to 100 years, …).
  * An integer option takes a number that is exactly an integer however it is written (5, 5.0,
- * 1e3), and refuses any other (2.5, 1e-9, 1e19) quoting it as written.  Keys of an element object
- * that every element accepts: type, name, description, comment.
+ * 1e3), and refuses any other (2.5, 1e-9, 1e19) quoting it as written.  A number option refuses a
+ * number that a double cannot hold (1e400, or 1e-400, which it would hold as 0); free-form values
+ * and entities keep any number.  Keys of an element object that every element accepts: type,
+ * name, description, comment.
  *
  * Validation does not stop at the first problem: each is reported through the callback with the
  * pointer of the value inside the component.  It changes the component in one way only: an

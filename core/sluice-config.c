@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sluice-config.h"
+#include "sluice-config-json.h"
 #include "sluice-config-source.h"
 
 G_DEFINE_QUARK (sluice-config-error-quark, sluice_config_error)
@@ -16,6 +17,7 @@ struct _SluiceConfigComponent
   guint line;
   char *generated_by;
   GHashTable *secret_pointers; /* char * set, or NULL */
+  GHashTable *numbers;         /* JSON pointer -> number as written, or NULL */
 };
 
 struct _SluiceConfig
@@ -113,77 +115,37 @@ sluice_config_get_n_files (SluiceConfig *config)
   return config->n_files;
 }
 
-/* json-glib (1.6) writes a double whose shortest form has an exponent and no '.' as "1e+18.0":
- * it appends ".0" to every double without a '.'.  That is not JSON, so drop such a ".0" again: it
- * can only follow the digits of an exponent outside a string. */
-static void
-repair_exponents (char *text)
-{
-  gboolean in_string = FALSE;
-  char *out = text;
-
-  for (const char *p = text; *p != '\0';)
-    {
-      if (in_string)
-        {
-          if (*p == '\\' && p[1] != '\0')
-            *out++ = *p++;
-          else if (*p == '"')
-            in_string = FALSE;
-          *out++ = *p++;
-          continue;
-        }
-      if (*p == '"')
-        in_string = TRUE;
-      else if ((*p == 'e' || *p == 'E') && (g_ascii_isdigit (p[1]) || p[1] == '+' || p[1] == '-'))
-        {
-          *out++ = *p++;
-          if (*p == '+' || *p == '-')
-            *out++ = *p++;
-          while (g_ascii_isdigit (*p))
-            *out++ = *p++;
-          if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
-            p += 2;
-          continue;
-        }
-      *out++ = *p++;
-    }
-  *out = '\0';
-}
-
-char *
-sluice_config_node_to_json (JsonNode *node, gboolean pretty)
-{
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  char *text;
-
-  json_generator_set_root (generator, node);
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_indent (generator, 2);
-  text = json_generator_to_data (generator, NULL);
-  repair_exponents (text);
-  return text;
-}
-
 char *
 sluice_config_to_json (SluiceConfig *config, gboolean pretty)
 {
   g_autoptr (JsonArray) array = json_array_new ();
   g_autoptr (JsonNode) root = NULL;
+  /* The numbers of every component, under the pointers they have in the array. */
+  g_autoptr (GHashTable) numbers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   g_return_val_if_fail (SLUICE_IS_CONFIG (config), NULL);
   for (guint i = 0; i < config->components->len; i++)
-    json_array_add_element (array,
-                            sluice_config_component_dup_redacted (
-                              g_ptr_array_index (config->components, i)));
+    {
+      const SluiceConfigComponent *component = g_ptr_array_index (config->components, i);
+      GHashTableIter iter;
+      gpointer pointer, text;
+
+      json_array_add_element (array, sluice_config_component_dup_redacted (component));
+      if (component->numbers == NULL)
+        continue;
+      g_hash_table_iter_init (&iter, component->numbers);
+      while (g_hash_table_iter_next (&iter, &pointer, &text))
+        g_hash_table_insert (numbers, g_strdup_printf ("/%u%s", i, (const char *) pointer), text);
+    }
   root = json_node_init_array (json_node_alloc (), array);
-  return sluice_config_node_to_json (root, pretty);
+  return sluice_config_json_write (root, numbers, "", pretty);
 }
 
 SluiceConfigComponent *
 sluice_config_component_new (const char *component_id, const char *type_name,
                              SluiceComponentKind kind, JsonNode *node, const char *file,
-                             guint line, const char *generated_by, GHashTable *secret_pointers)
+                             guint line, const char *generated_by, GHashTable *secret_pointers,
+                             GHashTable *numbers)
 {
   SluiceConfigComponent *component = g_new0 (SluiceConfigComponent, 1);
 
@@ -195,6 +157,7 @@ sluice_config_component_new (const char *component_id, const char *type_name,
   component->line = line;
   component->generated_by = g_strdup (generated_by);
   component->secret_pointers = secret_pointers ? g_hash_table_ref (secret_pointers) : NULL;
+  component->numbers = numbers != NULL ? g_hash_table_ref (numbers) : NULL;
   return component;
 }
 
@@ -209,6 +172,7 @@ sluice_config_component_free (SluiceConfigComponent *component)
   g_free (component->file);
   g_free (component->generated_by);
   g_clear_pointer (&component->secret_pointers, g_hash_table_unref);
+  g_clear_pointer (&component->numbers, g_hash_table_unref);
   g_free (component);
 }
 
@@ -330,10 +294,8 @@ sluice_config_component_dup_redacted (const SluiceConfigComponent *component)
   return redact (component, component->node, pointer);
 }
 
-SluiceValue *
-sluice_config_node_to_value (JsonNode *node, GError **error)
+GHashTable *
+sluice_config_component_get_numbers (const SluiceConfigComponent *component)
 {
-  g_autofree char *text = sluice_config_node_to_json (node, FALSE);
-
-  return sluice_value_from_json (text, -1, error);
+  return component->numbers;
 }

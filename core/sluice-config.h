@@ -6,7 +6,8 @@
  * errors, so a running configuration is never half replaced.
  *
  * Each component keeps its JSON as written, with $ENV/$SECRET substituted, patterns expanded into
- * the components they generate, and the implicit default sink of a pipe made explicit.  Option
+ * the components they generate, and the implicit default sink of a pipe made explicit, together
+ * with the text of each of its numbers (a JsonNode holds only a gint64 or a double).  Option
  * defaults are not filled in here (the engine asks the schema for them; --describe shows them).  It
  * also remembers which values are secret (substituted from $SECRET, or under an option flagged
  * SECRET) so that every way of showing configuration redacts them.
@@ -77,23 +78,24 @@ gboolean sluice_config_component_is_secret (const SluiceConfigComponent *compone
 /* A deep copy of the component's JSON with secrets redacted. */
 JsonNode *sluice_config_component_dup_redacted (const SluiceConfigComponent *component);
 
-/* @node as JSON text, pretty-printed when @pretty.  Use this rather than json_to_string (): every
- * number comes out as valid JSON (json-glib 1.6 writes 1e18 as "1e+18.0"). */
-char *sluice_config_node_to_json (JsonNode *node, gboolean pretty);
+/* The component's numbers as written in its file: JSON pointer (inside the component) -> text,
+ * both char *; borrowed, NULL when none are known.  The node holds only a gint64 or a double: write
+ * the component's values for plugins and users with sluice-config-json.h, which puts these texts
+ * back. */
+GHashTable *sluice_config_component_get_numbers (const SluiceConfigComponent *component);
 
 /* Building (for the loader). */
-/* @node as a SluiceValue (transit-decoded, as plugins see their options). */
-SluiceValue *sluice_config_node_to_value (JsonNode *node, GError **error);
-
 SluiceConfig *sluice_config_new (guint n_files);
 /* Takes ownership of @component; FALSE (and the component freed) when the `_id` is taken. */
 gboolean sluice_config_add (SluiceConfig *config, SluiceConfigComponent *component);
-/* @node is taken; @secret_pointers (char * set, may be NULL) is referenced. */
+/* @node is taken; @secret_pointers (char * set, may be NULL) and @numbers (see
+ * sluice_config_component_get_numbers, may be NULL) are referenced. */
 SluiceConfigComponent *sluice_config_component_new (const char *component_id, const char *type_name,
                                                     SluiceComponentKind kind, JsonNode *node,
                                                     const char *file, guint line,
                                                     const char *generated_by,
-                                                    GHashTable *secret_pointers);
+                                                    GHashTable *secret_pointers,
+                                                    GHashTable *numbers);
 void sluice_config_component_free (SluiceConfigComponent *component);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceConfigComponent, sluice_config_component_free)

@@ -1,4 +1,5 @@
 /* sluice-engine.c — SluiceEngine: one SluicePipe per pipe component, and the pipe graph. */
+#include "sluice-config-json.h"
 #include "sluice-config-source.h"
 #include "sluice-engine.h"
 #include "sluice-config-validate.h"
@@ -68,7 +69,7 @@ build_system (SluiceRegistry *registry, SluiceConfigComponent *component)
 {
   const SluiceElementDescriptor *element;
   g_autoptr (JsonNode) copy = json_node_copy (sluice_config_component_get_node (component));
-  SluiceOptionTable table;
+  SluiceOptionTable table = { NULL, 0 };
 
   element = sluice_registry_lookup_element (registry, SLUICE_ELEMENT_KIND_SYSTEM,
                                             sluice_config_component_get_type_name (component),
@@ -78,7 +79,8 @@ build_system (SluiceRegistry *registry, SluiceConfigComponent *component)
       table = sluice_option_table_from_element (element);
       sluice_config_fill_defaults (json_node_get_object (copy), &table);
     }
-  return sluice_config_node_to_value (copy, NULL);
+  return sluice_config_json_to_value (copy, sluice_config_component_get_numbers (component), "",
+                                      &table, NULL);
 }
 
 static SluiceValue *

@@ -1,4 +1,5 @@
 /* sluice-pipe-instances.c — fresh element instances of a pipe, for readers and receivers. */
+#include "sluice-config-json.h"
 #include "sluice-config-validate.h"
 #include "sluice-option-table.h"
 #include "sluice-pipe-instances.h"
@@ -31,14 +32,15 @@ instance_free (Instance *element)
 }
 
 static Instance *
-build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, SluiceHostDatasets *host,
-       JsonNode *node, SluiceElementKind kind, const char *pointer, SluiceValue *bound,
-       SluiceValue **ret_options, GError **error)
+build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, GHashTable *numbers,
+       SluiceHostDatasets *host, JsonNode *node, SluiceElementKind kind, const char *pointer,
+       SluiceValue *bound, SluiceValue **ret_options, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (JsonNode) copy = NULL;
   g_autoptr (SluiceValue) options = NULL;
   const SluicePluginInfo *plugin = NULL;
+  SluiceOptionTable table;
   JsonObject *object;
   Instance *element;
   const SluiceSourceCallbacks *cb;
@@ -66,7 +68,8 @@ build (SluiceEngine *engine, const char *pipe_id, SluiceValue *component, Sluice
       return NULL;
     }
   copy = sluice_pipe_element_options (element->descriptor, kind, node, pipe_id);
-  options = sluice_config_node_to_value (copy, &local_error);
+  table = sluice_option_table_from_element (element->descriptor);
+  options = sluice_config_json_to_value (copy, numbers, pointer, &table, &local_error);
   if (options == NULL)
     {
       g_set_error (error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_CONFIG, "%s: %s", pointer,
@@ -111,6 +114,7 @@ sluice_pipe_instances_new (SluiceEngine *engine, const char *pipe_id, guint32 wh
   g_autoptr (SluicePipeInstances) self = g_new0 (SluicePipeInstances, 1);
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (SluiceValue) component_value = NULL;
+  GHashTable *numbers;
   SluiceOptionTable pipe_table = sluice_config_get_pipe_options ();
   g_autoptr (GPtrArray) transforms = g_ptr_array_new ();
   JsonObject *object;
@@ -130,13 +134,15 @@ sluice_pipe_instances_new (SluiceEngine *engine, const char *pipe_id, guint32 wh
   node = json_node_copy (sluice_config_component_get_node (component));
   object = json_node_get_object (node);
   sluice_config_fill_defaults (object, &pipe_table);
-  component_value = sluice_config_node_to_value (node, error);
+  numbers = sluice_config_component_get_numbers (component);
+  component_value = sluice_pipe_component_value (sluice_engine_get_registry (engine), node,
+                                                 numbers, error);
   if (component_value == NULL)
     return NULL;
 
   if (which & SLUICE_PIPE_INSTANCES_SOURCE)
     {
-      element = build (engine, pipe_id, component_value, self->host,
+      element = build (engine, pipe_id, component_value, numbers, self->host,
                        json_object_get_member (object, "source"), SLUICE_ELEMENT_KIND_SOURCE,
                        "/source", bound, &self->source_options, error);
       if (element == NULL)
@@ -157,7 +163,7 @@ sluice_pipe_instances_new (SluiceEngine *engine, const char *pipe_id, guint32 wh
           g_autofree char *pointer = list ? g_strdup_printf ("/transform/%u", i)
                                           : g_strdup ("/transform");
 
-          element = build (engine, pipe_id, component_value, self->host,
+          element = build (engine, pipe_id, component_value, numbers, self->host,
                            list ? json_array_get_element (json_node_get_array (transform), i)
                                 : transform,
                            SLUICE_ELEMENT_KIND_TRANSFORM, pointer, bound, NULL, error);
@@ -173,7 +179,7 @@ sluice_pipe_instances_new (SluiceEngine *engine, const char *pipe_id, guint32 wh
     self->transforms[i] = run_element (g_ptr_array_index (transforms, i));
   if (which & SLUICE_PIPE_INSTANCES_SINK)
     {
-      element = build (engine, pipe_id, component_value, self->host,
+      element = build (engine, pipe_id, component_value, numbers, self->host,
                        json_object_get_member (object, "sink"), SLUICE_ELEMENT_KIND_SINK, "/sink",
                        bound, &self->sink_options, error);
       if (element == NULL)

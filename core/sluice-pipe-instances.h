@@ -26,6 +26,13 @@ JsonNode *sluice_pipe_element_options (const SluiceElementDescriptor *descriptor
                                        SluiceElementKind kind, JsonNode *node,
                                        const char *pipe_id);
 
+/* What the elements of a pipe see as their component (sluice_element_context_get_component ()):
+ * @node, the pipe's configuration with its defaults filled in, read as plugins read options
+ * (sluice-config-json.h), each element's entity options as entities.  @numbers: the component's
+ * numbers as written.  Defined in sluice-pipe.c. */
+SluiceValue *sluice_pipe_component_value (SluiceRegistry *registry, JsonNode *node,
+                                          GHashTable *numbers, GError **error);
+
 /* Which elements to build. */
 #define SLUICE_PIPE_INSTANCES_SOURCE (1u << 0)
 #define SLUICE_PIPE_INSTANCES_TRANSFORMS (1u << 1)

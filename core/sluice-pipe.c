@@ -9,6 +9,8 @@
 #include "sluice-host-datasets.h"
 #include "sluice-main-context.h"
 #include "sluice-option-table.h"
+#include "sluice-config-json.h"
+#include "sluice-config-source.h"
 #include "sluice-config-validate.h"
 #include "sluice-pipe-instances.h"
 #include "sluice-run.h"
@@ -280,6 +282,79 @@ sluice_pipe_element_options (const SluiceElementDescriptor *descriptor, SluiceEl
   return copy;
 }
 
+/* An element's configuration at @pointer as the component value shows it: read with the option
+ * table of its type, so that its entity options are read as entities. */
+static SluiceValue *
+element_value (SluiceRegistry *registry, SluiceElementKind kind, JsonNode *node,
+               GHashTable *numbers, const char *pointer, GError **error)
+{
+  SluiceOptionTable table = { NULL, 0 };
+  const char *type_name = NULL;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    type_name = json_object_get_string_member_with_default (json_node_get_object (node), "type",
+                                                            NULL);
+  if (type_name != NULL)
+    table = sluice_option_table_from_element (
+      sluice_registry_lookup_element (registry, kind, type_name, NULL, NULL));
+  return sluice_config_json_to_value (node, numbers, pointer, &table, error);
+}
+
+SluiceValue *
+sluice_pipe_component_value (SluiceRegistry *registry, JsonNode *node, GHashTable *numbers,
+                             GError **error)
+{
+  g_autoptr (SluiceDictBuilder) builder = NULL;
+  g_autoptr (GString) pointer = g_string_new (NULL);
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *member;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return sluice_config_json_to_value (node, numbers, "", NULL, error);
+  builder = sluice_dict_builder_new_sized (json_object_get_size (json_node_get_object (node)));
+  json_object_iter_init_ordered (&iter, json_node_get_object (node));
+  while (json_object_iter_next_ordered (&iter, &key, &member))
+    {
+      SluiceValue *value;
+
+      g_string_truncate (pointer, 0);
+      sluice_json_pointer_append (pointer, key);
+      if (g_str_equal (key, "source") || g_str_equal (key, "sink"))
+        value = element_value (registry,
+                               g_str_equal (key, "source") ? SLUICE_ELEMENT_KIND_SOURCE
+                                                           : SLUICE_ELEMENT_KIND_SINK,
+                               member, numbers, pointer->str, error);
+      else if (g_str_equal (key, "transform") && JSON_NODE_HOLDS_ARRAY (member))
+        {
+          JsonArray *array = json_node_get_array (member);
+          g_autoptr (SluiceListBuilder) list = sluice_list_builder_new ();
+
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              g_autofree char *item_pointer = g_strdup_printf ("/transform/%u", i);
+              SluiceValue *item = element_value (registry, SLUICE_ELEMENT_KIND_TRANSFORM,
+                                                 json_array_get_element (array, i), numbers,
+                                                 item_pointer, error);
+
+              if (item == NULL)
+                return NULL;
+              sluice_list_builder_take (list, item);
+            }
+          value = sluice_list_builder_end (g_steal_pointer (&list));
+        }
+      else if (g_str_equal (key, "transform"))
+        value = element_value (registry, SLUICE_ELEMENT_KIND_TRANSFORM, member, numbers,
+                               pointer->str, error);
+      else
+        value = sluice_config_json_to_value (member, numbers, pointer->str, NULL, error);
+      if (value == NULL)
+        return NULL;
+      sluice_dict_builder_take (builder, key, value);
+    }
+  return sluice_dict_builder_end (g_steal_pointer (&builder));
+}
+
 static gboolean
 build_element (SluicePipe *pipe, JsonNode *node, SluiceElementKind kind, const char *pointer,
                Element *element, char **ret_pointer, GError **error)
@@ -346,7 +421,11 @@ build_element (SluicePipe *pipe, JsonNode *node, SluiceElementKind kind, const c
         pipe->inputs = g_strv_builder_end (builder);
     }
 
-  options = sluice_config_node_to_value (copy, &local_error);
+  options = sluice_config_json_to_value (
+    copy,
+    sluice_config_component_get_numbers (
+      sluice_config_lookup (sluice_engine_get_config (pipe->engine), pipe->id)),
+    pointer, &table, &local_error);
   if (options == NULL)
     {
       *ret_pointer = g_strdup (pointer);
@@ -433,7 +512,9 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
   node = json_node_copy (sluice_config_component_get_node (component));
   object = json_node_get_object (node);
   sluice_config_fill_defaults (object, &pipe_table);
-  pipe->component = sluice_config_node_to_value (node, &local_error);
+  pipe->component = sluice_pipe_component_value (
+    sluice_engine_get_registry (pipe->engine), node,
+    sluice_config_component_get_numbers (component), &local_error);
   if (pipe->component == NULL)
     {
       *ret_pointer = NULL;

@@ -38,6 +38,13 @@ SLUICE_BEGIN_DECLS
  * dataset id ("people p").  On a source or transform they are what the element reads, on a sink
  * what it writes; the engine derives pipe dependencies and signalling from them. */
 #define SLUICE_OPTION_FLAG_DATASET (1u << 3)
+/* The value holds entities (data, not settings: the `entities` of an `embedded` source).  The host
+ * reads its numbers as the data plane reads a push to a receiver with its default options
+ * (SLUICE_JSON_READER_FLAG_FLOAT_AS_DECIMAL | SLUICE_JSON_READER_FLAG_FLOAT_AS_INT): 0.1 is the
+ * exact DECIMAL 0.1, 2.0 the INTEGER 2, 12345678901234567890.5 the DECIMAL as written.  The other
+ * options read a number with a fraction or an exponent as a FLOAT.  Appended to ABI 1.1: a host
+ * that predates it refuses an option table that uses it ("unknown flag bits"). */
+#define SLUICE_OPTION_FLAG_ENTITIES (1u << 4)
 
 typedef struct _SluiceOptionSpec SluiceOptionSpec;
 

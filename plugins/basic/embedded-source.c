@@ -14,8 +14,10 @@ typedef struct
 } EmbeddedSource;
 
 static const SluiceOptionSpec embedded_options[] = {
-  { .key = "entities", .types = SLUICE_OPTION_ARRAY, .flags = SLUICE_OPTION_FLAG_REQUIRED,
-    .description = "The entities to emit, in order. Each is an object with a string `_id`." },
+  { .key = "entities", .types = SLUICE_OPTION_ARRAY,
+    .flags = SLUICE_OPTION_FLAG_REQUIRED | SLUICE_OPTION_FLAG_ENTITIES,
+    .description = "The entities to emit, in order. Each is an object with a string `_id`. "
+                   "Numbers are read as a receiver reads them: 0.1 is an exact decimal." },
   { .key = "system", .types = SLUICE_OPTION_STRING,
     .description = "The `_id` of a system this data belongs to; informational only." },
   SOURCE_COMMON_OPTIONS ("false", "true", "false"),

@@ -66,6 +66,10 @@ diff -u "$fixtures/valid/secrets-and-env.print.json" "$tmp/out" || fail "print-c
 if grep -q "$secret_value\|hunter2" "$tmp/out" "$tmp/err"; then
   fail "a secret value was printed"
 fi
+# Numbers as written: 0.1 stays 0.1, 1e18 stays 1e18, 12345678901234567890.5 and 1e400 are kept.
+run --config "$fixtures/valid/numbers.json" --print-config
+[ "$status" -eq 0 ] || fail "print-config of numbers exited $status: $(cat "$tmp/err")"
+diff -u "$fixtures/valid/numbers.print.json" "$tmp/out" || fail "print-config changed numbers"
 
 # A secrets file readable by others is refused, and says how to fix it.
 chmod 644 "$tmp/secrets.json"

@@ -107,6 +107,33 @@ run --config "$tmp/bad-element.json" --check-config
 grep -qx "$tmp/bad-element.json:2:46: inline: /source/entities/0: every entity needs a string \`_id\`" "$tmp/err" \
   || fail "unexpected element error"
 
+# Numbers in the configuration reach the data as written.  An embedded entity is read as a
+# receiver reads a push with its defaults: a fraction is an exact decimal, 2.0 the integer 2,
+# an integer of any size exact.  A DTL literal with a fraction is a float (digest 1.4), an
+# integer literal exact however large.
+cat > "$tmp/numbers.json" <<EOF
+[
+  {"_id": "inline", "type": "pipe",
+   "source": {"type": "embedded", "entities": [
+     {"_id": "a", "x": 0.1, "y": 12345678901234567890.5, "z": 12345678901234567890, "w": 2.0,
+      "v": -0.250, "list": [0.1, 7]}]}},
+  {"_id": "inline-out", "type": "pipe", "source": {"type": "dataset", "dataset": "inline"},
+   "sink": {"type": "file", "path": "$tmp/inline.json"}},
+  {"_id": "dtl-out", "type": "pipe", "source": {"type": "dataset", "dataset": "inline"},
+   "transform": {"type": "dtl", "rules": {"default": [
+     ["copy", "_id"], ["add", "tenth", 0.1], ["add", "big", 12345678901234567890],
+     ["add", "is-float", ["is-float", 0.1]], ["add", "same", ["eq", "_S.x", ["decimal", "0.1"]]]]}},
+   "sink": {"type": "file", "path": "$tmp/dtl.json"}}
+]
+EOF
+rm -rf "$tmp/data"
+run --config "$tmp/numbers.json" --once
+[ "$status" -eq 0 ] || fail "--once with numbers exited $status"
+grep -qxF '{"_id":"a","x":"~f0.1","y":"~f12345678901234567890.5","z":12345678901234567890,"w":2,"v":"~f-0.250","list":["~f0.1",7]}' "$tmp/inline.json" \
+  || fail "the embedded entity's numbers changed: $(cat "$tmp/inline.json")"
+grep -qxF '{"_id":"a","tenth":0.1,"big":12345678901234567890,"is-float":true,"same":true}' "$tmp/dtl.json" \
+  || fail "the DTL literals changed: $(cat "$tmp/dtl.json")"
+
 # The quickstart example against the demo CRM (as scripts/quickstart runs it): raw copy over JSON
 # pull, DTL reshaping, share to a file in the working directory; then a change in the CRM flows
 # through incrementally.

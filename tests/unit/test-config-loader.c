@@ -10,6 +10,7 @@
  * temporary directory.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "config-test-plugin.h"
+#include "sluice-config-json.h"
 #include "sluice-config-loader.h"
 #include "sluice-config.h"
 #include "sluice-registry.h"
@@ -541,8 +543,8 @@ test_api_token_checks (void **state)
 }
 
 /* JSON has one kind of number.  An integer option takes 5.0 or 1e2 as the integer it is, and holds
- * it as one from then on (the engine and plugins read integers); free-form numbers such as 1e18
- * reach plugins and --print-config as valid JSON (json-glib alone writes "1e+18.0"). */
+ * it as one from then on (the engine and plugins read integers); free-form numbers reach plugins
+ * and --print-config as written (0.1, not 0.10000000000000001; 1e18, not json-glib's "1e+18.0"). */
 static void
 test_numbers (void **state)
 {
@@ -552,13 +554,17 @@ test_numbers (void **state)
   g_autoptr (SluiceConfig) config = load (f, path, NULL, &error);
   g_autoptr (SluiceValue) value = NULL;
   g_autoptr (JsonNode) reparsed = NULL;
+  g_autoptr (JsonNode) headers = NULL;
   g_autofree char *printed = NULL;
+  SluiceConfigComponent *component;
+  GHashTable *numbers;
   JsonObject *object, *source;
   JsonNode *node;
 
   assert_non_null (config);
-  object = json_node_get_object (
-    sluice_config_component_get_node (sluice_config_lookup (config, "people")));
+  component = sluice_config_lookup (config, "people");
+  numbers = sluice_config_component_get_numbers (component);
+  object = json_node_get_object (sluice_config_component_get_node (component));
   node = json_object_get_member (object, "batch_size");
   assert_int_equal (json_node_get_value_type (node), G_TYPE_INT64);
   assert_int_equal (json_node_get_int (node), 5);
@@ -571,9 +577,27 @@ test_numbers (void **state)
                                               "schedule_interval")),
                     G_TYPE_DOUBLE);
 
-  value = sluice_config_node_to_value (json_object_get_member (source, "headers"), &error);
-  assert_non_null (value);
+  headers = json_node_copy (json_object_get_member (source, "headers"));
+  value = sluice_config_json_to_value (headers, numbers, "/source/headers", NULL, &error);
+  assert_null (value);
+  /* An option beyond what a double holds is refused when its element is built, quoting it. */
+  assert_non_null (strstr (error->message, "1e400 is beyond the largest binary64 float"));
+  g_clear_error (&error);
+  json_object_remove_member (json_node_get_object (headers), "x-huge");
+  value = sluice_config_json_to_value (headers, numbers, "/source/headers", NULL, &error);
+  if (value == NULL)
+    fail_msg ("%s", error->message);
   assert_true (sluice_value_get_float (sluice_value_dict_lookup (value, "x-limit")) == 1e18);
+  /* Plugins read the numbers as written, as the SDK reads JSON without flags. */
+  assert_int_equal (sluice_value_get_kind (sluice_value_dict_lookup (value, "x-tenth")),
+                    SLUICE_VALUE_FLOAT);
+  assert_true (sluice_value_get_float (sluice_value_dict_lookup (value, "x-tenth")) == 0.1);
+  assert_int_equal (sluice_value_get_kind (sluice_value_dict_lookup (value, "x-big")),
+                    SLUICE_VALUE_DECIMAL);
+  assert_string_equal (sluice_value_get_string (sluice_value_dict_lookup (value, "x-big"), NULL),
+                       "12345678901234567890");
+  assert_true (signbit (sluice_value_get_float (sluice_value_dict_lookup (value, "x-zero"))));
+  assert_true (sluice_value_get_float (sluice_value_dict_lookup (value, "x-tiny")) == 0);
 
   printed = sluice_config_to_json (config, FALSE);
   reparsed = json_from_string (printed, &error);

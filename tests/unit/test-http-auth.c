@@ -29,7 +29,7 @@ config_from (const char *const *components)
         config, sluice_config_component_new (json_object_get_string_member (object, "_id"), type,
                                              g_str_equal (type, "metadata")
                                                ? SLUICE_COMPONENT_METADATA : SLUICE_COMPONENT_PIPE,
-                                             node, "test.json", 1, NULL, NULL)));
+                                             node, "test.json", 1, NULL, NULL, NULL)));
     }
   return config;
 }
