@@ -58,3 +58,6 @@ void http_api_assert_error (HttpApiResponse *response, guint status, const char 
 
 /* Iterates the default main context until *@flag is TRUE; fails the test after 60 s. */
 void http_api_wait_for (volatile gint *flag);
+/* Iterates the default main context until @done (@data) is TRUE, checking after each iteration;
+ * FALSE when it still is not after @timeout_s seconds. */
+gboolean http_api_iterate_until (gboolean (*done) (gpointer data), gpointer data, guint timeout_s);
