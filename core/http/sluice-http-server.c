@@ -12,10 +12,14 @@
  * `Expect: 100-continue`, and otherwise reads and drops it without keeping it); a chunked body
  * is counted as it arrives and dropped once over the limit.  Either way the body never sits in
  * memory beyond the limit and no handler sees it.
+ *
+ * Keep-alive connections that their clients closed are closed by sluice-http-keepalive.c, as
+ * libsoup 3.2 leaves them open.
  */
 #include <string.h>
 
 #include "sluice-build-config.h"
+#include "sluice-http-keepalive.h"
 #include "sluice-http-private.h"
 #include "sluice-json-depth.h"
 
@@ -23,6 +27,7 @@ struct _SluiceHttpServer
 {
   SluiceControl *control;
   SoupServer *soup;
+  SluiceHttpKeepalive *keepalive;
   char *address;
   guint port;
   gsize max_body_size;
@@ -674,6 +679,7 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
                                   "tls-certificate", certificate, "raw-paths", TRUE, NULL);
   soup_server_add_early_handler (server->soup, NULL, handle_early, server, NULL);
   soup_server_add_handler (server->soup, NULL, handle_request, server, NULL);
+  server->keepalive = sluice_http_keepalive_new (server->soup);
   socket_address = g_inet_socket_address_new (inet, port);
   if (!soup_server_listen (server->soup, socket_address, options, error))
     {
@@ -733,6 +739,7 @@ sluice_http_server_free (SluiceHttpServer *server)
   g_mutex_unlock (&server->streams_lock);
   join_ended_threads (server);
 
+  g_clear_pointer (&server->keepalive, sluice_http_keepalive_free);
   g_clear_object (&server->soup);
   g_clear_pointer (&server->tokens, sluice_http_tokens_free);
   g_clear_object (&server->tokens_config);

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "sluice-http-keepalive.h"
+
 #define CHUNK_BYTES (32 * 1024)
 #define DEFAULT_PER_PAGE 100
 #define MAX_PER_PAGE 1000
@@ -19,6 +21,7 @@
 struct _CrmServer
 {
   SoupServer *soup;
+  SluiceHttpKeepalive *keepalive; /* closes connections the clients closed (libsoup 3.2 does not) */
   GHashTable *resources; /* name -> CrmResource * (owned) */
   CrmFaults *faults;
   GHashTable *request_counts; /* "METHOD /path" -> count */
@@ -1153,6 +1156,7 @@ crm_server_new (gboolean quiet)
   self->delayed = g_hash_table_new (NULL, NULL);
   self->quiet = quiet;
   soup_server_add_handler (self->soup, NULL, handle_request, self, NULL);
+  self->keepalive = sluice_http_keepalive_new (self->soup);
   return self;
 }
 
@@ -1172,6 +1176,7 @@ crm_server_free (CrmServer *self)
     }
   g_hash_table_unref (self->delayed);
   soup_server_disconnect (self->soup);
+  sluice_http_keepalive_free (self->keepalive);
   g_object_unref (self->soup);
   g_hash_table_unref (self->request_counts);
   g_hash_table_unref (self->status_counts);

@@ -116,17 +116,31 @@ on_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+gboolean
+http_api_iterate_until (gboolean (*done) (gpointer data), gpointer data, guint timeout_s)
+{
+  gint timed_out = FALSE;
+  guint timeout = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
+  gboolean result;
+
+  while (!(result = done (data)) && !g_atomic_int_get (&timed_out))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout);
+  return result;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return g_atomic_int_get ((volatile gint *) data);
+}
+
 void
 http_api_wait_for (volatile gint *flag)
 {
-  gint timed_out = FALSE;
-  guint timeout = g_timeout_add_seconds (TIMEOUT_S, on_timeout, &timed_out);
-
-  while (!g_atomic_int_get (flag) && !g_atomic_int_get (&timed_out))
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
+  if (!http_api_iterate_until (flag_is_set, (gpointer) flag, TIMEOUT_S))
     fail_msg ("gave up after %d s", TIMEOUT_S);
-  g_source_remove (timeout);
 }
 
 HttpApiResponse *

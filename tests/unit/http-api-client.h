@@ -65,3 +65,6 @@ GBytes *http_api_send_raw (guint port, const char *request);
 
 /* Iterates the default main context until *@flag is TRUE; fails the test after 60 s. */
 void http_api_wait_for (volatile gint *flag);
+/* Iterates the default main context until @done (@data) is TRUE, checking after each iteration;
+ * FALSE when it still is not after @timeout_s seconds. */
+gboolean http_api_iterate_until (gboolean (*done) (gpointer data), gpointer data, guint timeout_s);
