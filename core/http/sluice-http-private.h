@@ -51,8 +51,8 @@ gboolean sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, c
 /* A query parameter that is a non-negative integer; @default_value when absent. */
 gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, const char *name,
                                   gint64 default_value, gint64 *ret_value);
-/* The fields of a POST: an application/x-www-form-urlencoded body, or a JSON object whose
- * scalar members become text (strings as they are, other values as JSON).  An empty body gives
+/* (sluice-http-fields.c) The fields of a POST: an application/x-www-form-urlencoded body, or a
+ * JSON object whose members become text (strings as they are, other values as written).  An empty body gives
  * the query's fields.  (transfer full) NULL after replying 400 (malformed JSON, with the position
  * of the error) or 415 (another content type). */
 GHashTable *sluice_http_read_fields (SoupServerMessage *msg, GHashTable *query);

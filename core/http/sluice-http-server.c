@@ -21,7 +21,6 @@
 #include "sluice-build-config.h"
 #include "sluice-http-keepalive.h"
 #include "sluice-http-private.h"
-#include "sluice-json-depth.h"
 
 struct _SluiceHttpServer
 {
@@ -215,92 +214,6 @@ sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, const char *
   return TRUE;
 }
 
-static GHashTable *
-fields_from_json (SoupServerMessage *msg, const char *data, gsize len)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GList) members = NULL;
-  GHashTable *fields;
-  JsonObject *object;
-  JsonNode *root;
-
-  if (!sluice_json_check_depth (data, len, &error))
-    {
-      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "request body: %s", error->message);
-      return NULL;
-    }
-  if (!json_parser_load_from_data (parser, data, len, &error))
-    {
-      const char *message = error->message;
-
-      /* json-glib names its input "<data>"; the position that follows is line:column. */
-      if (g_str_has_prefix (message, "<data>:"))
-        message += strlen ("<data>:");
-      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                               "malformed JSON in the request body at line:column %s", message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                               "request body: expected a JSON object of fields, e.g. "
-                               "{\"operation\": \"start\"}");
-      return NULL;
-    }
-  fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  object = json_node_get_object (root);
-  members = json_object_get_members (object);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      JsonNode *value = json_object_get_member (object, l->data);
-
-      if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
-        g_hash_table_replace (fields, g_strdup (l->data), g_strdup (json_node_get_string (value)));
-      else if (!JSON_NODE_HOLDS_NULL (value))
-        g_hash_table_replace (fields, g_strdup (l->data), json_to_string (value, FALSE));
-    }
-  return fields;
-}
-
-GHashTable *
-sluice_http_read_fields (SoupServerMessage *msg, GHashTable *query)
-{
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  const char *type = soup_message_headers_get_content_type (
-    soup_server_message_get_request_headers (msg), NULL);
-  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-
-  if (len == 0)
-    {
-      GHashTable *fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      GHashTableIter iter;
-      gpointer key, value;
-
-      if (query != NULL)
-        {
-          g_hash_table_iter_init (&iter, query);
-          while (g_hash_table_iter_next (&iter, &key, &value))
-            g_hash_table_replace (fields, g_strdup (key), g_strdup (value));
-        }
-      return fields;
-    }
-  if (type == NULL || g_ascii_strcasecmp (type, "application/x-www-form-urlencoded") == 0)
-    {
-      g_autofree char *text = g_strndup (data, len);
-
-      return soup_form_decode (text);
-    }
-  if (g_ascii_strcasecmp (type, "application/json") == 0)
-    return fields_from_json (msg, data, len);
-  sluice_http_reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
-                           "request body of type '%s': expected application/x-www-form-urlencoded "
-                           "or application/json", type);
-  return NULL;
-}
 
 /* ---- the body limit ------------------------------------------------------------------------ */
 

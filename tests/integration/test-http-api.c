@@ -984,6 +984,47 @@ test_deep_last_seen (void **state)
   assert_string_equal (since_after, at_limit);
 }
 
+/* A JSON body's numbers reach the operation as written, not through a double: the stored offset
+ * of update-last-seen is the text that was sent.  json-glib's extensions (comments, repeated keys)
+ * are no JSON and are refused. */
+static void
+test_json_field_numbers (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  const char *offsets[] = { "12345678901234567890", "1e18", "0.1", "[1, 2.50]", "-0" };
+
+  start (f, config, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"operation\": \"update-last-seen\", "
+                                               "\"last-seen\": %s}", offsets[i]);
+      g_autoptr (HttpApiResponse) response
+        = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/json", body);
+      g_auto (SluicePipeState) stored = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      assert_int_equal (response->status, 200);
+      assert_true (sluice_store_backend_get_pipe_state (f->engine->store, "letters", &stored,
+                                                        &error));
+      assert_string_equal (stored.since, offsets[i]);
+    }
+  {
+    g_autoptr (HttpApiResponse) comment
+      = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/json",
+              "{\"operation\": \"disable\" /* off */}");
+    g_autoptr (HttpApiResponse) repeated
+      = call (f, "POST", "/api/pipes/letters/pump", OPS, "application/json",
+              "{\"operation\": \"disable\", \"operation\": \"enable\"}");
+    g_autofree char *text = NULL;
+
+    assert_int_equal (comment->status, 400);
+    assert_int_equal (repeated->status, 400);
+    text = http_api_response_dup_error (repeated);
+    assert_true (g_str_has_prefix (text, "request body: not JSON: "));
+  }
+}
+
 static void
 test_routing (void **state)
 {
@@ -1488,6 +1529,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_malformed_json, setup, teardown),
     cmocka_unit_test_setup_teardown (test_deep_json_body, setup, teardown),
     cmocka_unit_test_setup_teardown (test_deep_last_seen, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_json_field_numbers, setup, teardown),
     cmocka_unit_test_setup_teardown (test_routing, setup, teardown),
     cmocka_unit_test_setup_teardown (test_path_decoded_once, setup, teardown),
     cmocka_unit_test_setup_teardown (test_metrics, setup, teardown),
