@@ -16,7 +16,6 @@
  *  - circuit breakers (digest §6): the sink declares and checks circuit_breaker_threshold_factor
  *    and _count; the engine arms them, because holding back what a run writes and tripping are a
  *    matter of the run's transactions (core/sluice-breaker.h, docs/decisions/0006). */
-#include <signal.h>
 #include <string.h>
 
 #include "dataset-elements.h"
@@ -359,9 +358,6 @@ append_deletes (DatasetSink *self, SluiceBatch *deletes, GError **error)
   if (!sluice_dataset_append (self->context, self->dataset, deletes, 0, NULL, error))
     return FALSE;
   sluice_batch_clear (deletes);
-  /* For tests/integration/test-sync-crash.c: die in the middle of this phase. */
-  if (g_getenv ("SLUICE_TEST_KILL_IN_DELETION_TRACKING") != NULL)
-    raise (SIGKILL);
   return TRUE;
 }
 

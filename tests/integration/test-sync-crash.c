@@ -2,12 +2,13 @@
  * entity the source still has is ever marked deleted, and nothing of the killed phase is visible.
  *
  * `sluiced --once` runs a test-sequence source into a dataset sink.  The first run writes 3,000
- * entities; the source then holds only the first 2,000, and the next full run is killed by the
- * dataset sink itself (SLUICE_TEST_KILL_IN_DELETION_TRACKING) after it appended its first 1,000
+ * entities; the source then holds only the first 2,000, and the next full run is killed (the
+ * fault library tests/faults/kill-in-deletion-tracking.c, preloaded) after it appended its first 1,000
  * deletes, inside the transaction of the end of the run.  Two cases: a source without continuation
  * (the restart starts the full run over and deletion-tracks) and a chronological one (the restart
  * resumes the full run from its last checkpoint and deletes nothing).
- * Arguments: the sluiced binary, the build's plugin directory, the engine test plugin directory. */
+ * Arguments: the sluiced binary, the build's plugin directory, the engine test plugin directory,
+ * the fault library. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 static const char *sluiced;
 static const char *plugin_dir;
 static const char *test_plugin_dir;
+static const char *kill_fault; /* the fault library that kills sluiced in the deletion pass */
 
 static char *
 write_config (const char *dir, int count, gboolean since)
@@ -53,9 +55,16 @@ run_once (const char *config, const char *data, gboolean kill)
   int status = 0;
 
   if (kill)
-    envp = g_environ_setenv (envp, "SLUICE_TEST_KILL_IN_DELETION_TRACKING", "1", TRUE);
-  else
-    envp = g_environ_unsetenv (envp, "SLUICE_TEST_KILL_IN_DELETION_TRACKING");
+    {
+      /* Under AddressSanitizer the fault library comes before the sanitizer's runtime. */
+      const char *asan = g_environ_getenv (envp, "ASAN_OPTIONS");
+      g_autofree char *asan_options
+        = g_strconcat (asan != NULL ? asan : "", asan != NULL ? ":" : "",
+                       "verify_asan_link_order=0", NULL);
+
+      envp = g_environ_setenv (envp, "LD_PRELOAD", kill_fault, TRUE);
+      envp = g_environ_setenv (envp, "ASAN_OPTIONS", asan_options, TRUE);
+    }
   if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
                      &error))
     fail_msg ("%s", error->message);
@@ -161,13 +170,14 @@ main (int argc, char **argv)
     cmocka_unit_test (test_kill_chronological),
   };
 
-  if (argc != 4)
+  if (argc != 5)
     {
-      g_printerr ("usage: %s SLUICED PLUGIN-DIR TEST-PLUGIN-DIR\n", argv[0]);
+      g_printerr ("usage: %s SLUICED PLUGIN-DIR TEST-PLUGIN-DIR KILL-FAULT-LIBRARY\n", argv[0]);
       return 2;
     }
   sluiced = argv[1];
   plugin_dir = argv[2];
   test_plugin_dir = argv[3];
+  kill_fault = argv[4];
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
