@@ -6,7 +6,7 @@
 #include "sluice-retry-log.h"
 #include "sluice-store.h"
 
-G_DEFINE_QUARK (sluice - retry - log - error - quark, sluice_retry_log_error)
+G_DEFINE_QUARK (sluice-retry-log-error-quark, sluice_retry_log_error)
 
 #define WRITE_ERROR_PREFIX "write-error:"
 #define RETRY_STATE_ID "retry-state"

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (sluice - store - error - quark, sluice_store_error)
+G_DEFINE_QUARK (sluice-store-error-quark, sluice_store_error)
 
 #define VT_HAS(vt, member)                                                                         \
   ((vt)->struct_size >= G_STRUCT_OFFSET (SluiceStoreBackendVTable, member) + sizeof ((vt)->member) \

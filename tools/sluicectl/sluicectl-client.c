@@ -1,7 +1,7 @@
 /* sluicectl-client.c — the D-Bus side of sluicectl: connecting, calling, and reading errors. */
 #include "sluicectl-client.h"
 
-G_DEFINE_QUARK (sluicectl - error - quark, sluicectl_error)
+G_DEFINE_QUARK (sluicectl-error-quark, sluicectl_error)
 
 gboolean
 sluicectl_client_connect (SluicectlClient *client, const char *bus, GError **error)
