@@ -20,6 +20,7 @@
 #include "sluice-control.h"
 #include "sluice-dbus-service.h"
 #include "sluice-engine.h"
+#include "sluice-host-datasets.h"
 #include "sluice-registry.h"
 #include "http/sluice-http-api.h"
 #include "store/sluice-store-lmdb.h"
@@ -348,7 +349,17 @@ open_store (const char *data_dir)
     }
   store = sluice_store_lmdb_open (data_dir, NULL, &error);
   if (store == NULL)
-    g_printerr ("sluiced: %s\n", error->message);
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      return NULL;
+    }
+  /* What a push left held when sluiced died is rolled back before anything reads or writes. */
+  if (!sluice_host_datasets_recover_holds (store, NULL, NULL, &error))
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      sluice_store_backend_free (store);
+      return NULL;
+    }
   return store;
 }
 
