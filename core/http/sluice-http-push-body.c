@@ -126,8 +126,7 @@ refuse (SluiceHttpPushBody *body, SoupServerMessage *msg, gsize size, gsize in_u
                            "are in flight and this one (%" G_GSIZE_FORMAT " bytes%s) does not fit "
                            "in the budget of %" G_GSIZE_FORMAT " bytes (sluiced "
                            "--http-push-budget); send it again after Retry-After",
-                           in_use, size, body->reserved > 0 ? " so far" : "",
-                           body->budget->limit);
+                           in_use, size, body->reserved > 0 ? " so far" : "", body->budget->limit);
 }
 
 static void
@@ -156,13 +155,13 @@ sluice_http_push_body_watch (SluiceHttpPushBudget *budget, SoupServerMessage *ms
   gsize in_use;
 
   body->budget = budget_ref (budget);
-  body->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  body->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   g_object_set_data_full (G_OBJECT (msg), PUSH_BODY_KEY, body,
-                          (GDestroyNotify) sluice_http_push_body_free);
+                          (GDestroyNotify)sluice_http_push_body_free);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
     {
-      gsize length = (gsize) soup_message_headers_get_content_length (headers);
+      gsize length = (gsize)soup_message_headers_get_content_length (headers);
 
       if (!reserve (body, length, &in_use))
         {
@@ -179,7 +178,7 @@ sluice_http_push_body_new_from_message (SoupServerMessage *msg)
   SluiceHttpPushBody *body = g_new0 (SluiceHttpPushBody, 1);
 
   body->budget = sluice_http_push_budget_new (G_MAXSIZE);
-  body->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  body->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   g_ptr_array_add (body->chunks,
                    soup_message_body_flatten (soup_server_message_get_request_body (msg)));
   return body;

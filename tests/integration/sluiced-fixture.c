@@ -40,8 +40,7 @@ sluiced_fixture_make_dir (const char *name, const char *config)
 }
 
 gboolean
-sluiced_fixture_args (int argc, char **argv, const char **ret_sluiced,
-                      const char **ret_plugin_dirs)
+sluiced_fixture_args (int argc, char **argv, const char **ret_sluiced, const char **ret_plugin_dirs)
 {
   if (argc != 4)
     {
@@ -81,7 +80,7 @@ read_next_line (SluicedDaemon *daemon)
 static gboolean
 on_timeout (gpointer data)
 {
-  *(gboolean *) data = TRUE;
+  *(gboolean *)data = TRUE;
   return G_SOURCE_REMOVE;
 }
 
@@ -96,8 +95,8 @@ sluiced_daemon_wait_for_line (SluicedDaemon *daemon, const char *text)
   if (!timed_out)
     g_source_remove (timeout);
   if (strstr (daemon->log->str, text) == NULL)
-    fail_msg ("sluiced %s before it logged '%s'; its log:\n%s",
-              daemon->eof ? "ended" : "timed out", text, daemon->log->str);
+    fail_msg ("sluiced %s before it logged '%s'; its log:\n%s", daemon->eof ? "ended" : "timed out",
+              text, daemon->log->str);
 }
 
 SluicedDaemon *
@@ -135,14 +134,14 @@ sluiced_daemon_start (const char *sluiced, const char *const *plugin_dirs, const
   if (srcdir != NULL)
     {
       const char *lsan = g_getenv ("LSAN_OPTIONS");
-      g_autofree char *options = g_strdup_printf (
-        "%s%ssuppressions=%s/demo/crm/lsan.supp:print_suppressions=0", lsan != NULL ? lsan : "",
-        lsan != NULL ? ":" : "", srcdir);
+      g_autofree char *options
+          = g_strdup_printf ("%s%ssuppressions=%s/demo/crm/lsan.supp:print_suppressions=0",
+                             lsan != NULL ? lsan : "", lsan != NULL ? ":" : "", srcdir);
 
       g_subprocess_launcher_setenv (launcher, "LSAN_OPTIONS", options, TRUE);
     }
-  daemon->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
-                                                  &error);
+  daemon->process
+      = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   if (daemon->process == NULL)
     fail_msg ("starting %s: %s", sluiced, error->message);
   daemon->log = g_string_new (NULL);
@@ -151,7 +150,7 @@ sluiced_daemon_start (const char *sluiced, const char *const *plugin_dirs, const
   sluiced_daemon_wait_for_line (daemon, "HTTP API listening on");
   listening = strstr (daemon->log->str, "(port ");
   assert_non_null (listening);
-  daemon->port = (guint) g_ascii_strtoull (listening + strlen ("(port "), NULL, 10);
+  daemon->port = (guint)g_ascii_strtoull (listening + strlen ("(port "), NULL, 10);
   assert_true (daemon->port > 0);
   return daemon;
 }
@@ -166,7 +165,7 @@ guint64
 sluiced_daemon_status_kib (SluicedDaemon *daemon, const char *field)
 {
   g_autofree char *path
-    = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
+      = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
   g_autofree char *text = NULL;
   g_autofree char *key = g_strdup_printf ("\n%s:", field);
   const char *line;
@@ -223,22 +222,22 @@ sluiced_fixture_entities (guint n, const char *prefix, const char *last)
   static const char *const first[] = { "Ola", "Kari", "John", "Mary", "Per", "Anne", "Lars" };
   static const char *const family[] = { "Nordmann", "Smith", "Hansen", "Olsen", "Berg", "Dahl" };
   static const char *const city[] = { "Oslo", "Bergen", "Trondheim" };
-  GString *body = g_string_sized_new ((gsize) n * 230 + 64);
+  GString *body = g_string_sized_new ((gsize)n * 230 + 64);
   g_autoptr (GRand) rand = g_rand_new_with_seed (42);
 
   g_string_append_c (body, '[');
   for (guint i = 0; i < n; i++)
     g_string_append_printf (
-      body,
-      "%s{\"_id\":\"%s%u\",\"name\":\"%s %s\",\"email\":\"user%u@example.org\",\"age\":%d,"
-      "\"updated\":\"2026-%02d-%02dT12:00:00Z\",\"address\":{\"street\":\"Street %d\","
-      "\"zip\":\"%d\",\"city\":\"%s\"},\"tags\":[\"a\",\"c\",\"e\"],\"score\":%d.%03d}",
-      i > 0 ? "," : "", prefix, i, first[g_rand_int_range (rand, 0, G_N_ELEMENTS (first))],
-      family[g_rand_int_range (rand, 0, G_N_ELEMENTS (family))], i,
-      g_rand_int_range (rand, 18, 91), g_rand_int_range (rand, 1, 13),
-      g_rand_int_range (rand, 1, 29), g_rand_int_range (rand, 1, 201),
-      g_rand_int_range (rand, 1000, 10000), city[g_rand_int_range (rand, 0, G_N_ELEMENTS (city))],
-      g_rand_int_range (rand, 0, 100), g_rand_int_range (rand, 0, 1000));
+        body,
+        "%s{\"_id\":\"%s%u\",\"name\":\"%s %s\",\"email\":\"user%u@example.org\",\"age\":%d,"
+        "\"updated\":\"2026-%02d-%02dT12:00:00Z\",\"address\":{\"street\":\"Street %d\","
+        "\"zip\":\"%d\",\"city\":\"%s\"},\"tags\":[\"a\",\"c\",\"e\"],\"score\":%d.%03d}",
+        i > 0 ? "," : "", prefix, i, first[g_rand_int_range (rand, 0, G_N_ELEMENTS (first))],
+        family[g_rand_int_range (rand, 0, G_N_ELEMENTS (family))], i,
+        g_rand_int_range (rand, 18, 91), g_rand_int_range (rand, 1, 13),
+        g_rand_int_range (rand, 1, 29), g_rand_int_range (rand, 1, 201),
+        g_rand_int_range (rand, 1000, 10000), city[g_rand_int_range (rand, 0, G_N_ELEMENTS (city))],
+        g_rand_int_range (rand, 0, 100), g_rand_int_range (rand, 0, 1000));
   if (last != NULL)
     g_string_append_printf (body, "%s%s", n > 0 ? "," : "", last);
   g_string_append_c (body, ']');
@@ -277,8 +276,8 @@ static void
 on_gate_reached (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SluicedGate *gate = user_data;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
-                                                               NULL);
+  g_autoptr (GBytes) bytes
+      = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
 
   if (bytes == NULL || g_bytes_get_size (bytes) == 0)
     fail_msg ("reading %s failed", gate->reached);
@@ -343,7 +342,7 @@ push_thread (gpointer data)
     .token = push->token,
     .content_type = "application/json",
     .body = push->body->str,
-    .body_len = (gssize) push->body->len,
+    .body_len = (gssize)push->body->len,
   };
 
   push->response = http_api_send_here (&request);

@@ -46,17 +46,17 @@ static const char *sluiced_path;
 static const char *plugin_dirs[3];
 
 static const char config_text[]
-  = "[\n"
-    "  {\"_id\": \"node\", \"type\": \"metadata\",\n"
-    "   \"api_tokens\": [{\"name\": \"t\", \"token\": \"" TOKEN "\", \"access\": \"admin\"}]},\n"
-    "  {\"_id\": \"in\", \"type\": \"pipe\", \"batch_size\": 1000,\n"
-    "   \"source\": {\"type\": \"http_endpoint\"},\n"
-    "   \"sink\": {\"type\": \"dataset\", \"dataset\": \"in\"}},\n"
-    "  {\"_id\": \"gated\", \"type\": \"pipe\", \"batch_size\": 1000,\n"
-    "   \"source\": {\"type\": \"http_endpoint\"},\n"
-    "   \"sink\": {\"type\": \"test-fail-sink\", \"dataset\": \"gated\", \"gate_at_batch\": 5,\n"
-    "            \"gate_dir\": \"@DIR@\"}}\n"
-    "]\n";
+    = "[\n"
+      "  {\"_id\": \"node\", \"type\": \"metadata\",\n"
+      "   \"api_tokens\": [{\"name\": \"t\", \"token\": \"" TOKEN "\", \"access\": \"admin\"}]},\n"
+      "  {\"_id\": \"in\", \"type\": \"pipe\", \"batch_size\": 1000,\n"
+      "   \"source\": {\"type\": \"http_endpoint\"},\n"
+      "   \"sink\": {\"type\": \"dataset\", \"dataset\": \"in\"}},\n"
+      "  {\"_id\": \"gated\", \"type\": \"pipe\", \"batch_size\": 1000,\n"
+      "   \"source\": {\"type\": \"http_endpoint\"},\n"
+      "   \"sink\": {\"type\": \"test-fail-sink\", \"dataset\": \"gated\", \"gate_at_batch\": 5,\n"
+      "            \"gate_dir\": \"@DIR@\"}}\n"
+      "]\n";
 
 typedef struct
 {
@@ -98,7 +98,7 @@ push_to (Fixture *f, const char *pipe, const GString *body, gboolean chunked, gb
     .token = TOKEN,
     .content_type = "application/json",
     .body = body->str,
-    .body_len = (gssize) body->len,
+    .body_len = (gssize)body->len,
     .chunked = chunked,
   };
 
