@@ -11,7 +11,7 @@ echo "$out" | grep -q '^| workload | entities |' || fail "no figures table in be
 echo "$out" | grep -q '^| target | measured | met |' || fail "no targets table in bench/run's output"
 for w in 'ingest (file → dataset)' 'transform (dataset → DTL → dataset)' 'unchanged rerun' \
          'incremental transform (2 changed)' 'scale: transform' 'ingest (HTTP receiver' \
-         'publish (HTTP publisher'; do
+         'publish (HTTP publisher' 'push-memory-one' 'push-memory-concurrent'; do
   echo "$out" | grep '^{' | grep -qF "\"workload\": \"$w" || fail "no JSON line for workload '$w'"
 done
 echo "$out" | grep '^{' | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' \

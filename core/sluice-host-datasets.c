@@ -1,7 +1,20 @@
 /* sluice-host-datasets.c — SluiceHostServices on top of the store, with the lazily opened batch
- * transaction that lets a dataset sink commit its entities and the pipe offset together. */
+ * transaction that lets a dataset sink commit its entities and the pipe offset together, and the
+ * held batches of large pushes (committed in parts that readers see only at the end). */
 #include "sluice-host-datasets.h"
 #include "sluice-store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What a held batch knows of each dataset it holds. */
+#define HOLD_COMMITTED (1u << 0) /* its hold record is in a committed part */
+#define HOLD_CREATED (1u << 1)   /* the batch created the dataset */
+
+/* A rollback removes at most this many versions per transaction, so that its LMDB transaction
+ * (and the dirty pages LMDB keeps cached afterwards) stays bounded like the parts it undoes. */
+#define ROLLBACK_PART_VERSIONS 10000
 
 struct _SluiceHostDatasets
 {
@@ -12,7 +25,16 @@ struct _SluiceHostDatasets
   SluiceStoreTxn *txn;  /* the batch transaction, once something was written */
   GHashTable *ensured;  /* datasets created (or found) in @txn */
   guint64 batch_changes;
+  /* A held batch (sluice_host_datasets_hold_batch ()): NULL when the batch is not held. */
+  char *holder;
+  char *hold_id;
+  GHashTable *held; /* dataset name → HOLD_* flags */
 };
+
+/* The hold ids of the held batches of this process that are not over, so that a recovery never
+ * rolls back a batch that is still going on. */
+static GMutex live_holds_lock;
+static GHashTable *live_holds;
 
 typedef struct
 {
@@ -30,6 +52,7 @@ sluice_host_datasets_new (SluiceStoreBackend *store, SluiceHostSystemLookup look
   host->lookup = lookup;
   host->lookup_data = lookup_data;
   host->ensured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  host->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return host;
 }
 
@@ -40,6 +63,7 @@ sluice_host_datasets_free (SluiceHostDatasets *host)
     return;
   sluice_host_datasets_abort_batch (host);
   g_hash_table_destroy (host->ensured);
+  g_hash_table_destroy (host->held);
   g_free (host);
 }
 
@@ -65,6 +89,66 @@ ensure_txn (SluiceHostDatasets *host, GError **error)
   return host->txn;
 }
 
+/* Whether @dataset exists in what is committed.  Read outside the batch's transaction, which has
+ * not touched the dataset yet when this is asked. */
+static gboolean
+dataset_exists (SluiceHostDatasets *host, const char *dataset, gboolean *ret_exists,
+                GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SluiceDatasetInfo) info
+    = sluice_store_backend_get_dataset_info (host->store, dataset, &local_error);
+
+  if (info == NULL
+      && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  *ret_exists = info != NULL;
+  return TRUE;
+}
+
+/* A held batch holds each dataset from its first write on: the hold record goes into the
+ * transaction before anything else of the batch does, so that its watermark is the dataset's
+ * next offset before the batch.  A dataset that has a breaker already (a run's, held or tripped)
+ * cannot be held by a push. */
+static gboolean
+hold_dataset (SluiceHostDatasets *host, const char *dataset, GError **error)
+{
+  g_auto (SluiceBreakerState) existing = { 0 };
+  g_autoptr (GError) local_error = NULL;
+  gboolean existed = FALSE;
+  SluiceBreakerState state = {
+    .pipe = host->holder,
+    .run_id = host->hold_id,
+    .push = TRUE,
+  };
+
+  if (!dataset_exists (host, dataset, &existed, error))
+    return FALSE;
+  if (existed && sluice_store_backend_get_breaker (host->store, dataset, &existing, &local_error))
+    {
+      g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_FAILED,
+                   "dataset '%s' has a circuit breaker (%s by run %s of pipe '%s'): a push "
+                   "cannot hold it",
+                   dataset, existing.tripped ? "tripped" : "held", existing.run_id,
+                   existing.pipe);
+      return FALSE;
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  state.push_created = !existed;
+  if (!sluice_store_txn_set_breaker (host->txn, dataset, &state, error))
+    return FALSE;
+  g_hash_table_insert (host->held, g_strdup (dataset),
+                       GUINT_TO_POINTER (existed ? 0 : HOLD_CREATED));
+  return TRUE;
+}
+
 /* The dataset is created on its first write, inside the transaction that writes it. */
 static gboolean
 ensure_dataset (SluiceHostDatasets *host, const char *dataset, GError **error)
@@ -75,6 +159,9 @@ ensure_dataset (SluiceHostDatasets *host, const char *dataset, GError **error)
     return TRUE;
   info = sluice_store_txn_create_dataset (host->txn, dataset, TRUE, error);
   if (info == NULL)
+    return FALSE;
+  if (host->holder != NULL && !g_hash_table_contains (host->held, dataset)
+      && !hold_dataset (host, dataset, error))
     return FALSE;
   g_hash_table_add (host->ensured, g_strdup (dataset));
   return TRUE;
@@ -307,6 +394,202 @@ sluice_host_datasets_begin_batch (SluiceHostDatasets *host)
   host->in_batch = TRUE;
 }
 
+/* ---- held batches ---------------------------------------------------------------------------- */
+
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot; 0 when there
+ * is no such process.  With the pid it names a process across pid reuse. */
+static guint64
+process_start_time (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  const char *p;
+  guint64 start = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL)
+    return 0;
+  /* After the command's ")": the state is field 3, the start time field 22. */
+  p++;
+  for (int field = 3; field <= 22 && p != NULL; field++)
+    {
+      while (*p == ' ')
+        p++;
+      if (field == 22)
+        start = g_ascii_strtoull (p, NULL, 10);
+      p = strchr (p, ' ');
+    }
+  return start;
+}
+
+void
+sluice_host_datasets_hold_batch (SluiceHostDatasets *host, const char *holder)
+{
+  static gint counter;
+
+  g_return_if_fail (host->in_batch && host->holder == NULL && host->txn == NULL);
+  host->holder = g_strdup (holder);
+  host->hold_id = g_strdup_printf ("push %d %" G_GUINT64_FORMAT " %d", (int) getpid (),
+                                   process_start_time (getpid ()),
+                                   g_atomic_int_add (&counter, 1) + 1);
+  g_mutex_lock (&live_holds_lock);
+  if (live_holds == NULL)
+    live_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (live_holds, g_strdup (host->hold_id));
+  g_mutex_unlock (&live_holds_lock);
+}
+
+gboolean
+sluice_host_datasets_commit_part (SluiceHostDatasets *host, GError **error)
+{
+  GHashTableIter iter;
+  gpointer key, flags;
+
+  g_return_val_if_fail (host->in_batch && host->holder != NULL, FALSE);
+  g_hash_table_remove_all (host->ensured);
+  if (host->txn == NULL)
+    return TRUE;
+  if (!sluice_store_txn_commit (g_steal_pointer (&host->txn), 0, error))
+    return FALSE;
+  g_hash_table_iter_init (&iter, host->held);
+  while (g_hash_table_iter_next (&iter, &key, &flags))
+    g_hash_table_iter_replace (&iter, GUINT_TO_POINTER (GPOINTER_TO_UINT (flags)
+                                                        | HOLD_COMMITTED));
+  return TRUE;
+}
+
+/* Rolls back what a push holds in @dataset, in transactions of at most ROLLBACK_PART_VERSIONS
+ * versions; a dataset the push created is deleted instead. */
+static gboolean
+roll_back_hold (SluiceStoreBackend *store, const char *dataset, gboolean created, GError **error)
+{
+  gboolean done = FALSE;
+
+  while (!done)
+    {
+      SluiceStoreTxn *txn = sluice_store_backend_begin (store, error);
+      gboolean ok;
+
+      if (txn == NULL)
+        return FALSE;
+      if (created)
+        ok = done = sluice_store_txn_delete_dataset (txn, dataset, error);
+      else
+        ok = sluice_store_txn_roll_back_breaker_part (txn, dataset, ROLLBACK_PART_VERSIONS, &done,
+                                                      error);
+      if (!ok)
+        {
+          sluice_store_txn_abort (txn);
+          return FALSE;
+        }
+      if (!sluice_store_txn_commit (txn, done ? SLUICE_STORE_COMMIT_DURABLE : 0, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Ends the hold: rolls back what committed parts left held (@roll_back), and forgets it. */
+static void
+end_hold (SluiceHostDatasets *host, gboolean roll_back)
+{
+  GHashTableIter iter;
+  gpointer key, flags;
+
+  if (host->holder == NULL)
+    return;
+  g_hash_table_iter_init (&iter, host->held);
+  while (roll_back && g_hash_table_iter_next (&iter, &key, &flags))
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!(GPOINTER_TO_UINT (flags) & HOLD_COMMITTED))
+        continue;
+      if (!roll_back_hold (host->store, key, (GPOINTER_TO_UINT (flags) & HOLD_CREATED) != 0,
+                           &error))
+        g_warning ("pipe '%s': rolling back what %s wrote into dataset '%s' failed: %s; it "
+                   "stays invisible, and is rolled back when sluiced starts again or at the "
+                   "pipe's next large push",
+                   host->holder, host->hold_id, (const char *) key, error->message);
+    }
+  g_hash_table_remove_all (host->held);
+  g_mutex_lock (&live_holds_lock);
+  g_hash_table_remove (live_holds, host->hold_id);
+  g_mutex_unlock (&live_holds_lock);
+  g_clear_pointer (&host->holder, g_free);
+  g_clear_pointer (&host->hold_id, g_free);
+}
+
+/* Whether the push that holds with @hold_id ("push PID START N") is over: its process is gone,
+ * or it is this process and the push is not going on. */
+static gboolean
+hold_is_over (const char *hold_id)
+{
+  int pid = 0;
+  guint64 start = 0;
+  gboolean live;
+
+  if (sscanf (hold_id, "push %d %" G_GUINT64_FORMAT, &pid, &start) != 2 || pid <= 0)
+    return TRUE;
+  if (pid != (int) getpid ())
+    return start == 0 || process_start_time (pid) != start;
+  g_mutex_lock (&live_holds_lock);
+  live = live_holds != NULL && g_hash_table_contains (live_holds, hold_id);
+  g_mutex_unlock (&live_holds_lock);
+  return !live;
+}
+
+gboolean
+sluice_host_datasets_recover_holds (SluiceStoreBackend *store, const char *const *datasets,
+                                    guint *ret_n_recovered, GError **error)
+{
+  g_autoptr (GPtrArray) all = NULL;
+  guint n_recovered = 0;
+
+  if (datasets == NULL)
+    {
+      all = sluice_store_backend_list_datasets (store, error);
+      if (all == NULL)
+        return FALSE;
+    }
+  for (guint i = 0; all != NULL ? i < all->len : datasets[i] != NULL; i++)
+    {
+      const char *dataset = all != NULL
+                              ? ((SluiceDatasetInfo *) g_ptr_array_index (all, i))->name
+                              : datasets[i];
+      g_auto (SluiceBreakerState) state = { 0 };
+      g_autoptr (GError) local_error = NULL;
+
+      if (!sluice_store_backend_get_breaker (store, dataset, &state, &local_error))
+        {
+          if (local_error != NULL
+              && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          continue;
+        }
+      if (!state.push || !hold_is_over (state.run_id))
+        continue;
+      if (!roll_back_hold (store, dataset, state.push_created, &local_error))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "rolling back what %s of receiver '%s' left in dataset "
+                                      "'%s': ",
+                                      state.run_id, state.pipe, dataset);
+          return FALSE;
+        }
+      g_message ("pipe '%s': rolled back what %s held in dataset '%s' (the push did not "
+                 "finish)%s",
+                 state.pipe, state.run_id, dataset,
+                 state.push_created ? "; the push had created the dataset, which is gone again"
+                                    : "");
+      n_recovered++;
+    }
+  if (ret_n_recovered != NULL)
+    *ret_n_recovered = n_recovered;
+  return TRUE;
+}
+
 guint64
 sluice_host_datasets_get_batch_changes (SluiceHostDatasets *host)
 {
@@ -319,14 +602,24 @@ sluice_host_datasets_commit_batch (SluiceHostDatasets *host, const char *pipe,
                                    GError **error)
 {
   gboolean ok = TRUE;
+  GHashTableIter iter;
+  gpointer key;
 
-  if (state != NULL && ensure_txn (host, error) == NULL)
+  /* A held batch becomes visible with its last part: each hold is released in it. */
+  if (host->holder != NULL && g_hash_table_size (host->held) > 0
+      && ensure_txn (host, error) == NULL)
     ok = FALSE;
-  else if (state != NULL)
+  g_hash_table_iter_init (&iter, host->held);
+  while (ok && host->holder != NULL && g_hash_table_iter_next (&iter, &key, NULL))
+    ok = sluice_store_txn_release_breaker (host->txn, key, FALSE, error);
+  if (ok && state != NULL && ensure_txn (host, error) == NULL)
+    ok = FALSE;
+  else if (ok && state != NULL)
     ok = sluice_store_txn_set_pipe_state (host->txn, pipe, state, error);
   if (ok && host->txn != NULL)
     ok = sluice_store_txn_commit (g_steal_pointer (&host->txn), commit_flags, error);
   g_clear_pointer (&host->txn, sluice_store_txn_abort);
+  end_hold (host, !ok);
   g_hash_table_remove_all (host->ensured);
   host->in_batch = FALSE;
   host->batch_changes = 0;
@@ -343,6 +636,7 @@ void
 sluice_host_datasets_abort_batch (SluiceHostDatasets *host)
 {
   g_clear_pointer (&host->txn, sluice_store_txn_abort);
+  end_hold (host, TRUE);
   g_hash_table_remove_all (host->ensured);
   host->in_batch = FALSE;
   host->batch_changes = 0;

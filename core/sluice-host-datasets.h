@@ -10,6 +10,15 @@
  * empty.  Entities appended in an open batch are not visible to readers before the commit (as in
  * Sesam, where the unflushed batch is not visible to hops).
  *
+ * A *held* batch (sluice_host_datasets_hold_batch (), for large pushes: sluice-pipe-push.h) may be
+ * committed in parts (sluice_host_datasets_commit_part ()) and still become visible at once:
+ * before its first write into a dataset it holds the dataset with a store breaker record (a
+ * SluiceBreakerState with .push set, docs/store.md), so readers see nothing after that watermark
+ * but the holder pipe itself; sluice_host_datasets_commit_batch () releases the holds in the last
+ * transaction, and sluice_host_datasets_abort_batch () (or a failed last commit) rolls back what
+ * the committed parts wrote.  What a process that died left held is rolled back by
+ * sluice_host_datasets_recover_holds ().
+ *
  * One instance serves one pipe, whose runs never overlap, so it takes no locks: every call comes
  * from the thread running the pipe's current run.
  */
@@ -45,8 +54,24 @@ guint64 sluice_host_datasets_get_batch_changes (SluiceHostDatasets *host);
 gboolean sluice_host_datasets_commit_batch (SluiceHostDatasets *host, const char *pipe,
                                             const SluicePipeState *state, uint32_t commit_flags,
                                             GError **error);
-/* Discards everything the batch appended. */
+/* Discards everything the batch appended; a held batch's committed parts are rolled back (a
+ * failure to do so is logged, and the hold stays for sluice_host_datasets_recover_holds ()). */
 void sluice_host_datasets_abort_batch (SluiceHostDatasets *host);
+
+/* Holds the batch just begun (nothing written yet) for pipe @holder: every dataset it writes is
+ * held from its first write on, and refused with SLUICE_ERROR_FAILED when it has a circuit
+ * breaker already.  The hold id names this process ("push PID START N"). */
+void sluice_host_datasets_hold_batch (SluiceHostDatasets *host, const char *holder);
+/* Commits what a held batch wrote so far (not durably); the batch stays open and held.  On
+ * failure the caller aborts the batch. */
+gboolean sluice_host_datasets_commit_part (SluiceHostDatasets *host, GError **error);
+/* Rolls back the holds of pushes that are over without having released them — their process
+ * died, or (in this process) the push is not going on — in @datasets (NULL-terminated; NULL:
+ * every dataset), logging each.  @ret_n_recovered (nullable) counts them.  FALSE on a store
+ * error. */
+gboolean sluice_host_datasets_recover_holds (SluiceStoreBackend *store,
+                                             const char *const *datasets,
+                                             guint *ret_n_recovered, GError **error);
 /* (transfer none) The batch's store transaction, opened now if nothing opened it yet, so that the
  * run can add to what the batch commits (a circuit breaker's state). */
 SluiceStoreTxn *sluice_host_datasets_get_txn (SluiceHostDatasets *host, GError **error);

@@ -3,10 +3,21 @@
  * sink, with the transaction discipline of a run (docs/engine.md, "A run"; digest §8.12, §12.3).
  *
  * A receiver has element instances of its own (sluice-pipe-instances.h): the pipe itself never
- * runs.  Each push is one store transaction, committed with SLUICE_STORE_COMMIT_DURABLE before the
- * call returns, since pushed data cannot be read again: the sink's writes, what its `end` callback
- * writes, and the pipe's counters commit together or not at all.  A body that does not parse, or
- * holds something that is not an entity, is refused before anything is written.
+ * runs.  Each push is atomic and durable before the call returns (SLUICE_STORE_COMMIT_DURABLE),
+ * since pushed data cannot be read again: the sink's writes, what its `end` callback writes, and
+ * the pipe's counters become visible together or not at all.  A body that does not parse, or holds
+ * something that is not an entity, is refused before anything is written.
+ *
+ * Memory is bounded by a part, not by the body: a body of up to SLUICE_PUSH_PART_BYTES is parsed
+ * whole and pushed in one store transaction.  A larger body is first read through once without
+ * keeping anything (so that a bad one is refused before any transform or sink sees it), then read
+ * again a batch at a time, each batch through the transforms into the sink; every
+ * SLUICE_PUSH_PART_BYTES of body the part written so far is committed, *held* (the store keeps it
+ * invisible to every reader but this pipe: sluice-host-datasets.h), and the last transaction
+ * releases the holds.  A push that fails rolls back what its parts committed; one whose process
+ * died is rolled back when sluiced starts again.  Holding needs the receiver to be the only
+ * writer of its datasets (no other pipe's sink names them) and the datasets to have no circuit
+ * breaker; otherwise a large push is one transaction too (docs/decisions/0009).
  *
  * Full syncs (sluice-push-sequence.h) keep the sink in a full run across requests: the first
  * request of a sequence calls the sink's `begin` with SLUICE_RUN_FLAG_FULL, the last one its
@@ -21,8 +32,9 @@
  * true, so that a dataset sink marks its dataset populated), `write`, `end`.  A full sync always
  * flags its sink populated-source: its end populates the dataset.
  *
- * Pushes to one receiver are serialized (a mutex): a receiver may be used from any thread, one
- * push at a time.  The `X-Dataset-Completeness` header is not supported (the HTTP handler ignores
+ * Pushes to one receiver pipe are serialized (a mutex per pipe id, shared by every SluicePipePush
+ * of the pipe, so also across a reload): a receiver may be used from any thread, one push at a
+ * time.  The `X-Dataset-Completeness` header is not supported (the HTTP handler ignores
  * it).
  */
 #pragma once
@@ -55,6 +67,12 @@ typedef struct
   guint64 changes;  /* versions appended to datasets (deletion detection included) */
 } SluicePushStats;
 
+/* The body size above which a push commits in held parts. */
+#define SLUICE_PUSH_PART_BYTES (4 * 1024 * 1024)
+
+/* Tests: parts of @part_bytes instead (0: SLUICE_PUSH_PART_BYTES). */
+void sluice_pipe_push_set_part_bytes (SluicePipePush *push, gsize part_bytes);
+
 /* Pushes @body (@length bytes of JSON: one entity object, or an array of them; empty: none).
  * Errors are SLUICE_PUSH_ERROR: INVALID for a body that does not parse ("the body is not valid
  * JSON: byte 17: …") or a value that is not an entity ("body entity /3: entity has no \"_id\":
@@ -65,7 +83,12 @@ gboolean sluice_pipe_push_json (SluicePipePush *push, const SluicePushRequest *r
                                 const char *body, gsize length, SluicePushStats *ret_stats,
                                 GError **error);
 
-/* The same with entities already parsed. */
+/* The same with the body in @chunks (GBytes, in order; read, not kept). */
+gboolean sluice_pipe_push_json_chunks (SluicePipePush *push, const SluicePushRequest *request,
+                                       GPtrArray *chunks, SluicePushStats *ret_stats,
+                                       GError **error);
+
+/* The same with entities already parsed (one transaction). */
 gboolean sluice_pipe_push_batch (SluicePipePush *push, const SluicePushRequest *request,
                                  const SluiceBatch *entities, SluicePushStats *ret_stats,
                                  GError **error);

@@ -20,6 +20,7 @@
 #include "sluice-control.h"
 #include "sluice-dbus-service.h"
 #include "sluice-engine.h"
+#include "sluice-host-datasets.h"
 #include "sluice-registry.h"
 #include "http/sluice-http-api.h"
 #include "store/sluice-store-lmdb.h"
@@ -43,6 +44,7 @@ typedef struct
   char *http_tls_cert;
   char *http_tls_key;
   gint64 http_max_body;    /* 0: SLUICE_HTTP_DEFAULT_MAX_BODY */
+  gint64 http_push_budget; /* 0: SLUICE_HTTP_DEFAULT_PUSH_BUDGET */
 } SluicedOptions;
 
 static void
@@ -100,6 +102,10 @@ parse_options (int *argc, char ***argv, SluicedOptions *options, GError **error)
       "The PEM private key of --http-tls-cert", "FILE" },
     { "http-max-body", 0, 0, G_OPTION_ARG_INT64, &options->http_max_body,
       "Refuse HTTP request bodies larger than BYTES with 413 (default: 64 MiB)", "BYTES" },
+    { "http-push-budget", 0, 0, G_OPTION_ARG_INT64, &options->http_push_budget,
+      "Hold at most BYTES of bodies pushed to receivers at once; a push beyond gets 503 with "
+      "Retry-After (default: 256 MiB, at least --http-max-body)",
+      "BYTES" },
     { "bus", 0, 0, G_OPTION_ARG_STRING, &options->bus,
       "Daemon mode: own org.sluice.Sluice1 on the session or the system bus for sluicectl and "
       "other D-Bus clients, or none (the default)",
@@ -348,7 +354,17 @@ open_store (const char *data_dir)
     }
   store = sluice_store_lmdb_open (data_dir, NULL, &error);
   if (store == NULL)
-    g_printerr ("sluiced: %s\n", error->message);
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      return NULL;
+    }
+  /* What a push left held when sluiced died is rolled back before anything reads or writes. */
+  if (!sluice_host_datasets_recover_holds (store, NULL, NULL, &error))
+    {
+      g_printerr ("sluiced: %s\n", error->message);
+      sluice_store_backend_free (store);
+      return NULL;
+    }
   return store;
 }
 
@@ -604,6 +620,7 @@ run_daemon (const SluicedOptions *options)
         .tls_cert_file = options->http_tls_cert,
         .tls_key_file = options->http_tls_key,
         .max_body_size = (gsize) options->http_max_body,
+        .push_budget = (gsize) options->http_push_budget,
       };
 
       http_server = sluice_http_server_new (control, &http, &error);
@@ -680,16 +697,23 @@ main (int argc, char **argv)
   if (options.print_config)
     return run_print_config (&options);
   if ((options.http_tls_cert != NULL || options.http_tls_key != NULL
-       || options.http_max_body != 0) && options.http_address == NULL)
+       || options.http_max_body != 0 || options.http_push_budget != 0)
+      && options.http_address == NULL)
     {
-      g_printerr ("sluiced: --http-tls-cert, --http-tls-key and --http-max-body need --http "
-                  "(see sluiced --help)\n");
+      g_printerr ("sluiced: --http-tls-cert, --http-tls-key, --http-max-body and "
+                  "--http-push-budget need --http (see sluiced --help)\n");
       return 2;
     }
   if (options.http_max_body < 0)
     {
       g_printerr ("sluiced: --http-max-body: expected a number of bytes of at least 1, got %"
                   G_GINT64_FORMAT "\n", options.http_max_body);
+      return 2;
+    }
+  if (options.http_push_budget < 0)
+    {
+      g_printerr ("sluiced: --http-push-budget: expected a number of bytes of at least 1, got %"
+                  G_GINT64_FORMAT "\n", options.http_push_budget);
       return 2;
     }
   if (options.once && options.http_address != NULL)

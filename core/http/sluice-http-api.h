@@ -25,9 +25,13 @@ typedef struct
   const char *tls_cert_file; /* PEM; TLS when both are set */
   const char *tls_key_file;
   gsize max_body_size;     /* bytes; 0: the default (SLUICE_HTTP_DEFAULT_MAX_BODY) */
+  /* Bytes of push bodies in flight at once, beyond which a push gets 503 (at least
+   * @max_body_size); 0: the default (SLUICE_HTTP_DEFAULT_PUSH_BUDGET). */
+  gsize push_budget;
 } SluiceHttpSettings;
 
 #define SLUICE_HTTP_DEFAULT_MAX_BODY ((gsize) 64 * 1024 * 1024)
+#define SLUICE_HTTP_DEFAULT_PUSH_BUDGET ((gsize) 256 * 1024 * 1024)
 
 /* Starts listening.  Fails naming the address ("--http 127.0.0.1:80: Permission denied"). */
 SluiceHttpServer *sluice_http_server_new (SluiceControl *control,

@@ -43,6 +43,27 @@ void sluice_http_stream_detach (SluiceHttpStream *stream);
 void sluice_http_server_reply_unauthorized (SluiceHttpServer *server, SoupServerMessage *msg,
                                             const char *why);
 
+/* ---- push bodies in flight (sluice-http-push-body.c) --------------------------------------- */
+
+typedef struct _SluiceHttpPushBudget SluiceHttpPushBudget;
+typedef struct _SluiceHttpPushBody SluiceHttpPushBody;
+
+/* The budget of @limit bytes of push bodies in flight (thread-safe, reference-counted). */
+SluiceHttpPushBudget *sluice_http_push_budget_new (gsize limit);
+void sluice_http_push_budget_unref (SluiceHttpPushBudget *budget);
+gsize sluice_http_push_budget_get_in_use (SluiceHttpPushBudget *budget);
+/* Early handler, a POST to a receiver: reserves the body in @budget (or replies 503 with
+ * Retry-After) and collects its chunks instead of the message body. */
+void sluice_http_push_body_watch (SluiceHttpPushBudget *budget, SoupServerMessage *msg);
+/* (transfer full) The collected body of @msg, or NULL when it was not watched. */
+SluiceHttpPushBody *sluice_http_push_body_take (SoupServerMessage *msg);
+/* A body not watched (the request's own message body), counted against no budget. */
+SluiceHttpPushBody *sluice_http_push_body_new_from_message (SoupServerMessage *msg);
+/* (transfer none) Its chunks (GBytes), in order. */
+GPtrArray *sluice_http_push_body_get_chunks (SluiceHttpPushBody *body);
+/* Frees the chunks and ends the reservation; any thread. */
+void sluice_http_push_body_free (SluiceHttpPushBody *body);
+
 /* ---- request helpers (sluice-http-server.c): each replies 400 and returns FALSE on bad input - */
 
 /* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */

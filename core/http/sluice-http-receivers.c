@@ -9,16 +9,26 @@
  * receiver), 409 (the protocol), 500.  The `X-Dataset-Completeness` header is accepted and
  * ignored: completeness is not tracked yet.  A push that changed a dataset signals the pipes that
  * read it, as the end of a run does.
+ *
+ * The body is the one sluice-http-push-body.c collected (its chunks, counted against the push
+ * budget).  The worker frees it as soon as the push is done, and after a push larger than a part
+ * (SLUICE_PUSH_PART_BYTES) gives the freed memory back to the system (malloc_trim), so that a
+ * large push does not leave the daemon that much larger.
  */
+#include "sluice-build-config.h"
 #include "sluice-control-receivers.h"
 #include "sluice-http-private.h"
+
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 typedef struct
 {
   SluiceControl *control;
   SluicePipePush *push;
   SoupServerMessage *msg;
-  GBytes *body;
+  SluiceHttpPushBody *body;
   GHashTable *query; /* copied: the request's strings are borrowed by @request */
   SluicePushRequest request;
   SluicePushStats stats; /* written by the worker, read after it returned */
@@ -30,7 +40,7 @@ push_free (Push *push)
   g_clear_pointer (&push->push, sluice_pipe_push_unref);
   g_object_unref (push->control);
   g_object_unref (push->msg);
-  g_bytes_unref (push->body);
+  sluice_http_push_body_free (push->body);
   g_clear_pointer (&push->query, g_hash_table_unref);
   g_free (push);
 }
@@ -41,11 +51,19 @@ push_in_thread (GTask *task, gpointer source_object, gpointer task_data,
 {
   Push *push = task_data;
   GError *error = NULL;
-  gsize length;
-  const char *body = g_bytes_get_data (push->body, &length);
+  GPtrArray *chunks = sluice_http_push_body_get_chunks (push->body);
+  gsize length = 0;
+  gboolean ok;
 
-  if (sluice_pipe_push_json (push->push, &push->request, body != NULL ? body : "", length,
-                             &push->stats, &error))
+  for (guint i = 0; i < chunks->len; i++)
+    length += g_bytes_get_size (g_ptr_array_index (chunks, i));
+  ok = sluice_pipe_push_json_chunks (push->push, &push->request, chunks, &push->stats, &error);
+  g_clear_pointer (&push->body, sluice_http_push_body_free);
+#ifdef HAVE_MALLOC_TRIM
+  if (length > SLUICE_PUSH_PART_BYTES)
+    malloc_trim (0);
+#endif
+  if (ok)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -139,7 +157,9 @@ sluice_http_handle_receiver (SluiceHttpContext *context, SoupServerMessage *msg,
       push_free (push);
       return;
     }
-  push->body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  push->body = sluice_http_push_body_take (msg);
+  if (push->body == NULL) /* a path the early handler did not recognise ("/api//receivers/…") */
+    push->body = sluice_http_push_body_new_from_message (msg);
 
   soup_server_message_pause (msg);
   task = g_task_new (NULL, NULL, push_done, NULL);

@@ -30,6 +30,7 @@ struct _SluiceHttpServer
   char *address;
   guint port;
   gsize max_body_size;
+  SluiceHttpPushBudget *push_budget;
   gboolean loopback;
 
   /* The tokens of the configuration they were read from (a reference, so that the pointer
@@ -290,6 +291,10 @@ handle_early (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   count->server = server;
   g_signal_connect_data (msg, "got-chunk", G_CALLBACK (on_got_chunk), count,
                          (GClosureNotify) (void (*) (void)) g_free, 0);
+  /* A push body is held until the push is done: it counts against the push budget. */
+  if (g_str_equal (soup_server_message_get_method (msg), "POST")
+      && g_str_has_prefix (path, "/api/receivers/"))
+    sluice_http_push_body_watch (server->push_budget, msg);
 }
 
 /* ---- routing ------------------------------------------------------------------------------- */
@@ -550,6 +555,9 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
   server->address = g_strdup (address);
   server->max_body_size = settings->max_body_size > 0 ? settings->max_body_size
                                                       : SLUICE_HTTP_DEFAULT_MAX_BODY;
+  server->push_budget = sluice_http_push_budget_new (
+    MAX (settings->push_budget > 0 ? settings->push_budget : SLUICE_HTTP_DEFAULT_PUSH_BUDGET,
+         server->max_body_size));
   server->streams = g_hash_table_new (NULL, NULL);
   server->open_streams = g_hash_table_new (NULL, NULL);
   server->ended_threads = g_ptr_array_new ();
@@ -657,6 +665,7 @@ sluice_http_server_free (SluiceHttpServer *server)
   g_clear_pointer (&server->tokens, sluice_http_tokens_free);
   g_clear_object (&server->tokens_config);
   g_clear_object (&server->control);
+  g_clear_pointer (&server->push_budget, sluice_http_push_budget_unref);
   g_hash_table_unref (server->streams);
   g_hash_table_unref (server->open_streams);
   g_ptr_array_unref (server->ended_threads);

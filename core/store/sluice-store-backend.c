@@ -411,6 +411,23 @@ sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboo
 }
 
 gboolean
+sluice_store_txn_roll_back_breaker_part (SluiceStoreTxn *txn, const char *dataset,
+                                         uint64_t max_versions, gboolean *ret_done,
+                                         GError **error)
+{
+  g_return_val_if_fail (max_versions > 0 && ret_done != NULL, FALSE);
+  if (!sluice_store_check_dataset_name (dataset, error))
+    return FALSE;
+  if (!VT_HAS (txn->backend->vtable, txn_roll_back_breaker_part))
+    {
+      *ret_done = TRUE;
+      return sluice_store_txn_release_breaker (txn, dataset, TRUE, error);
+    }
+  return txn->backend->vtable->txn_roll_back_breaker_part (txn, dataset, max_versions, ret_done,
+                                                           error);
+}
+
+gboolean
 sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset,
                                 const SluiceStoreView *view, SluiceStoreLiveFunc func,
                                 gpointer user_data, GError **error)

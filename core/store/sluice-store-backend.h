@@ -145,6 +145,12 @@ typedef struct
   /* The writer's pipe state before the run, which a rollback restores. */
   char *since_before;      /* JSON text; NULL: none */
   int64_t full_run_started_before;
+  /* Appended: held by a push to a receiver, not by a run (sluice-host-datasets.h, "held
+   * batches"): only that push commits it, and what a push left held when its process died is
+   * rolled back (sluice_host_datasets_recover_holds ()).  @pipe is the receiver, @run_id says
+   * which process held it ("push <pid> <start time> <n>"). */
+  gboolean push;
+  gboolean push_created; /* the push created the dataset: rolling it back deletes the dataset */
 } SluiceBreakerState;
 
 void sluice_breaker_state_clear (SluiceBreakerState *state);
@@ -253,6 +259,10 @@ typedef struct
   gboolean (*scan_live) (SluiceStoreBackend *backend, const char *dataset,
                          const SluiceStoreView *view, SluiceStoreLiveFunc func, gpointer user_data,
                          GError **error);
+  /* Appended: a rollback in bounded transactions.  May be NULL (then one rollback). */
+  gboolean (*txn_roll_back_breaker_part) (SluiceStoreTxn *txn, const char *dataset,
+                                          uint64_t max_versions, gboolean *ret_done,
+                                          GError **error);
 } SluiceStoreBackendVTable;
 
 /* The first member of every backend instance, transaction and cursor. */
@@ -386,6 +396,15 @@ gboolean sluice_store_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset,
  * populated flag to what they were at the watermark.  NOT_FOUND when there is no breaker. */
 gboolean sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset,
                                            gboolean rollback, GError **error);
+/* Part of a rollback: removes at most @max_versions of the newest versions after the watermark
+ * (each id back on its version before), so that a rollback of many versions can be spread over
+ * transactions of a bounded size.  *@ret_done is TRUE when that reached the watermark: the
+ * breaker is then released as by sluice_store_txn_release_breaker (rollback).  Until then the
+ * breaker stays, and readers see the dataset as it was at the watermark throughout.  A backend
+ * without it rolls back everything at once. */
+gboolean sluice_store_txn_roll_back_breaker_part (SluiceStoreTxn *txn, const char *dataset,
+                                                  uint64_t max_versions, gboolean *ret_done,
+                                                  GError **error);
 
 /* Calls @func for every id of @dataset whose latest version in @view (nullable: committed) is not
  * deleted, in id-key order, with that version's offset; no entity is decoded.  This is how a full

@@ -127,6 +127,7 @@ typedef enum
   OP_DELETE_PIPE,
   OP_SET_BREAKER,
   OP_RELEASE_BREAKER,
+  OP_ROLL_BACK_PART,
 } OpKind;
 
 typedef struct
@@ -148,6 +149,7 @@ typedef struct
   char *last_dataset;
   gboolean dropped; /* a dataset was deleted: purge its records after commit */
   gboolean poisoned;
+  gboolean rolled_back; /* the last OP_ROLL_BACK_PART reached the watermark */
   GByteArray *scratch;
 } LmdbTxn;
 
@@ -782,6 +784,9 @@ put_meta (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const Meta *meta, cons
 
 #define BREAKER_FORMAT 1
 #define NO_STRING UINT32_MAX
+/* The flags byte after the strings. */
+#define BREAKER_PUSH 0x01
+#define BREAKER_PUSH_CREATED 0x02
 
 typedef struct
 {
@@ -841,6 +846,7 @@ encode_breaker (const SluiceBreakerState *state, const Meta *committed)
   int64_t numbers[5] = { state->watermark, state->tripped_at, (int64_t)state->limit,
                          (int64_t)state->written, state->full_run_started_before };
   Meta zero = { 0 };
+  uint8_t flags;
 
   g_byte_array_append (buf, head, 2);
   g_byte_array_append (buf, (const guint8 *)numbers, sizeof (numbers));
@@ -850,6 +856,9 @@ encode_breaker (const SluiceBreakerState *state, const Meta *committed)
   put_string (buf, state->run_id);
   put_string (buf, state->message);
   put_string (buf, state->since_before);
+  /* Appended (push holds): older builds stop reading before it. */
+  flags = (state->push ? BREAKER_PUSH : 0) | (state->push_created ? BREAKER_PUSH_CREATED : 0);
+  g_byte_array_append (buf, &flags, 1);
   return g_byte_array_free_to_bytes (buf);
 }
 
@@ -875,7 +884,15 @@ decode_breaker (const uint8_t *p, size_t len, Breaker *ret)
       && get_string (&p, end, &ret->state.message)
       && get_string (&p, end, &ret->state.since_before) && ret->state.pipe != NULL
       && ret->state.run_id != NULL)
-    return TRUE;
+    {
+      /* Records written before push holds end here. */
+      if (p < end)
+        {
+          ret->state.push = (*p & BREAKER_PUSH) != 0;
+          ret->state.push_created = (*p & BREAKER_PUSH_CREATED) != 0;
+        }
+      return TRUE;
+    }
   breaker_clear (ret);
   return FALSE;
 }
@@ -1392,8 +1409,13 @@ rollback_versions (LmdbTxn *t, const char *dataset, uint32_t dsid, int64_t water
   return 0;
 }
 
+/* Releases the breaker of @dataset: commit, or roll back (at most @max_versions versions when
+ * not 0; *@ret_done says whether that reached the watermark, and only then is the breaker
+ * gone).  A partial rollback lowers the dataset's next offset to where it stopped, so that the
+ * next part goes on from there; readers see the metadata kept at the watermark meanwhile. */
 static int
-exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError **error)
+release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, uint64_t max_versions,
+                 gboolean *ret_done, GError **error)
 {
   LmdbBackend *self = t->self;
   Breaker b;
@@ -1401,6 +1423,7 @@ exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError
   uint32_t dsid;
   uint8_t k[5];
   MDB_val key = { 5, k };
+  gboolean done = TRUE;
   int rc;
 
   rc = lookup_dataset (self, t->txn, dataset, &dsid, &meta, error);
@@ -1420,16 +1443,30 @@ exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError
     return rc;
   if (rollback)
     {
-      rc = rollback_versions (t, dataset, dsid, b.state.watermark, meta.next_offset, error);
-      if (rc == 0)
+      int64_t low = b.state.watermark;
+
+      if (max_versions > 0 && meta.next_offset - b.state.watermark > (int64_t)max_versions)
+        {
+          low = meta.next_offset - (int64_t)max_versions;
+          done = FALSE;
+        }
+      rc = rollback_versions (t, dataset, dsid, low, meta.next_offset, error);
+      if (rc == 0 && done)
         rc = put_meta (self, t->txn, dsid, &b.committed, dataset, error);
+      else if (rc == 0)
+        {
+          meta.next_offset = low;
+          rc = put_meta (self, t->txn, dsid, &meta, dataset, error);
+        }
     }
   breaker_clear (&b);
-  if (rc == 0)
+  if (rc == 0 && done)
     {
       breaker_key (k, dsid);
       rc = mdb_del (t->txn, self->db_meta, &key, NULL);
     }
+  if (ret_done != NULL)
+    *ret_done = done;
   if (rc == 0 || rc == MDB_MAP_FULL)
     return rc;
   t->poisoned = TRUE;
@@ -1437,6 +1474,12 @@ exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError
     return rc;
   return set_rc_error (self, error, rc, "%s the circuit breaker of dataset '%s'",
                        rollback ? "rolling back" : "committing", dataset);
+}
+
+static int
+exec_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback, GError **error)
+{
+  return release_breaker (t, dataset, rollback, 0, NULL, error);
 }
 
 /* The journal. */
@@ -1519,6 +1562,8 @@ exec_op (LmdbTxn *t, Op *op, const SluiceStoreRecord *records, int64_t *ret_offs
         return exec_set_breaker (t, op->name, op->data, error);
       case OP_RELEASE_BREAKER:
         return exec_release_breaker (t, op->name, op->flag, error);
+      case OP_ROLL_BACK_PART:
+        return release_breaker (t, op->name, TRUE, op->n_records, &t->rolled_back, error);
     }
   g_assert_not_reached ();
 }
@@ -1713,6 +1758,19 @@ lmdb_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboolean rol
   Op op = { OP_RELEASE_BREAKER, g_strdup (dataset), 0, rollback, 0, NULL };
 
   return run_op ((LmdbTxn *)txn, &op, NULL, NULL, NULL, NULL, error);
+}
+
+static gboolean
+lmdb_txn_roll_back_breaker_part (SluiceStoreTxn *txn, const char *dataset, uint64_t max_versions,
+                                 gboolean *ret_done, GError **error)
+{
+  LmdbTxn *t = (LmdbTxn *)txn;
+  Op op = { OP_ROLL_BACK_PART, g_strdup (dataset), 0, TRUE, max_versions, NULL };
+
+  if (!run_op (t, &op, NULL, NULL, NULL, NULL, error))
+    return FALSE;
+  *ret_done = t->rolled_back;
+  return TRUE;
 }
 
 static void purge_dropped (LmdbBackend *self);
@@ -2911,4 +2969,5 @@ static const SluiceStoreBackendVTable lmdb_vtable = {
   .txn_set_breaker = lmdb_txn_set_breaker,
   .txn_release_breaker = lmdb_txn_release_breaker,
   .scan_live = lmdb_scan_live,
+  .txn_roll_back_breaker_part = lmdb_txn_roll_back_breaker_part,
 };

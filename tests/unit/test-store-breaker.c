@@ -1,7 +1,7 @@
 /* test-store-breaker.c — circuit breakers in the LMDB store (digest §6, docs/decisions/0006):
  * the committed watermark and the views that respect it, commit, rollback to exactly the state
- * at the watermark, appends refused while tripped, compaction skipped, and a tripped breaker
- * surviving a killed writer. */
+ * at the watermark (also in parts), appends refused while tripped, compaction skipped, and a
+ * tripped breaker surviving a killed writer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -376,6 +376,75 @@ test_rollback_restores_exactly (void **state)
   assert_non_null (strstr (all, "\n5 -1 0"));
 }
 
+/* A rollback in parts of at most two versions (as a push's rollback is spread over transactions):
+ * readers see the dataset as at the watermark after each part, and the end is the same as one
+ * rollback.  The push flags of the record survive the round trip. */
+static void
+test_rollback_in_parts (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *versions = NULL, *latest = NULL, *info = NULL;
+  SluiceStoreRecord more[] = { rec ("a", "A2", FALSE), rec ("e", "E", FALSE),
+                               rec ("a", "A3", FALSE) };
+  SluiceBreakerState push_hold = {
+    .pipe = (char *)"receiver",
+    .run_id = (char *)"push 1 2 3",
+    .push = TRUE,
+    .push_created = TRUE,
+  };
+  g_auto (SluiceBreakerState) loaded = { 0 };
+  SluiceStoreTxn *txn;
+  gboolean done = FALSE;
+  guint parts = 0;
+
+  fill (f->store, "people");
+  versions = dump (f->store, "people", TRUE, TRUE, NULL);
+  latest = dump (f->store, "people", FALSE, TRUE, NULL);
+  info = dump_info (f->store, "people");
+
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_true (sluice_store_txn_set_breaker (txn, "people", &push_hold, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  write_held (f->store, "people");
+  assert_int_equal (append (f->store, "people", more, 3), 3);
+  assert_true (sluice_store_backend_get_breaker (f->store, "people", &loaded, &error));
+  assert_true (loaded.push);
+  assert_true (loaded.push_created);
+  assert_string_equal (loaded.run_id, "push 1 2 3");
+  assert_int_equal (loaded.watermark, 4);
+
+  /* 7 versions after the watermark: four parts. */
+  while (!done)
+    {
+      g_autofree char *seen = NULL, *seen_info = NULL;
+
+      txn = sluice_store_backend_begin (f->store, &error);
+      assert_true (sluice_store_txn_roll_back_breaker_part (txn, "people", 2, &done, &error));
+      assert_true (sluice_store_txn_commit (txn, 0, &error));
+      parts++;
+      seen = dump (f->store, "people", TRUE, FALSE, NULL);
+      seen_info = dump_info (f->store, "people");
+      assert_string_equal (seen, versions);
+      assert_string_equal (seen_info, info);
+    }
+  assert_int_equal (parts, 4);
+  sluice_breaker_state_clear (&loaded);
+  assert_false (sluice_store_backend_get_breaker (f->store, "people", &loaded, &error));
+  assert_null (error);
+  {
+    g_autofree char *versions2 = dump (f->store, "people", TRUE, TRUE, NULL);
+    g_autofree char *latest2 = dump (f->store, "people", FALSE, TRUE, NULL);
+
+    assert_string_equal (versions2, versions);
+    assert_string_equal (latest2, latest);
+  }
+  assert_int_equal (latest_offset (f->store, "people", "e", &(SluiceStoreView){ TRUE, NULL }),
+                    SLUICE_STORE_NO_OFFSET);
+  assert_int_equal (latest_offset (f->store, "people", "a", &(SluiceStoreView){ TRUE, NULL }), 0);
+  assert_int_equal (latest_offset (f->store, "people", "b", &(SluiceStoreView){ TRUE, NULL }), 3);
+}
+
 static void
 test_tripped_refuses_writes (void **state)
 {
@@ -490,6 +559,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_watermark_views, setup, teardown),
     cmocka_unit_test_setup_teardown (test_commit, setup, teardown),
     cmocka_unit_test_setup_teardown (test_rollback_restores_exactly, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_rollback_in_parts, setup, teardown),
     cmocka_unit_test_setup_teardown (test_tripped_refuses_writes, setup, teardown),
     cmocka_unit_test_setup_teardown (test_delete_dataset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_crash_keeps_tripped, setup, teardown),

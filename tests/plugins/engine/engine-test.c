@@ -6,8 +6,11 @@
  *  - sink `test-fail-sink`: appends each batch to `dataset` (default: the pipe `_id`) and then,
  *    in batch `fail_at_batch`, reports a failure (so the batch's appends must be discarded), or in
  *    batch `kill_at_batch`, when `kill_file` exists, removes the file and kills the process with
- *    SIGKILL while the batch's transaction is open (the crash test).
+ *    SIGKILL while the batch's transaction is open (the crash test), or in batch `gate_at_batch`,
+ *    when the FIFOs `gate_dir`/reached and `gate_dir`/release exist, writes a byte to the first
+ *    and waits for a byte on the second (a test holds a push in the middle, without sleeping).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -156,8 +159,39 @@ static const SluiceOptionSpec fail_sink_options[] = {
     .description = "SIGKILL the process in this batch, after appending it; 0: never." },
   { .key = "kill_file", .types = SLUICE_OPTION_STRING,
     .description = "Kill only when this file exists (it is removed first)." },
+  { .key = "gate_at_batch", .types = SLUICE_OPTION_INTEGER, .default_json = "0",
+    .description = "Wait at the gate in this batch, after appending it; 0: never." },
+  { .key = "gate_dir", .types = SLUICE_OPTION_STRING,
+    .description = "Where the FIFOs 'reached' and 'release' of the gate are (no FIFOs: no wait)." },
   { NULL },
 };
+
+/* Says "reached" on DIR/reached, then waits until a byte comes on DIR/release. */
+static void
+wait_at_gate (const char *dir)
+{
+  g_autofree char *reached = g_build_filename (dir, "reached", NULL);
+  g_autofree char *release = g_build_filename (dir, "release", NULL);
+  char byte = 'r';
+  int fd;
+
+  if (!g_file_test (reached, G_FILE_TEST_EXISTS) || !g_file_test (release, G_FILE_TEST_EXISTS))
+    return;
+  fd = open (reached, O_WRONLY);
+  if (fd >= 0)
+    {
+      if (write (fd, &byte, 1) != 1)
+        g_warning ("test-fail-sink: writing %s failed", reached);
+      close (fd);
+    }
+  fd = open (release, O_RDONLY);
+  if (fd >= 0)
+    {
+      if (read (fd, &byte, 1) != 1)
+        g_warning ("test-fail-sink: reading %s failed", release);
+      close (fd);
+    }
+}
 
 static void *
 fail_sink_create (SluiceElementContext *context, GError **error)
@@ -197,6 +231,9 @@ fail_sink_write (void *instance, const SluiceBatch *batch, GError **error)
   if (self->batch == sluice_element_context_get_integer (self->context, "kill_at_batch", 0)
       && kill_file != NULL && g_unlink (kill_file) == 0)
     kill (getpid (), SIGKILL);
+  if (self->batch == sluice_element_context_get_integer (self->context, "gate_at_batch", 0)
+      && sluice_element_context_get_string (self->context, "gate_dir", NULL) != NULL)
+    wait_at_gate (sluice_element_context_get_string (self->context, "gate_dir", NULL));
   if (self->batch == sluice_element_context_get_integer (self->context, "fail_at_batch", 0))
     {
       g_set_error (error, SLUICE_ERROR, SLUICE_ERROR_IO, "failing in batch %" G_GINT64_FORMAT
@@ -225,7 +262,7 @@ static const SluiceElementDescriptor fail_sink = {
   SLUICE_ELEMENT_DESCRIPTOR_INIT,
   .kind = SLUICE_ELEMENT_KIND_SINK,
   .type_name = "test-fail-sink",
-  .description = "Appends to a dataset, then fails or kills the process when told to.",
+  .description = "Appends to a dataset, then fails, kills the process or waits when told to.",
   .options = fail_sink_options,
   .callbacks = &fail_sink_callbacks,
 };
