@@ -20,7 +20,7 @@
 
 #include "sluice-control.h"
 #include "sluice-dbus-service.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 #define CLIENT_PAUSE_US (10 * G_TIME_SPAN_MILLISECOND)

@@ -24,7 +24,7 @@
 #include "bench-client-phase.h"
 #include "bench-http-pull.h"
 #include "sluice-http-api.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 #define TOKEN "bench-token-0123456789"

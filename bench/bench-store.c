@@ -19,7 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 #define BATCH 1000
 

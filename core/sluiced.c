@@ -22,8 +22,8 @@
 #include "sluice-engine.h"
 #include "sluice-host-datasets.h"
 #include "sluice-registry.h"
-#include "http/sluice-http-api.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-http-api.h"
+#include "sluice-store-lmdb.h"
 
 typedef struct
 {

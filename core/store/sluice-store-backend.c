@@ -1,7 +1,7 @@
 /* sluice-store-backend.c — dispatch from the store backend interface to a backend's vtable, and the
  * checks every backend shares (dataset names, compaction options), so that all backends refuse the
  * same things with the same messages. */
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * §1.7 and §2) and pipe state (the since offset and run counters, §3.6).  This interface works at
  * the *record* level: a record is an id, a 128-bit content hash, a deleted flag and an opaque body
  * blob.  What the body holds (the SDK's binary entity encoding) is the business of the layer above
- * (core/sluice-store.h); a backend only stores it.
+ * (core/store/sluice-store.h); a backend only stores it.
  *
  * The LMDB backend (sluice-store-lmdb.h) is the embedded one.  A PostgreSQL backend can implement
  * the same vtable later, so nothing here assumes that one process owns the data: every count and

@@ -15,7 +15,7 @@
  *  - the populated flag, as set_initial_offset says (digest §2.2);
  *  - circuit breakers (digest §6): the sink declares and checks circuit_breaker_threshold_factor
  *    and _count; the engine arms them, because holding back what a run writes and tripping are a
- *    matter of the run's transactions (core/sluice-breaker.h, docs/decisions/0006). */
+ *    matter of the run's transactions (core/run/sluice-breaker.h, docs/decisions/0006). */
 #include <string.h>
 
 #include "dataset-elements.h"
@@ -78,7 +78,7 @@ static const SluiceOptionSpec sink_options[] = {
   { NULL },
 };
 
-/* The breaker options as the engine reads them (core/sluice-breaker.c); refused here when they
+/* The breaker options as the engine reads them (core/run/sluice-breaker.c); refused here when they
  * could never work, so that the configuration check reports them. */
 static gboolean
 check_breaker_options (SluiceElementContext *context, GError **error)

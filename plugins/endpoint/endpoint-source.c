@@ -2,7 +2,7 @@
  *
  * Its pipe is never pumped (SLUICE_ELEMENT_FLAG_NOT_PUMPED): entities arrive with
  * POST /api/receivers/<pipe>/entities, and the host pushes them through the pipe's transforms
- * into its sink itself (core/sluice-pipe-push.c), reading the options below from the
+ * into its sink itself (core/endpoints/sluice-pipe-push.c), reading the options below from the
  * configuration.  The source's callbacks exist only to say so when something tries to read it.
  * Continuation is fixed: no since, comparable, not chronological.
  *

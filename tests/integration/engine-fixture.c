@@ -11,7 +11,7 @@
 #include "engine-fixture.h"
 #include "sluice-config-loader.h"
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 void

@@ -1,4 +1,4 @@
-/* test-control.c — the internal control API (core/sluice-control.h) on a real engine and store:
+/* test-control.c — the internal control API (core/control/sluice-control.h) on a real engine and store:
  * snapshots, pump operations and their errors, durable guards, dataset reads, reload, shutdown.
  * Scheduling runs on a manual clock, so nothing here waits for time to pass. */
 #include <stdarg.h>

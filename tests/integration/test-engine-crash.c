@@ -17,7 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 #define N_ENTITIES 100000

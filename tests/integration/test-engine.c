@@ -17,7 +17,7 @@
 #include "sluice-engine.h"
 #include "sluice-execution-log.h"
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 typedef EngineFixture Fixture;
 

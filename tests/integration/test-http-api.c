@@ -1,4 +1,4 @@
-/* test-http-api.c — the HTTP API server (core/http/, docs/http-api.md) on a real SluiceControl
+/* test-http-api.c — the HTTP API server (core/http-api/, docs/http-api.md) on a real SluiceControl
  * built from configuration files, driven over loopback by a client thread.
  *
  * What a user relies on: the JSON pull examples of the digest (Appendix B2, since/limit), the
@@ -1292,7 +1292,7 @@ test_stop_while_streaming (void **state)
 /* The server keeps answering however many connections its clients open and close, because each
  * closed connection gives its socket back: libsoup 3.2 kept every keep-alive connection its
  * client had closed, until the process ran out of descriptors and stopped answering
- * (core/http/sluice-http-keepalive.c closes them).  Raw clients (raw-http-client.h) on a thread
+ * (core/http-api/sluice-http-keepalive.c closes them).  Raw clients (raw-http-client.h) on a thread
  * of their own make the connections; the server's descriptors are this process's.
  *
  * The issue's figure is 20,000 connections; that is what the normal build makes (a few seconds).

@@ -1,4 +1,4 @@
-/* test-pipe-push.c — receivers in-process (core/sluice-pipe-push.c): digest Appendix B1 replayed
+/* test-pipe-push.c — receivers in-process (core/endpoints/sluice-pipe-push.c): digest Appendix B1 replayed
  * through a receiver pipe (offsets, `_previous`, deletion detection at the end of a full sync),
  * a malformed body or a non-entity writes nothing, a broken sequence deletes nothing, transforms
  * run on pushed entities, `auto_populate_dataset`, number options, an `embedded` entity equal to

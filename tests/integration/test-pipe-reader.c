@@ -1,5 +1,5 @@
 /* test-pipe-reader.c — a pipe read through its transforms outside any run
- * (core/sluice-pipe-reader.c), as publishers and previews do: offsets kept through the
+ * (core/endpoints/sluice-pipe-reader.c), as publishers and previews do: offsets kept through the
  * transforms so that `since` continues a read, values bound to `_B`, filtered entities marked,
  * transforms with side effects refused, and pipes with an `http_endpoint` element never run.
  *

@@ -28,7 +28,7 @@
 #include "http-api-client.h"
 #include "sluice-pipe-push.h"
 #include "sluiced-fixture.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 #define TOKEN "push-atomic-token-0123456789"

@@ -18,7 +18,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 #define TIMEOUT_S 60

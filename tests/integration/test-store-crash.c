@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 #define BATCH 50
 #define ROUNDS 100

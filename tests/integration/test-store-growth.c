@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-child.h"
 #include "test-tree.h"
 

@@ -20,7 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 static const char *sluiced;

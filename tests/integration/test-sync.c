@@ -17,7 +17,7 @@
 #include "engine-fixture.h"
 #include "sluice-engine.h"
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 typedef EngineFixture Fixture;
 

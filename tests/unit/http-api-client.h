@@ -1,4 +1,4 @@
-/* http-api-client.h — an HTTP client for tests of the HTTP API server (core/http/).
+/* http-api-client.h — an HTTP client for tests of the HTTP API server (core/http-api/).
  *
  * The server lives on the test's main context, so the client cannot block it: each request runs
  * on a thread of its own with a synchronous SoupSession, while the calling thread iterates the

@@ -1,4 +1,4 @@
-/* test-clock.c — the clocks of core/sluice-clock.c: the manual clock fires due timers in time
+/* test-clock.c — the clocks of core/schedule/sluice-clock.c: the manual clock fires due timers in time
  * order as a test moves it; the system clock fires on the main loop, never before the due time.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* test-config-json.c — configuration values written back as JSON with numbers as written, and
- * read as plugins see them (core/sluice-config-json.c). */
+ * read as plugins see them (core/config/sluice-config-json.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -9,7 +9,7 @@
 
 #include "sluice-host-datasets.h"
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 typedef struct
 {

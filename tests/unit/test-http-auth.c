@@ -1,4 +1,4 @@
-/* test-http-auth.c — the HTTP API's tokens (core/http/sluice-http-auth.c): which tokens a
+/* test-http-auth.c — the HTTP API's tokens (core/http-api/sluice-http-auth.c): which tokens a
  * configuration yields, that a presented token finds its entry (and only its own), the
  * Authorization header parser, and which pipes are public. */
 #include <setjmp.h>

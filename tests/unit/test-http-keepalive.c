@@ -1,5 +1,5 @@
 /* test-http-keepalive.c — closing keep-alive connections that their clients closed
- * (core/http/sluice-http-keepalive.c), on a bare SoupServer on the test's main context with a raw
+ * (core/http-api/sluice-http-keepalive.c), on a bare SoupServer on the test's main context with a raw
  * client on a thread of its own.
  *
  * A response streamed in many chunks while the client has already ended its side of the

@@ -1,4 +1,4 @@
-/* test-http-reply.c — the reply helpers of the HTTP API (core/http/sluice-http-reply.c): the
+/* test-http-reply.c — the reply helpers of the HTTP API (core/http-api/sluice-http-reply.c): the
  * error body, and entity arrays streamed from a worker thread: complete, empty, failing before
  * anything was sent (a real status), failing midway (an array that does not close), and a client
  * that goes away (the producer stops and its data is released).

@@ -1,5 +1,5 @@
 /* test-json-depth.c — the nesting bound on JSON text handed to json-glib
- * (core/sluice-json-depth.c): 512 levels pass and 513 do not, with the byte of the bracket too
+ * (core/base/sluice-json-depth.c): 512 levels pass and 513 do not, with the byte of the bracket too
  * many; brackets in strings do not count; and the two things json-glib reads beyond JSON ('…'
  * strings and comments) cannot hide brackets from the count, checked against json-glib itself
  * where the text is shallow enough to give it.

@@ -1,5 +1,5 @@
 /* test-main-context.c — work handed from a worker thread to the main context runs on the thread
- * that iterates it (core/sluice-main-context.h), even when the worker's thread-default context
+ * that iterates it (core/base/sluice-main-context.h), even when the worker's thread-default context
  * is that same context and nobody is iterating it at the moment: the case in which
  * g_main_context_invoke () would run it at once on the worker, concurrently with the main loop. */
 #include <setjmp.h>

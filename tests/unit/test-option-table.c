@@ -1,5 +1,5 @@
 /* test-option-table.c — reading, checking and exporting plugin option tables
- * (core/sluice-option-table.c). */
+ * (core/registry/sluice-option-table.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test-pump.c — pipe schedules (core/sluice-pump.c) on a manual clock with fake runs: intervals,
+/* test-pump.c — pipe schedules (core/schedule/sluice-pump.c) on a manual clock with fake runs: intervals,
  * cron expressions (L and day-of-week forms), run_at_startup, the manual and off modes,
  * enable/disable, signalling, and a missed start after a restart, kept in a real LMDB store.
  * Nothing sleeps: the tests move the clock and end runs themselves.
@@ -14,7 +14,7 @@
 
 #include "fake-runner.h"
 #include "sluice-pump.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 #define SEC SLUICE_USEC_PER_SEC
 #define HOUR (3600 * SEC)

@@ -1,4 +1,4 @@
-/* test-push-sequence.c — the JSON push protocol's state machine (core/sluice-push-sequence.c):
+/* test-push-sequence.c — the JSON push protocol's state machine (core/endpoints/sluice-push-sequence.c):
  * the query parameters, the worked example of digest §12.3 as a sequence of steps, and every rule
  * whose breach is a 409, with the messages a sender sees. */
 #include <setjmp.h>

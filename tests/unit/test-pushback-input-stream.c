@@ -1,5 +1,5 @@
 /* test-pushback-input-stream.c — the stream that takes back what a reader above it had read
- * ahead (core/http/sluice-pushback-input-stream.c): what is taken back is read first and in its
+ * ahead (core/http-api/sluice-pushback-input-stream.c): what is taken back is read first and in its
  * order, taking back never reads the base, a source wakes up for it, and closing the stream
  * closes the connection under it.
  */

@@ -1,4 +1,4 @@
-/* test-registry.c — the plugin loader and element registry (core/sluice-registry.c).
+/* test-registry.c — the plugin loader and element registry (core/registry/sluice-registry.c).
  *
  * Loads the test plugins of tests/plugins/ (good and deliberately broken) from the build tree and
  * asserts what a user sees: the problem message, the warning logged with it, and what a lookup of

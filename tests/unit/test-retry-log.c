@@ -1,4 +1,4 @@
-/* test-retry-log.c — the retry bookkeeping of the execution log (core/sluice-retry-log.c): the
+/* test-retry-log.c — the retry bookkeeping of the execution log (core/run/sluice-retry-log.c): the
  * pump keys and their defaults, error codes, write-error entries across loads, the cap, dead
  * letters, discard-retries, and the retry state that spares a load reading the whole log. */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include "sluice-execution-log.h"
 #include "sluice-retry-log.h"
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 typedef struct
 {

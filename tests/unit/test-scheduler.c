@@ -1,4 +1,4 @@
-/* test-scheduler.c — the run queue (core/sluice-scheduler.c): the concurrency limit, FIFO order,
+/* test-scheduler.c — the run queue (core/schedule/sluice-scheduler.c): the concurrency limit, FIFO order,
  * coalescing, a pipe never running twice at once, stop and shutdown.  Runs are fakes that end when
  * the test ends them; nothing sleeps.
  */

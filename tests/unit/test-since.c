@@ -1,4 +1,4 @@
-/* test-since.c — rewinding a stored offset for partial rescans (core/sluice-since.c): the two
+/* test-since.c — rewinding a stored offset for partial rescans (core/run/sluice-since.c): the two
  * cases of digest Appendix B10, floats and fractions of seconds, and the offsets and deltas that
  * cannot be rewound, with their messages.
  */

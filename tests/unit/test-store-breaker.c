@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-tree.h"
 
 typedef struct

@@ -1,4 +1,4 @@
-/* test-store-entities.c — the entity level of the store (core/sluice-store.c): reserved fields
+/* test-store-entities.c — the entity level of the store (core/store/sluice-store.c): reserved fields
  * dropped on write, change tracking by the SDK content hash, version metadata on read, and the
  * Appendix B2 since example with real entities. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-store.h"
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 typedef struct
 {

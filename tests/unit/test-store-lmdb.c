@@ -1,4 +1,4 @@
-/* test-store-lmdb.c — the LMDB dataset store at the record level (core/store/sluice-store-lmdb.c
+/* test-store-lmdb.c — the LMDB dataset store at the record level (core/store/lmdb/sluice-store-lmdb.c
  * via the backend interface): change tracking (digest Appendix B12), offsets and _previous chains
  * (B1), since reads (B2), history and deleted filters, the populated flag, pipe state in the
  * batch's transaction, compaction, dataset lifecycle, map growth and sizing at open, a full map,
@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 #include "test-child.h"
 
 typedef struct

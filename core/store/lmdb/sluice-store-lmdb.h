@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

@@ -26,7 +26,7 @@
 
 #include <sluice-plugin-sdk.h>
 
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

@@ -3,7 +3,7 @@
  * The store keeps the breaker of a dataset (store/sluice-store-backend.h: a committed watermark,
  * held or tripped, and the state to roll back to).  This is the engine's side of it:
  *
- *  - a run (core/sluice-run.c) asks sluice_breaker_run_begin () before it writes anything: it
+ *  - a run (core/run/sluice-run.c) asks sluice_breaker_run_begin () before it writes anything: it
  *    refuses to start while a sink dataset's breaker is tripped, settles what a killed run of the
  *    same pipe left held, and arms the breaker when the sink has a limit and its dataset is
  *    populated — it then *holds* the dataset (its watermark stays where it is) for the run;
@@ -21,7 +21,7 @@
 #include <sluice-plugin-sdk.h>
 
 #include "sluice-host-datasets.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

@@ -11,9 +11,9 @@
 #include <sluice-plugin-sdk.h>
 
 #include "sluice-host-datasets.h"
-#include "sluice-pipe.h"
+#include "sluice-run-types.h"
 #include "sluice-retry-log.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

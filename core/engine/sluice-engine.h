@@ -16,7 +16,7 @@
 #include "sluice-pipe-graph.h"
 #include "sluice-pipe.h"
 #include "sluice-registry.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

@@ -3,7 +3,7 @@
  * A SluiceControl is what a running sluiced is: the engine built from the configuration, the
  * scheduler, one pump per pipe, and the wiring between them (a run that changed a dataset signals
  * the pipes that read it).  Every operation an operator or a script can ask for is a function here;
- * the HTTP API (core/http/) and D-Bus (core/dbus/) only translate requests into these calls and
+ * the HTTP API (core/http-api/) and D-Bus (core/dbus/) only translate requests into these calls and
  * their results and errors into their own forms, so the two cannot drift apart.
  *
  * A control lives on the main context of the thread that created it: call every function there,
@@ -21,7 +21,7 @@
 #include "sluice-engine.h"
 #include "sluice-pump.h"
 #include "sluice-registry.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

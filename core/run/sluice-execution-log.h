@@ -12,8 +12,8 @@
 
 #include <sluice-plugin-sdk.h>
 
-#include "sluice-pipe.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-run-types.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

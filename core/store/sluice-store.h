@@ -11,7 +11,7 @@
 #pragma once
 
 #include <sluice-entity.h>
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

@@ -4,7 +4,7 @@
  * The server (sluice-http-server.c) listens, authenticates every request with the bearer tokens
  * of the configuration, routes it and hands it to a handler with a SluiceHttpContext.  Handlers
  * live one area per file (datasets, pipes, receivers, publishers, metrics) and do their work
- * through SluiceControl (core/sluice-control.h), never around it.  Replies and streamed responses
+ * through SluiceControl (core/control/sluice-control.h), never around it.  Replies and streamed responses
  * go through the helpers below, so that every error has the same JSON shape:
  *   {"error": "<message>", "status": <code>}
  */

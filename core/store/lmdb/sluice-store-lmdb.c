@@ -21,7 +21,7 @@
  * process uses the map: the map rule at LmdbBackend.lock), and the journal is replayed.
  */
 #define _GNU_SOURCE /* fallocate */
-#include "store/sluice-store-lmdb.h"
+#include "sluice-store-lmdb.h"
 
 #include <errno.h>
 #include <fcntl.h>

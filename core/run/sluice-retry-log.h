@@ -22,7 +22,7 @@
 #include <json-glib/json-glib.h>
 #include <sluice-plugin-sdk.h>
 
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

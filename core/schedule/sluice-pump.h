@@ -40,7 +40,7 @@
 
 #include "sluice-cron.h"
 #include "sluice-scheduler.h"
-#include "store/sluice-store-backend.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 

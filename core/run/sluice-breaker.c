@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sluice-execution-log.h"
-#include "sluice-pipe.h"
+#include "sluice-run-types.h"
 
 struct _SluiceBreakerRun
 {
