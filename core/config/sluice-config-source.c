@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sluice-config-source.h"
-#include "sluice-config.h"
+#include "sluice-config-error.h"
 
 /* Deeper documents are refused rather than risk the stack; configuration never comes close. */
 #define MAX_DEPTH 512

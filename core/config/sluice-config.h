@@ -18,20 +18,10 @@
 #include <json-glib/json-glib.h>
 #include <sluice-plugin-sdk.h>
 
+#include "sluice-config-error.h"
+
 G_BEGIN_DECLS
 
-#define SLUICE_CONFIG_ERROR (sluice_config_error_quark ())
-
-typedef enum
-{
-  SLUICE_CONFIG_ERROR_FAILED,
-  SLUICE_CONFIG_ERROR_PARSE,   /* a file is not valid JSON */
-  SLUICE_CONFIG_ERROR_IO,      /* a file or directory cannot be read */
-  SLUICE_CONFIG_ERROR_SECRETS, /* the secrets file is unsafe or malformed */
-  SLUICE_CONFIG_ERROR_INVALID, /* the configuration has errors (see the diagnostics) */
-} SluiceConfigError;
-
-GQuark sluice_config_error_quark (void);
 
 /* What a value printed in place of a secret looks like. */
 #define SLUICE_CONFIG_REDACTED "********"

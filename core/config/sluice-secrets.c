@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "sluice-config-source.h"
-#include "sluice-config.h"
+#include "sluice-config-error.h"
 #include "sluice-secrets.h"
 
 /* Larger files are refused: a secrets file holds a few keys, and reading stays bounded. */

@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "sluice-run.h"
+#include "sluice-run-plan.h"
 
 G_BEGIN_DECLS
 
