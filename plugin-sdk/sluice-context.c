@@ -44,6 +44,8 @@ sluice_element_context_free (SluiceElementContext *context)
 void
 sluice_element_context_set_component (SluiceElementContext *context, SluiceValue *component)
 {
+  g_return_if_fail (context != NULL);
+
   if (component != NULL)
     sluice_value_ref (component);
   g_clear_pointer (&context->component, sluice_value_unref);
@@ -53,12 +55,16 @@ sluice_element_context_set_component (SluiceElementContext *context, SluiceValue
 SluiceValue *
 sluice_element_context_get_component (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->component;
 }
 
 void
 sluice_element_context_set_bound (SluiceElementContext *context, SluiceValue *bound)
 {
+  g_return_if_fail (context != NULL);
+
   if (bound != NULL)
     sluice_value_ref (bound);
   g_clear_pointer (&context->bound, sluice_value_unref);
@@ -68,12 +74,16 @@ sluice_element_context_set_bound (SluiceElementContext *context, SluiceValue *bo
 SluiceValue *
 sluice_element_context_get_bound (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->bound;
 }
 
 SluiceValue *
 sluice_element_context_get_options (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->options;
 }
 
@@ -94,8 +104,10 @@ const char *
 sluice_element_context_get_string (const SluiceElementContext *context, const char *key,
                                    const char *fallback)
 {
-  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_STRING);
+  SluiceValue *value;
 
+  g_return_val_if_fail (context != NULL && key != NULL, fallback);
+  value = lookup_option (context, key, SLUICE_VALUE_STRING);
   return value ? sluice_value_get_string (value, NULL) : fallback;
 }
 
@@ -103,8 +115,10 @@ int64_t
 sluice_element_context_get_integer (const SluiceElementContext *context, const char *key,
                                     int64_t fallback)
 {
-  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_INTEGER);
+  SluiceValue *value;
 
+  g_return_val_if_fail (context != NULL && key != NULL, fallback);
+  value = lookup_option (context, key, SLUICE_VALUE_INTEGER);
   return value ? sluice_value_get_integer (value) : fallback;
 }
 
@@ -112,26 +126,34 @@ gboolean
 sluice_element_context_get_boolean (const SluiceElementContext *context, const char *key,
                                     gboolean fallback)
 {
-  SluiceValue *value = lookup_option (context, key, SLUICE_VALUE_BOOLEAN);
+  SluiceValue *value;
 
+  g_return_val_if_fail (context != NULL && key != NULL, fallback);
+  value = lookup_option (context, key, SLUICE_VALUE_BOOLEAN);
   return value ? sluice_value_get_boolean (value) : fallback;
 }
 
 const char *
 sluice_element_context_get_plugin_name (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->plugin_name;
 }
 
 const char *
 sluice_element_context_get_element_type (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->element_type;
 }
 
 const char *
 sluice_element_context_get_component_id (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->component_id;
 }
 
@@ -139,6 +161,8 @@ void
 sluice_element_context_set_host (SluiceElementContext *context, const SluiceHostServices *services,
                                  void *host_data)
 {
+  g_return_if_fail (context != NULL);
+
   context->host = services;
   context->host_data = host_data;
 }
@@ -146,20 +170,26 @@ sluice_element_context_set_host (SluiceElementContext *context, const SluiceHost
 const SluiceHostServices *
 sluice_element_context_get_host (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->host;
 }
 
 void *
 sluice_element_context_get_host_data (const SluiceElementContext *context)
 {
+  g_return_val_if_fail (context != NULL, NULL);
+
   return context->host_data;
 }
 
 SluiceValue *
 sluice_element_context_get_system (const SluiceElementContext *context, const char *system_id)
 {
-  const SluiceHostServices *host = context->host;
+  const SluiceHostServices *host;
 
+  g_return_val_if_fail (context != NULL && system_id != NULL, NULL);
+  host = context->host;
   /* Hosts built before get_system was appended have a shorter struct: never read past it. */
   if (host == NULL || system_id == NULL
       || host->struct_size < G_STRUCT_OFFSET (SluiceHostServices, get_system) + sizeof (void *)

@@ -35,6 +35,7 @@ sluice_dataset_reader_new (SluiceElementContext *context, const char *dataset, i
   SluiceDatasetReader *reader;
   void *host_reader;
 
+  g_return_val_if_fail (dataset != NULL, NULL);
   if (!check_service (HAS_SERVICE (services, reader_new) && HAS_SERVICE (services, reader_read)
                           && HAS_SERVICE (services, reader_free),
                       "read", error))
@@ -53,6 +54,7 @@ SluiceFlow
 sluice_dataset_reader_read (SluiceDatasetReader *reader, SluiceBatch *batch, uint32_t max_entities,
                             GError **error)
 {
+  g_return_val_if_fail (reader != NULL && batch != NULL, SLUICE_FLOW_ERROR);
   return reader->services->reader_read (reader->host_data, reader->host_reader, batch, max_entities,
                                         error);
 }
@@ -72,6 +74,7 @@ sluice_dataset_append (SluiceElementContext *context, const char *dataset, const
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL && batch != NULL, FALSE);
   if (!check_service (HAS_SERVICE (services, append), "append", error))
     return FALSE;
   return services->append (sluice_element_context_get_host_data (context), context, dataset, batch,
@@ -85,6 +88,7 @@ sluice_dataset_append_offsets (SluiceElementContext *context, const char *datase
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL && batch != NULL, FALSE);
   if (!check_service (HAS_SERVICE (services, append_offsets), "append with offsets", error))
     return FALSE;
   return services->append_offsets (sluice_element_context_get_host_data (context), context,
@@ -97,6 +101,7 @@ sluice_dataset_scan_live (SluiceElementContext *context, const char *dataset,
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL, FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
   if (!check_service (HAS_SERVICE (services, scan_live), "scan of live ids", error))
     return FALSE;
@@ -110,6 +115,7 @@ sluice_dataset_get_entity (SluiceElementContext *context, const char *dataset, c
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL && id != NULL, NULL);
   if (!check_service (HAS_SERVICE (services, get_entity), "lookup", error))
     return NULL;
   return services->get_entity (sluice_element_context_get_host_data (context), context, dataset, id,
@@ -122,6 +128,7 @@ sluice_dataset_get_state (SluiceElementContext *context, const char *dataset, gb
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL, FALSE);
   if (!check_service (HAS_SERVICE (services, get_state), "state", error))
     return FALSE;
   return services->get_state (sluice_element_context_get_host_data (context), context, dataset,
@@ -133,6 +140,7 @@ sluice_dataset_set_populated (SluiceElementContext *context, const char *dataset
 {
   const SluiceHostServices *services = sluice_element_context_get_host (context);
 
+  g_return_val_if_fail (dataset != NULL, FALSE);
   if (!check_service (HAS_SERVICE (services, set_populated), "set populated", error))
     return FALSE;
   return services->set_populated (sluice_element_context_get_host_data (context), context, dataset,
