@@ -33,44 +33,6 @@ G_DEFINE_FINAL_TYPE (SluiceControl, sluice_control, G_TYPE_OBJECT)
 
 /* ---- Errors --------------------------------------------------------------------------------- */
 
-guint
-sluice_control_error_to_http_status (const GError *error)
-{
-  static const guint statuses[] = {
-    [SLUICE_CONTROL_ERROR_FAILED] = 500,         [SLUICE_CONTROL_ERROR_NOT_FOUND] = 404,
-    [SLUICE_CONTROL_ERROR_INVALID_ARGUMENT] = 400, [SLUICE_CONTROL_ERROR_BUSY] = 409,
-    [SLUICE_CONTROL_ERROR_OFF] = 409,            [SLUICE_CONTROL_ERROR_NOT_SUPPORTED] = 409,
-    [SLUICE_CONTROL_ERROR_REFUSED] = 409,        [SLUICE_CONTROL_ERROR_INVALID_CONFIG] = 400,
-    [SLUICE_CONTROL_ERROR_SHUTTING_DOWN] = 503,
-  };
-
-  if (error == NULL || error->domain != SLUICE_CONTROL_ERROR || error->code < 0
-      || (gsize) error->code >= G_N_ELEMENTS (statuses))
-    return 500;
-  return statuses[error->code];
-}
-
-const char *
-sluice_control_error_to_dbus_name (const GError *error)
-{
-  static const char *const names[] = {
-    [SLUICE_CONTROL_ERROR_FAILED] = "org.sluice.Sluice1.Error.Failed",
-    [SLUICE_CONTROL_ERROR_NOT_FOUND] = "org.sluice.Sluice1.Error.NotFound",
-    [SLUICE_CONTROL_ERROR_INVALID_ARGUMENT] = "org.sluice.Sluice1.Error.InvalidArgument",
-    [SLUICE_CONTROL_ERROR_BUSY] = "org.sluice.Sluice1.Error.Busy",
-    [SLUICE_CONTROL_ERROR_OFF] = "org.sluice.Sluice1.Error.Off",
-    [SLUICE_CONTROL_ERROR_NOT_SUPPORTED] = "org.sluice.Sluice1.Error.NotSupported",
-    [SLUICE_CONTROL_ERROR_REFUSED] = "org.sluice.Sluice1.Error.Refused",
-    [SLUICE_CONTROL_ERROR_INVALID_CONFIG] = "org.sluice.Sluice1.Error.InvalidConfig",
-    [SLUICE_CONTROL_ERROR_SHUTTING_DOWN] = "org.sluice.Sluice1.Error.ShuttingDown",
-  };
-
-  if (error == NULL || error->domain != SLUICE_CONTROL_ERROR || error->code < 0
-      || (gsize) error->code >= G_N_ELEMENTS (names))
-    return names[SLUICE_CONTROL_ERROR_FAILED];
-  return names[error->code];
-}
-
 /* Turns an error of a lower layer (pipe, pump, store) into the control's vocabulary, keeping the
  * message, which already says where the problem is. */
 gboolean

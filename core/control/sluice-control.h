@@ -10,8 +10,8 @@
  * and every signal is emitted there.  The exceptions are the dataset readers and pipe readers it
  * hands out, which are meant to be used on a worker thread (see each).
  *
- * Errors are SLUICE_CONTROL_ERROR; each code maps to one HTTP status and one D-Bus error name
- * (sluice_control_error_to_http_status (), sluice_control_error_to_dbus_name ()).
+ * Errors are SLUICE_CONTROL_ERROR.  Each code has one HTTP status and one D-Bus error name, noted
+ * beside it below; the tables are the adapters' (sluice-http-status.h, sluice-dbus-errors.h).
  */
 #pragma once
 
@@ -46,11 +46,6 @@ typedef enum
 } SluiceControlError;
 
 GQuark sluice_control_error_quark (void);
-/* 500, 404, 400, 409, 409, 409, 409, 400, 503 for the codes above; 500 for other domains. */
-guint sluice_control_error_to_http_status (const GError *error);
-/* "org.sluice.Sluice1.Error.Failed", ….NotFound, .InvalidArgument, .Busy, .Off, .NotSupported,
- * .Refused, .InvalidConfig, .ShuttingDown; .Failed for other domains. */
-const char *sluice_control_error_to_dbus_name (const GError *error);
 
 /* Where a control gets its configuration, and what it runs with.  Everything is borrowed for the
  * call of sluice_control_new () except @registry, @store and @clock, which must outlive the

@@ -104,8 +104,7 @@ push_done (GObject *source_object, GAsyncResult *result, gpointer user_data)
       signal_downstream (push);
     }
   else
-    sluice_http_reply_error (push->msg, sluice_push_error_to_http_status (error), "%s",
-                             error->message);
+    sluice_http_reply_gerror (push->msg, error);
   soup_server_message_unpause (push->msg);
 }
 
@@ -152,8 +151,7 @@ sluice_http_handle_receiver (SluiceHttpContext *context, SoupServerMessage *msg,
   if (push->push == NULL
       || !sluice_push_request_parse (push->query, &push->request, &error))
     {
-      sluice_http_reply_error (msg, sluice_push_error_to_http_status (error), "%s",
-                               error->message);
+      sluice_http_reply_gerror (msg, error);
       push_free (push);
       return;
     }

@@ -8,7 +8,9 @@
 
 #include "engine-fixture.h"
 #include "sluice-control.h"
+#include "sluice-dbus-errors.h"
 #include "sluice-execution-log.h"
+#include "sluice-http-status.h"
 
 typedef struct
 {
@@ -232,22 +234,22 @@ test_operation_errors (void **state)
 
   assert_false (sluice_control_start (f->control, "nope", &error));
   assert_control_error (error, SLUICE_CONTROL_ERROR_NOT_FOUND, "there is no pipe 'nope'");
-  assert_int_equal (sluice_control_error_to_http_status (error), 404);
-  assert_string_equal (sluice_control_error_to_dbus_name (error),
+  assert_int_equal (sluice_http_error_status (error), 404);
+  assert_string_equal (sluice_dbus_error_name (error),
                        "org.sluice.Sluice1.Error.NotFound");
   g_clear_error (&error);
 
   assert_false (sluice_control_start (f->control, "never", &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_OFF));
-  assert_int_equal (sluice_control_error_to_http_status (error), 409);
-  assert_string_equal (sluice_control_error_to_dbus_name (error), "org.sluice.Sluice1.Error.Off");
+  assert_int_equal (sluice_http_error_status (error), 409);
+  assert_string_equal (sluice_dbus_error_name (error), "org.sluice.Sluice1.Error.Off");
   g_clear_error (&error);
 
   assert_false (sluice_control_set_since (f->control, "copy", "{not json", FALSE, &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR,
                                 SLUICE_CONTROL_ERROR_INVALID_ARGUMENT));
   assert_true (g_str_has_prefix (error->message, "pipe 'copy': the offset '{not json' is not JSON"));
-  assert_int_equal (sluice_control_error_to_http_status (error), 400);
+  assert_int_equal (sluice_http_error_status (error), 400);
   g_clear_error (&error);
 
   /* JSON deeper than sluice's parsers take never reaches json-glib, which recurses per level:
@@ -276,8 +278,8 @@ test_operation_errors (void **state)
 
   /* Other domains are internal failures. */
   g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "x");
-  assert_int_equal (sluice_control_error_to_http_status (error), 500);
-  assert_string_equal (sluice_control_error_to_dbus_name (error),
+  assert_int_equal (sluice_http_error_status (error), 500);
+  assert_string_equal (sluice_dbus_error_name (error),
                        "org.sluice.Sluice1.Error.Failed");
 }
 
@@ -517,7 +519,7 @@ test_shutdown_refuses_operations (void **state)
   sluice_control_shutdown (f->control);
   assert_false (sluice_control_start (f->control, "raw", &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_SHUTTING_DOWN));
-  assert_int_equal (sluice_control_error_to_http_status (error), 503);
+  assert_int_equal (sluice_http_error_status (error), 503);
   g_clear_error (&error);
   assert_false (sluice_control_reload (f->control, &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_SHUTTING_DOWN));
