@@ -97,10 +97,11 @@ typedef struct
    * slot or behind its own run), "tripped" (a circuit breaker on its sink dataset is tripped),
    * "off" (pump mode off), "disabled", "failed" (the last run failed), "idle". */
   const char *state;
-  SluicePumpMode mode;
+  const char *mode;            /* pump.mode: "scheduled", "manual" or "off" */
   gboolean enabled;
   gboolean running;
   gboolean durable;            /* metadata.durable */
+  gboolean public_read;        /* metadata.public_read: its data may be read without a token */
   gboolean breaker_tripped;    /* its sink dataset's circuit breaker is tripped */
   char *source_type;           /* "dataset", "json", … */
   char *sink_type;

@@ -175,7 +175,7 @@ refresh_pipe (ServicePipe *pipe)
       return;
     }
   sluice_dbus_pipe_set_state (skeleton, snapshot->state);
-  sluice_dbus_pipe_set_mode (skeleton, sluice_pump_mode_to_string (snapshot->mode));
+  sluice_dbus_pipe_set_mode (skeleton, snapshot->mode);
   sluice_dbus_pipe_set_enabled (skeleton, snapshot->enabled);
   sluice_dbus_pipe_set_running (skeleton, snapshot->running);
   sluice_dbus_pipe_set_durable (skeleton, snapshot->durable);

@@ -192,25 +192,14 @@ sluice_http_access_to_string (SluiceHttpAccess access)
 }
 
 gboolean
-sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id)
+sluice_http_pipe_is_public_read (SluiceControl *control, const char *pipe_id)
 {
-  SluiceConfigComponent *component;
-  JsonNode *node;
-  JsonNode *metadata;
+  g_autoptr (SluicePipeSnapshot) snapshot = NULL;
 
-  if (engine == NULL || pipe_id == NULL)
+  if (pipe_id == NULL)
     return FALSE;
-  component = sluice_config_lookup (sluice_engine_get_config (engine), pipe_id);
-  if (component == NULL || sluice_config_component_get_kind (component) != SLUICE_COMPONENT_PIPE)
-    return FALSE;
-  node = sluice_config_component_get_node (component);
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  metadata = json_object_get_member (json_node_get_object (node), "metadata");
-  if (metadata == NULL || !JSON_NODE_HOLDS_OBJECT (metadata))
-    return FALSE;
-  return json_object_get_boolean_member_with_default (json_node_get_object (metadata),
-                                                      "public_read", FALSE);
+  snapshot = sluice_control_get_pipe (control, pipe_id, NULL);
+  return snapshot != NULL && snapshot->public_read;
 }
 
 static gboolean
@@ -237,10 +226,10 @@ sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, Sluic
 {
   if (context->token_name == NULL)
     {
-      SluiceEngine *engine = sluice_control_get_engine (context->control);
       g_autofree char *why = NULL;
 
-      if (access == SLUICE_HTTP_ACCESS_READ && sluice_http_pipe_is_public_read (engine, pipe_id))
+      if (access == SLUICE_HTTP_ACCESS_READ
+          && sluice_http_pipe_is_public_read (context->control, pipe_id))
         return TRUE;
       why = g_strdup_printf ("this request needs a bearer token (Authorization: Bearer <token>) "
                              "with %s access%s%s%s",

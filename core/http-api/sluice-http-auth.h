@@ -10,7 +10,6 @@
 #pragma once
 
 #include "sluice-config.h"
-#include "sluice-engine.h"
 #include "sluice-http-api.h"
 
 G_BEGIN_DECLS
@@ -48,8 +47,8 @@ void sluice_http_reply_outside_pipes (SluiceHttpContext *context, SoupServerMess
 /* "read", "write", "admin". */
 const char *sluice_http_access_to_string (SluiceHttpAccess access);
 
-/* Whether @pipe_id has `metadata.public_read: true`: its publisher and the datasets it writes may
- * be read without a token. */
-gboolean sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id);
+/* Whether @pipe_id (nullable) has `metadata.public_read: true` (its SluicePipeSnapshot says so):
+ * its publisher and the datasets it writes may be read without a token. */
+gboolean sluice_http_pipe_is_public_read (SluiceControl *control, const char *pipe_id);
 
 G_END_DECLS

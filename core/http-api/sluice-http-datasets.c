@@ -91,8 +91,7 @@ authorized_dataset (SluiceHttpContext *context, SoupServerMessage *msg, const ch
 
   if (context->token_name == NULL
       && (pipe_id == NULL || access != SLUICE_HTTP_ACCESS_READ
-          || !sluice_http_pipe_is_public_read (sluice_control_get_engine (context->control),
-                                               pipe_id)))
+          || !sluice_http_pipe_is_public_read (context->control, pipe_id)))
     {
       sluice_http_authorize (context, msg, access, NULL);
       return NULL;

@@ -90,7 +90,7 @@ pipe_to_json (const SluicePipeSnapshot *s)
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, s->state);
   json_builder_set_member_name (builder, "mode");
-  json_builder_add_string_value (builder, sluice_pump_mode_to_string (s->mode));
+  json_builder_add_string_value (builder, s->mode);
   json_builder_set_member_name (builder, "enabled");
   json_builder_add_boolean_value (builder, s->enabled);
   json_builder_set_member_name (builder, "running");

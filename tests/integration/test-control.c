@@ -191,10 +191,11 @@ test_snapshot_before_and_after_a_run (void **state)
   before = sluice_control_get_pipe (f->control, "copy", &error);
   assert_non_null (before);
   assert_string_equal (before->state, "idle");
-  assert_int_equal (before->mode, SLUICE_PUMP_MODE_MANUAL);
+  assert_string_equal (before->mode, "manual");
   assert_true (before->enabled);
   assert_false (before->running);
   assert_false (before->durable);
+  assert_false (before->public_read);
   assert_string_equal (before->source_type, "dataset");
   assert_string_equal (before->sink_type, "dataset");
   assert_string_equal (before->input_datasets[0], "raw");
