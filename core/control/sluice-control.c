@@ -8,6 +8,8 @@
  * This file holds the lifecycle, reload and the signals; the operations are in
  * sluice-control-pipes.c, -datasets.c, -breaker.c, -retries.c and -receivers.c.
  */
+#include <string.h>
+
 #include "sluice-control-private.h"
 
 #include "sluice-config-loader.h"
@@ -248,6 +250,18 @@ static const SluiceRunner control_runner = { runner_start, runner_finish };
 
 /* ---- Building and tearing down a Running ---------------------------------------------------- */
 
+/* The object of @component when it is a metadata component, else NULL. */
+static JsonObject *
+metadata_object (SluiceConfigComponent *component)
+{
+  JsonNode *node = sluice_config_component_get_node (component);
+
+  if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA
+      || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_node_get_object (node);
+}
+
 /* `global_defaults.use_signalling_internally` of the metadata component (default true). */
 static gboolean
 config_use_signalling (SluiceConfig *config)
@@ -256,13 +270,12 @@ config_use_signalling (SluiceConfig *config)
 
   for (guint i = 0; i < components->len; i++)
     {
-      SluiceConfigComponent *component = g_ptr_array_index (components, i);
-      JsonObject *object, *defaults;
+      JsonObject *object = metadata_object (g_ptr_array_index (components, i));
+      JsonObject *defaults;
       JsonNode *node;
 
-      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA)
+      if (object == NULL)
         continue;
-      object = json_node_get_object (sluice_config_component_get_node (component));
       node = json_object_get_member (object, "global_defaults");
       if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
         continue;
@@ -608,6 +621,79 @@ sluice_control_dup_expanded_config (SluiceControl *control)
 {
   g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
   return sluice_config_to_json (control->current->config, TRUE);
+}
+
+void
+sluice_api_token_free (SluiceApiToken *token)
+{
+  if (token == NULL)
+    return;
+  g_free (token->name);
+  if (token->token != NULL)
+    explicit_bzero (token->token, strlen (token->token));
+  g_free (token->token);
+  g_free (token->access);
+  g_strfreev (token->pipes);
+  g_free (token);
+}
+
+/* The string elements of @array. */
+static char **
+strings_of (JsonArray *array)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+
+      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+        g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static SluiceApiToken *
+api_token_from_object (JsonObject *object)
+{
+  SluiceApiToken *token = g_new0 (SluiceApiToken, 1);
+  JsonNode *pipes = json_object_get_member (object, "pipes");
+
+  token->name = g_strdup (json_object_get_string_member_with_default (object, "name", NULL));
+  token->token = g_strdup (json_object_get_string_member_with_default (object, "token", NULL));
+  token->access = g_strdup (json_object_get_string_member_with_default (object, "access", NULL));
+  if (pipes != NULL && JSON_NODE_HOLDS_ARRAY (pipes))
+    token->pipes = strings_of (json_node_get_array (pipes));
+  return token;
+}
+
+GPtrArray *
+sluice_control_dup_api_tokens (SluiceControl *control)
+{
+  const GPtrArray *components;
+  GPtrArray *tokens;
+
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
+
+  components = sluice_config_get_components (control->current->config);
+  tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_api_token_free);
+  for (guint i = 0; i < components->len; i++)
+    {
+      JsonObject *object = metadata_object (g_ptr_array_index (components, i));
+      JsonNode *list = object != NULL ? json_object_get_member (object, "api_tokens") : NULL;
+
+      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+        continue;
+      for (guint j = 0; j < json_array_get_length (json_node_get_array (list)); j++)
+        {
+          JsonNode *item = json_array_get_element (json_node_get_array (list), j);
+
+          if (JSON_NODE_HOLDS_OBJECT (item))
+            g_ptr_array_add (tokens, api_token_from_object (json_node_get_object (item)));
+        }
+    }
+  return tokens;
 }
 
 /* ---- GObject -------------------------------------------------------------------------------- */

@@ -263,6 +263,25 @@ gboolean sluice_control_is_reloading (SluiceControl *control);
  * (an array of components), secrets redacted. */
 char *sluice_control_dup_expanded_config (SluiceControl *control);
 
+/* One entry of `api_tokens` in a metadata component (docs/http-api.md, "Authentication"), as
+ * configured: a member that is missing or not a string is NULL. */
+typedef struct
+{
+  char *name;
+  char *token;  /* the secret */
+  char *access; /* "read", "write" or "admin" */
+  char **pipes; /* NULL-terminated (its string elements); NULL without `pipes`: every pipe */
+} SluiceApiToken;
+
+/* Wipes the secret before it frees it. */
+void sluice_api_token_free (SluiceApiToken *token);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceApiToken, sluice_api_token_free)
+
+/* (transfer full; element type SluiceApiToken *) The `api_tokens` of the running configuration,
+ * in configuration order; none when no metadata component has any.  They can only change with
+ * the configuration: "reloaded" says when to ask again. */
+GPtrArray *sluice_control_dup_api_tokens (SluiceControl *control);
+
 /* Signals (main context):
  *   "pipe-run-started"  (const char *pipe_id, SluiceRunType run_type)
  *   "pipe-progress"     (const char *pipe_id, guint64 entities_read, guint64 entities_written):

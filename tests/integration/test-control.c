@@ -511,6 +511,47 @@ test_reload (void **state)
   assert_non_null (strstr (expanded, "\"extra\""));
 }
 
+/* The api_tokens of the running configuration, as written, and those of the next one after a
+ * reload. */
+static void
+test_api_tokens (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GPtrArray) none = sluice_control_dup_api_tokens (f->control);
+  g_autoptr (GPtrArray) tokens = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *with_tokens = NULL;
+  const SluiceApiToken *token;
+
+  assert_int_equal (none->len, 0);
+  with_tokens = g_strdup_printf ("%.*s, {\"_id\": \"node\", \"type\": \"metadata\", "
+                                 "\"api_tokens\": [{\"name\": \"ops\", \"token\": \"s3cret-ops\", "
+                                 "\"access\": \"admin\"}, {\"name\": \"reader\", "
+                                 "\"token\": \"s3cret-reader\", \"access\": \"read\", "
+                                 "\"pipes\": [\"raw\", \"copy\"]}]}]",
+                                 (int) strlen (base_config) - 1, base_config);
+  write_config (f, with_tokens);
+  assert_true (sluice_control_reload (f->control, &error));
+  /* The running configuration's, until the new one runs. */
+  tokens = sluice_control_dup_api_tokens (f->control);
+  assert_int_equal (tokens->len, 0);
+  g_clear_pointer (&tokens, g_ptr_array_unref);
+  wait_for_event (f, "reloaded -");
+
+  tokens = sluice_control_dup_api_tokens (f->control);
+  assert_int_equal (tokens->len, 2);
+  token = g_ptr_array_index (tokens, 0);
+  assert_string_equal (token->name, "ops");
+  assert_string_equal (token->token, "s3cret-ops");
+  assert_string_equal (token->access, "admin");
+  assert_null (token->pipes);
+  token = g_ptr_array_index (tokens, 1);
+  assert_string_equal (token->name, "reader");
+  assert_string_equal (token->access, "read");
+  assert_int_equal (g_strv_length (token->pipes), 2);
+  assert_string_equal (token->pipes[1], "copy");
+}
+
 static void
 test_shutdown_refuses_operations (void **state)
 {
@@ -539,6 +580,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_dataset_reads, setup, teardown),
     cmocka_unit_test_setup_teardown (test_delete_dataset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_reload, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_api_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown (test_shutdown_refuses_operations, setup, teardown),
   };
 
