@@ -190,6 +190,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDatasetSnapshot, sluice_dataset_snapshot_fr
 GPtrArray *sluice_control_list_datasets (SluiceControl *control, GError **error);
 /* The id of the pipe whose sink writes @dataset_id (borrowed until the next reload), or NULL. */
 const char *sluice_control_lookup_writer (SluiceControl *control, const char *dataset_id);
+/* The pipe through which @dataset_id is accessed, whether the dataset exists or not: its writer,
+ * or the pipe of an execution log (`system:pump_execution:<pipe>`; then a pointer into
+ * @dataset_id); NULL when none. */
+const char *sluice_control_lookup_dataset_pipe (SluiceControl *control, const char *dataset_id);
 
 /* (transfer full) NOT_FOUND for no such dataset. */
 SluiceDatasetSnapshot *sluice_control_get_dataset (SluiceControl *control, const char *dataset_id,

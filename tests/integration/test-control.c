@@ -392,6 +392,12 @@ test_dataset_reads (void **state)
   assert_true (raw->populated);
   assert_false (raw->breaker_tripped);
   assert_string_equal (raw->writer, "raw");
+  /* Whose a dataset is, whether it exists or not: its writer's, an execution log's pipe's. */
+  assert_string_equal (sluice_control_lookup_dataset_pipe (f->control, "raw"), "raw");
+  assert_string_equal (sluice_control_lookup_dataset_pipe (f->control,
+                                                           "system:pump_execution:gone"),
+                       "gone");
+  assert_null (sluice_control_lookup_dataset_pipe (f->control, "nobody-writes-this"));
   all = sluice_control_list_datasets (f->control, &error);
   assert_non_null (all);
   assert_true (all->len >= 2); /* raw and its execution log */
