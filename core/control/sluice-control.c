@@ -127,18 +127,15 @@ count_finished_run (PipeCounters *counters, const SluiceRunStats *stats)
   counters->current_read = counters->current_written = 0;
 }
 
-/* A run that appended versions to datasets asks for runs of the pipes reading them (their pumps
- * decide whether signalling applies, and coalesce).  A failed run may have committed batches. */
-static void
-signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *stats)
+void
+sluice_control_signal_downstream (SluiceControl *control, const char *pipe_id)
 {
+  Running *running = control->current;
   g_autoptr (GPtrArray) readers = NULL;
 
-  if (stats == NULL || stats->changes == 0 || running->control->shutting_down
-      || running != running->control->current || running->control->next != NULL)
+  if (control->shutting_down || control->next != NULL)
     return;
-  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (running->engine),
-                                              sluice_pipe_get_id (pipe));
+  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (running->engine), pipe_id);
   for (guint i = 0; i < readers->len; i++)
     {
       SluicePump *pump = g_hash_table_lookup (running->pumps, g_ptr_array_index (readers, i));
@@ -146,6 +143,16 @@ signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *sta
       if (pump != NULL)
         sluice_pump_notify_input_changed (pump);
     }
+}
+
+/* A run that appended versions to datasets signals the pipes reading them.  A failed run may
+ * have committed batches. */
+static void
+signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *stats)
+{
+  if (stats == NULL || stats->changes == 0 || running != running->control->current)
+    return;
+  sluice_control_signal_downstream (running->control, sluice_pipe_get_id (pipe));
 }
 
 static void

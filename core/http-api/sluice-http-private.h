@@ -59,8 +59,9 @@ void sluice_http_push_body_watch (SluiceHttpPushBudget *budget, SoupServerMessag
 SluiceHttpPushBody *sluice_http_push_body_take (SoupServerMessage *msg);
 /* A body not watched (the request's own message body), counted against no budget. */
 SluiceHttpPushBody *sluice_http_push_body_new_from_message (SoupServerMessage *msg);
-/* (transfer none) Its chunks (GBytes), in order. */
-GPtrArray *sluice_http_push_body_get_chunks (SluiceHttpPushBody *body);
+/* (transfer full) Its chunks (GBytes, in order), which it holds no more; its reservation stays
+ * until it is freed. */
+GPtrArray *sluice_http_push_body_steal_chunks (SluiceHttpPushBody *body);
 /* Frees the chunks and ends the reservation; any thread. */
 void sluice_http_push_body_free (SluiceHttpPushBody *body);
 
