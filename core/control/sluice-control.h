@@ -253,6 +253,40 @@ gboolean sluice_control_breaker_rollback (SluiceControl *control, const char *da
 gboolean sluice_control_dataset_is_tripped (SluiceControl *control, const char *dataset_id,
                                             char **ret_message);
 
+/* ---- Publishers ----------------------------------------------------------------------------- */
+
+/* A read of a publisher pipe, one whose sink is a publisher such as `http_endpoint` (digest §9.6):
+ * its source through its transforms, with element instances of its own, nothing written, the
+ * entities the transforms filtered (`_filtered: true`) left out.  Opened and started on the main
+ * context; once started, it may be read on any one thread at a time (an HTTP response streams it
+ * from a worker thread).  Implemented in sluice-control-publications.c. */
+typedef struct _SluicePublication SluicePublication;
+
+/* (transfer full) The publication of @pipe_id, not started: what is known before anything is
+ * read.  NOT_FOUND for no such pipe ("no pipe 'p'") and for a pipe whose sink is not a publisher
+ * (the message says what its sink is). */
+SluicePublication *sluice_control_open_publication (SluiceControl *control, const char *pipe_id,
+                                                    GError **error);
+/* The sink's `filename` option; NULL when it has none. */
+const char *sluice_publication_get_filename (SluicePublication *publication);
+/* The sink's `content_disposition` option: "attachment" (the default) or "inline". */
+const char *sluice_publication_get_content_disposition (SluicePublication *publication);
+/* Opens the source, on the main context and while the control lives, to read after @since (JSON
+ * text of the source's offset; NULL: from the start), with @bound (nullable, a DICT, borrowed for
+ * the call) bound to the DTL variable `_B`, and to serve at most @limit entities (0: all).
+ * INVALID_ARGUMENT when the source refuses @since, FAILED when it cannot start otherwise; the
+ * message names the element, as a run's would. */
+gboolean sluice_publication_start (SluicePublication *publication, const char *since,
+                                   const SluiceValue *bound, guint64 limit, GError **error);
+/* Once started: whether the transforms dropped or filtered anything so far, or could
+ * (`X-Dataset-Filtered`). */
+gboolean sluice_publication_is_filtered (SluicePublication *publication);
+/* (transfer full) The next entity as it leaves the transforms; NULL at the end (no error) or on
+ * failure. */
+SluiceEntity *sluice_publication_next (SluicePublication *publication, GError **error);
+void sluice_publication_free (SluicePublication *publication);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluicePublication, sluice_publication_free)
+
 /* ---- Configuration -------------------------------------------------------------------------- */
 
 /* Reads the configuration files again and, when they validate and every pipe builds, replaces the
