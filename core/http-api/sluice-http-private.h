@@ -70,6 +70,9 @@ void sluice_http_push_body_free (SluiceHttpPushBody *body);
 /* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */
 gboolean sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
                                     gboolean default_value, gboolean *ret_value);
+/* The same for a field of sluice_http_read_fields () ("field 'force': expected …"). */
+gboolean sluice_http_field_boolean (SoupServerMessage *msg, GHashTable *fields, const char *name,
+                                    gboolean default_value, gboolean *ret_value);
 /* A query parameter that is a non-negative integer; @default_value when absent. */
 gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, const char *name,
                                   gint64 default_value, gint64 *ret_value);

@@ -173,11 +173,12 @@ sluice_http_server_stream_ended (SluiceHttpServer *server, SluiceHttpStream *str
 
 /* ---- request helpers ----------------------------------------------------------------------- */
 
-gboolean
-sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
-                           gboolean default_value, gboolean *ret_value)
+/* @name of @table (nullable) as a boolean; @kind names what @table holds in the message. */
+static gboolean
+table_boolean (SoupServerMessage *msg, GHashTable *table, const char *kind, const char *name,
+               gboolean default_value, gboolean *ret_value)
 {
-  const char *text = query != NULL ? g_hash_table_lookup (query, name) : NULL;
+  const char *text = table != NULL ? g_hash_table_lookup (table, name) : NULL;
 
   if (text == NULL)
     *ret_value = default_value;
@@ -188,11 +189,24 @@ sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char
   else
     {
       sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                               "query parameter '%s': expected true or false, got '%s'", name,
-                               text);
+                               "%s '%s': expected true or false, got '%s'", kind, name, text);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
+                           gboolean default_value, gboolean *ret_value)
+{
+  return table_boolean (msg, query, "query parameter", name, default_value, ret_value);
+}
+
+gboolean
+sluice_http_field_boolean (SoupServerMessage *msg, GHashTable *fields, const char *name,
+                           gboolean default_value, gboolean *ret_value)
+{
+  return table_boolean (msg, fields, "field", name, default_value, ret_value);
 }
 
 gboolean

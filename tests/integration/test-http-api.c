@@ -21,6 +21,7 @@
 #include "engine-fixture.h"
 #include "http-api-client.h"
 #include "raw-http-client.h"
+#include "sluice-clock.h"
 #include "sluice-http-api.h"
 
 #define OPS "ops-0123456789"
@@ -724,6 +725,7 @@ test_conflicts (void **state)
   g_autoptr (HttpApiResponse) off = NULL;
   g_autoptr (HttpApiResponse) durable = NULL;
   g_autoptr (HttpApiResponse) forced = NULL;
+  g_autoptr (HttpApiResponse) bad_force = NULL;
   g_autoptr (HttpApiResponse) breaker = NULL;
   g_autoptr (HttpApiResponse) missing = NULL;
   g_autofree char *message = NULL;
@@ -741,6 +743,9 @@ test_conflicts (void **state)
   forced = call (f, "POST", "/api/pipes/durable/pump", OPS, "application/x-www-form-urlencoded",
                  "operation=update-last-seen&last-seen=10&force=true");
   assert_int_equal (forced->status, 200);
+  bad_force = call (f, "POST", "/api/pipes/durable/pump", OPS, "application/x-www-form-urlencoded",
+                    "operation=update-last-seen&last-seen=10&force=yes");
+  http_api_assert_error (bad_force, 400, "field 'force': expected true or false, got 'yes'");
 
   run_pipe (f, "letters");
   breaker = call (f, "POST", "/api/datasets/letters", OPS, "application/x-www-form-urlencoded",
