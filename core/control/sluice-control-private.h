@@ -6,6 +6,14 @@
 
 #include "sluice-control.h"
 
+#include "sluice-clock.h"
+#include "sluice-config-diagnostics.h"
+#include "sluice-engine.h"
+#include "sluice-pump.h"
+#include "sluice-registry.h"
+#include "sluice-scheduler.h"
+#include "sluice-store-backend.h"
+
 G_BEGIN_DECLS
 
 typedef struct

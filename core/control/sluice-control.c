@@ -514,32 +514,18 @@ sluice_control_is_stopped (SluiceControl *control)
   return control->stopped;
 }
 
-SluiceEngine *
-sluice_control_get_engine (SluiceControl *control)
+guint
+sluice_control_get_n_running (SluiceControl *control)
 {
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->current->engine;
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), 0);
+  return sluice_scheduler_get_n_running (control->current->scheduler);
 }
 
-SluiceStoreBackend *
-sluice_control_get_store (SluiceControl *control)
+guint
+sluice_control_get_max_concurrent (SluiceControl *control)
 {
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->store;
-}
-
-SluiceScheduler *
-sluice_control_get_scheduler (SluiceControl *control)
-{
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->current->scheduler;
-}
-
-SluicePump *
-sluice_control_get_pump (SluiceControl *control, const char *pipe_id)
-{
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return g_hash_table_lookup (control->current->pumps, pipe_id);
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), 0);
+  return sluice_scheduler_get_max_concurrent (control->current->scheduler);
 }
 
 /* ---- Pipes ---------------------------------------------------------------------------------- */

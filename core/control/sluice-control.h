@@ -1,14 +1,17 @@
 /* sluice-control.h — the one internal control API of a running host (docs/control.md).
  *
  * A SluiceControl is what a running sluiced is: the engine built from the configuration, the
- * scheduler, one pump per pipe, and the wiring between them (a run that changed a dataset signals
- * the pipes that read it).  Every operation an operator or a script can ask for is a function here;
- * the HTTP API (core/http-api/) and D-Bus (core/dbus/) only translate requests into these calls and
- * their results and errors into their own forms, so the two cannot drift apart.
+ * scheduler, one pump per pipe, the receivers, and the wiring between them (a run or a push that
+ * changed a dataset signals the pipes that read it).  Every operation an operator, a script or a
+ * client can ask for is a function here (pushes in sluice-control-push.h, discarding retries in
+ * sluice-control-retries.h); the HTTP API (core/http-api/) and D-Bus (core/dbus/) only translate
+ * requests into these calls and their results and errors into their own forms, so the two cannot
+ * drift apart.  None of the internals is handed out: what the calls return are the control's own
+ * snapshots and results, the run types, and SDK and GLib types.
  *
  * A control lives on the main context of the thread that created it: call every function there,
- * and every signal is emitted there.  The exceptions are the dataset readers and pipe readers it
- * hands out, which are meant to be used on a worker thread (see each).
+ * and every signal is emitted there.  The exceptions are the dataset streams and publications it
+ * hands out, which are meant to be read on a worker thread (see each).
  *
  * Errors are SLUICE_CONTROL_ERROR.  Each code has one HTTP status and one D-Bus error name, noted
  * beside it below; the tables are the adapters' (sluice-http-status.h, sluice-dbus-errors.h).
@@ -16,14 +19,18 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <sluice-plugin-sdk.h>
 
-#include "sluice-clock.h"
-#include "sluice-engine.h"
-#include "sluice-pump.h"
-#include "sluice-registry.h"
-#include "sluice-store-backend.h"
+#include "sluice-run-types.h"
 
 G_BEGIN_DECLS
+
+/* What a control is built with; the adapters never look inside (their headers: sluice-registry.h,
+ * sluice-store-backend.h, sluice-clock.h, sluice-config-diagnostics.h). */
+typedef struct _SluiceRegistry SluiceRegistry;
+typedef struct _SluiceStoreBackend SluiceStoreBackend;
+typedef struct _SluiceClock SluiceClock;
+typedef struct _SluiceConfigDiagnostics SluiceConfigDiagnostics;
 
 #define SLUICE_CONTROL_ERROR (sluice_control_error_quark ())
 
@@ -76,12 +83,10 @@ void sluice_control_activate (SluiceControl *control);
 void sluice_control_shutdown (SluiceControl *control);
 gboolean sluice_control_is_stopped (SluiceControl *control);
 
-/* (transfer none) The current engine; it changes on reload (see "reloaded"), so do not keep it. */
-SluiceEngine *sluice_control_get_engine (SluiceControl *control);
-SluiceStoreBackend *sluice_control_get_store (SluiceControl *control);
-SluiceScheduler *sluice_control_get_scheduler (SluiceControl *control);
-/* (transfer none) The pump of a pipe; NULL for no such pipe. */
-SluicePump *sluice_control_get_pump (SluiceControl *control, const char *pipe_id);
+/* The runs in progress now. */
+guint sluice_control_get_n_running (SluiceControl *control);
+/* How many runs may be in progress at once (SluiceControlSettings.max_concurrent, resolved). */
+guint sluice_control_get_max_concurrent (SluiceControl *control);
 
 /* ---- Pipes ---------------------------------------------------------------------------------- */
 

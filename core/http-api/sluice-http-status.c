@@ -1,8 +1,7 @@
 /* sluice-http-status.c — the HTTP status of a control or push error (sluice-http-status.h). */
 #include "sluice-http-status.h"
 
-#include "sluice-control.h"
-#include "sluice-push-sequence.h"
+#include "sluice-control-push.h"
 
 static const guint control_statuses[] = {
   [SLUICE_CONTROL_ERROR_FAILED] = 500,

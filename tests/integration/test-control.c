@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-control.h"
 #include "sluice-dbus-errors.h"
 #include "sluice-execution-log.h"

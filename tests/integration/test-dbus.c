@@ -21,6 +21,7 @@
 #include <json-glib/json-glib.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-dbus-service.h"
 
 #define TIMEOUT_S 60
