@@ -44,8 +44,8 @@ sink_object (SluiceConfig *config, const char *pipe_id)
 
   if (component == NULL)
     return NULL;
-  sink = json_object_get_member (json_node_get_object (sluice_config_component_get_node (component)),
-                                 "sink");
+  sink = json_object_get_member (
+      json_node_get_object (sluice_config_component_get_node (component)), "sink");
   return sink != NULL && JSON_NODE_HOLDS_OBJECT (sink) ? json_node_get_object (sink) : NULL;
 }
 
@@ -85,15 +85,15 @@ sluice_control_open_publication (SluiceControl *control, const char *pipe_id, GE
   publication->control = control;
   publication->pipe_id = g_strdup (pipe_id);
   options = sink_object (control->current->config, pipe_id);
-  publication->content_disposition = g_strdup ("attachment");
   if (options != NULL)
     {
-      g_free (publication->content_disposition);
       publication->filename
-        = g_strdup (json_object_get_string_member_with_default (options, "filename", NULL));
-      publication->content_disposition = g_strdup (
-        json_object_get_string_member_with_default (options, "content_disposition", "attachment"));
+          = g_strdup (json_object_get_string_member_with_default (options, "filename", NULL));
+      publication->content_disposition = g_strdup (json_object_get_string_member_with_default (
+          options, "content_disposition", "attachment"));
     }
+  else
+    publication->content_disposition = g_strdup ("attachment");
   return publication;
 }
 
@@ -129,13 +129,13 @@ sluice_publication_start (SluicePublication *publication, const char *since,
   if (publication->reader == NULL)
     {
       /* A source that refuses to start from the client's offset says why: a bad argument. */
-      g_set_error_literal (error, SLUICE_CONTROL_ERROR,
-                           since != NULL
-                               && g_error_matches (local_error, SLUICE_PIPE_ERROR,
-                                                   SLUICE_PIPE_ERROR_FAILED)
-                             ? SLUICE_CONTROL_ERROR_INVALID_ARGUMENT
-                             : SLUICE_CONTROL_ERROR_FAILED,
-                           local_error->message);
+      g_set_error_literal (
+          error, SLUICE_CONTROL_ERROR,
+          since != NULL
+                  && g_error_matches (local_error, SLUICE_PIPE_ERROR, SLUICE_PIPE_ERROR_FAILED)
+              ? SLUICE_CONTROL_ERROR_INVALID_ARGUMENT
+              : SLUICE_CONTROL_ERROR_FAILED,
+          local_error->message);
       return FALSE;
     }
   return TRUE;

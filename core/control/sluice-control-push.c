@@ -37,9 +37,9 @@ dup_receiver (SluiceControl *control, const char *pipe_id, GError **error)
     {
       receivers = g_new0 (Receivers, 1);
       receivers->by_pipe = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                  (GDestroyNotify) sluice_pipe_push_unref);
+                                                  (GDestroyNotify)sluice_pipe_push_unref);
       g_object_set_data_full (G_OBJECT (control), RECEIVERS_KEY, receivers,
-                              (GDestroyNotify) receivers_free);
+                              (GDestroyNotify)receivers_free);
     }
   if (receivers->engine != engine)
     {
@@ -97,8 +97,7 @@ copy_parameters (GHashTable *parameters)
 }
 
 static void
-push_in_thread (GTask *task, gpointer source_object, gpointer task_data,
-                GCancellable *cancellable)
+push_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   Push *push = task_data;
   GError *error = NULL;
@@ -114,7 +113,7 @@ push_in_thread (GTask *task, gpointer source_object, gpointer task_data,
   if (length > SLUICE_PUSH_PART_BYTES)
     malloc_trim (0);
 #else
-  (void) length;
+  (void)length;
 #endif
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -161,7 +160,7 @@ sluice_control_push_async (SluiceControl *control, const char *pipe_id, GHashTab
   push->chunks = chunks;
   push->parameters = copy_parameters (parameters);
   worker = g_task_new (control, NULL, push_done, NULL);
-  g_task_set_task_data (worker, push, (GDestroyNotify) push_free);
+  g_task_set_task_data (worker, push, (GDestroyNotify)push_free);
   /* The receiver first: a request to a pipe that is no receiver is refused as such, whatever its
    * parameters. */
   push->push = dup_receiver (control, pipe_id, &error);

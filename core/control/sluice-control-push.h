@@ -27,15 +27,14 @@ G_BEGIN_DECLS
  * freed memory is given back to the system (malloc_trim), so that a large push does not leave the
  * daemon that much larger.  @callback runs on the control's main context once the push is on
  * disk or has failed; call sluice_control_push_finish () there. */
-void sluice_control_push_async (SluiceControl *control, const char *pipe_id,
-                                GHashTable *parameters, GPtrArray *chunks,
-                                GAsyncReadyCallback callback, gpointer user_data);
+void sluice_control_push_async (SluiceControl *control, const char *pipe_id, GHashTable *parameters,
+                                GPtrArray *chunks, GAsyncReadyCallback callback,
+                                gpointer user_data);
 
 /* FALSE with SLUICE_PUSH_ERROR: NOT_FOUND (no such pipe), NOT_RECEIVER (its source is not a
  * receiver), INVALID (a bad parameter or body: nothing written), CONFLICT or CONFLICT_BROKEN (the
  * request breaks the protocol), FAILED (a transform, the sink or the store failed, or the
  * receiver could not be built). */
-gboolean sluice_control_push_finish (SluiceControl *control, GAsyncResult *result,
-                                     GError **error);
+gboolean sluice_control_push_finish (SluiceControl *control, GAsyncResult *result, GError **error);
 
 G_END_DECLS

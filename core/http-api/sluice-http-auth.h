@@ -5,8 +5,8 @@
  * interfaces"), and the control API hands them out (sluice_control_dup_api_tokens ()).  A
  * SluiceHttpTokens is the checked, immutable form of that list for one configuration: the server
  * builds one per configuration it sees (after "reloaded", a new one), and looks a presented token
- * up in constant time.  Only a SHA-256 digest of each token is kept, so
- * the comparison takes the same time whatever the presented token's length or content.
+ * up in constant time.  Only a SHA-256 digest of each token is kept, so the comparison takes the
+ * same time whatever the presented token's length or content.
  */
 #pragma once
 

@@ -6,12 +6,12 @@
  * SluicePublication of the control API), streamed from a worker thread with
  * sluice_http_stream_entities (), so a large read keeps constant memory and never holds up the
  * main loop.  `since` (JSON text; text that is not JSON is taken as a string) and `limit` work as
- * on datasets; every other query parameter is bound to the DTL variable `_B` as a string.  Entities the transforms filtered
- * (`_filtered: true`) are not served.  `X-Dataset-Filtered: true` is sent when the pipe has
- * transforms; `Content-Disposition` when a file name is known (the path's, else the sink's
- * `filename` option), with the sink's `content_disposition` (default attachment), encoded by
- * sluice_http_format_disposition (): a name in the path that is not printable UTF-8 is refused
- * with 400 before anything is read, never copied into the header.
+ * on datasets; every other query parameter is bound to the DTL variable `_B` as a string.
+ * Entities the transforms filtered (`_filtered: true`) are not served.  `X-Dataset-Filtered: true`
+ * is sent when the pipe has transforms; `Content-Disposition` when a file name is known (the
+ * path's, else the sink's `filename` option), with the sink's `content_disposition` (default
+ * attachment), encoded by sluice_http_format_disposition (): a name in the path that is not
+ * printable UTF-8 is refused with 400 before anything is read, never copied into the header.
  */
 #include "sluice-http-private.h"
 

@@ -46,8 +46,8 @@ void
 sluice_http_handle_receiver (SluiceHttpContext *context, SoupServerMessage *msg,
                              const char *pipe_id, GHashTable *query)
 {
-  const char *type = soup_message_headers_get_content_type (
-    soup_server_message_get_request_headers (msg), NULL);
+  const char *type
+      = soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), NULL);
   Push *push;
 
   if (!sluice_http_authorize (context, msg, SLUICE_HTTP_ACCESS_WRITE, pipe_id))
