@@ -18,8 +18,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "sluice-clock.h"
 #include "sluice-control.h"
 #include "sluice-dbus-service.h"
+#include "sluice-registry.h"
 #include "sluice-store-lmdb.h"
 #include "test-tree.h"
 

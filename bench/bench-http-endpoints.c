@@ -23,7 +23,9 @@
 
 #include "bench-client-phase.h"
 #include "bench-http-pull.h"
+#include "sluice-clock.h"
 #include "sluice-http-api.h"
+#include "sluice-registry.h"
 #include "sluice-store-lmdb.h"
 #include "test-tree.h"
 

@@ -16,6 +16,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sluice-build-config.h"
+#include "sluice-clock.h"
 #include "sluice-config-loader.h"
 #include "sluice-control.h"
 #include "sluice-dbus-service.h"
@@ -523,7 +524,7 @@ static gboolean
 on_stop_signal (gpointer user_data)
 {
   Daemon *daemon = user_data;
-  guint running = sluice_scheduler_get_n_running (sluice_control_get_scheduler (daemon->control));
+  guint running = sluice_control_get_n_running (daemon->control);
 
   g_message ("stopping: waiting for %u running %s to stop after the current batch", running,
              plural (running, "pipe", "pipes"));
@@ -577,6 +578,7 @@ run_daemon (const SluicedOptions *options)
   const char *default_paths[] = { SLUICE_SYSCONFDIR, NULL };
   SluiceControlSettings settings = { 0 };
   Daemon daemon = { 0 };
+  g_autoptr (GPtrArray) pipe_ids = NULL;
   guint sigterm, sigint, sighup, n_pipes;
   GBusType bus_type;
 
@@ -648,10 +650,11 @@ run_daemon (const SluicedOptions *options)
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, &daemon);
   sighup = g_unix_signal_add (SIGHUP, on_reload_signal, &daemon);
 
-  n_pipes = sluice_engine_get_pipes (sluice_control_get_engine (control))->len;
+  pipe_ids = sluice_control_list_pipes (control);
+  n_pipes = pipe_ids->len;
   g_message ("running %u %s from %s, at most %u at a time", n_pipes,
              plural (n_pipes, "pipe", "pipes"), data_dir,
-             sluice_scheduler_get_max_concurrent (sluice_control_get_scheduler (control)));
+             sluice_control_get_max_concurrent (control));
   sluice_control_activate (control);
   g_main_loop_run (loop);
 

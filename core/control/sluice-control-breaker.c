@@ -2,7 +2,7 @@
  * or roll back what a tripped run wrote, and whether a dataset's breaker is tripped.  The work is
  * sluice_breaker_resolve () (sluice-breaker.c); this file maps it onto the control API's errors. */
 #include "sluice-breaker.h"
-#include "sluice-control.h"
+#include "sluice-control-private.h"
 
 /* BUSY while the pipe that tripped the breaker runs: a run of a pipe whose breaker is tripped is
  * refused, so this is a run that started before the breaker tripped and has not reported yet. */
@@ -10,11 +10,10 @@ static gboolean
 check_writer_idle (SluiceControl *control, const char *dataset_id, GError **error)
 {
   g_auto (SluiceBreakerState) state = { 0 };
-  SluiceEngine *engine = sluice_control_get_engine (control);
+  SluiceEngine *engine = control->current->engine;
   SluicePipe *pipe;
 
-  if (!sluice_store_backend_get_breaker (sluice_control_get_store (control), dataset_id, &state,
-                                         NULL))
+  if (!sluice_store_backend_get_breaker (control->store, dataset_id, &state, NULL))
     return TRUE;
   pipe = engine != NULL ? sluice_engine_lookup_pipe (engine, state.pipe) : NULL;
   if (pipe != NULL && sluice_pipe_get_status (pipe) == SLUICE_PIPE_STATUS_RUNNING)
@@ -31,7 +30,7 @@ check_writer_idle (SluiceControl *control, const char *dataset_id, GError **erro
 static gboolean
 resolve (SluiceControl *control, const char *dataset_id, gboolean rollback, GError **error)
 {
-  SluiceStoreBackend *store = sluice_control_get_store (control);
+  SluiceStoreBackend *store = control->store;
   g_autoptr (GError) local_error = NULL;
 
   if (store == NULL)
@@ -79,7 +78,7 @@ sluice_control_dataset_is_tripped (SluiceControl *control, const char *dataset_i
                                    char **ret_message)
 {
   g_auto (SluiceBreakerState) state = { 0 };
-  SluiceStoreBackend *store = sluice_control_get_store (control);
+  SluiceStoreBackend *store = control->store;
 
   if (ret_message != NULL)
     *ret_message = NULL;

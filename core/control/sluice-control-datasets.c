@@ -1,7 +1,10 @@
 /* sluice-control-datasets.c — the dataset operations of SluiceControl (sluice-control.h):
  * snapshots, streaming reads, single entities, deletion. */
+#include <string.h>
+
 #include "sluice-control-private.h"
 
+#include "sluice-execution-log.h"
 #include "sluice-store.h"
 
 void
@@ -36,6 +39,21 @@ sluice_control_lookup_writer (SluiceControl *control, const char *dataset_id)
       if (g_strv_contains (sluice_pipe_get_output_datasets (pipe), dataset_id))
         return sluice_pipe_get_id (pipe);
     }
+  return NULL;
+}
+
+const char *
+sluice_control_lookup_dataset_pipe (SluiceControl *control, const char *dataset_id)
+{
+  const char *writer;
+
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
+
+  writer = sluice_control_lookup_writer (control, dataset_id);
+  if (writer != NULL)
+    return writer;
+  if (g_str_has_prefix (dataset_id, SLUICE_EXECUTION_LOG_PREFIX))
+    return dataset_id + strlen (SLUICE_EXECUTION_LOG_PREFIX);
   return NULL;
 }
 

@@ -77,7 +77,8 @@ sluice_pipe_snapshot_free (SluicePipeSnapshot *snapshot)
 }
 
 static const char *
-pipe_state_word (const SluicePipeSnapshot *s, gboolean waiting, SluicePipeStatus status)
+pipe_state_word (const SluicePipeSnapshot *s, gboolean waiting, SluicePumpMode mode,
+                 SluicePipeStatus status)
 {
   if (s->running)
     return "running";
@@ -85,7 +86,7 @@ pipe_state_word (const SluicePipeSnapshot *s, gboolean waiting, SluicePipeStatus
     return "queued";
   if (s->breaker_tripped)
     return "tripped";
-  if (s->mode == SLUICE_PUMP_MODE_OFF)
+  if (mode == SLUICE_PUMP_MODE_OFF)
     return "off";
   if (!s->enabled)
     return "disabled";
@@ -114,10 +115,11 @@ sluice_control_get_pipe (SluiceControl *control, const char *pipe_id, GError **e
   counters = sluice_control_get_counters (control, pipe_id);
   s = g_new0 (SluicePipeSnapshot, 1);
   s->pipe_id = g_strdup (pipe_id);
-  s->mode = sluice_pump_get_mode (pump);
+  s->mode = sluice_pump_mode_to_string (sluice_pump_get_mode (pump));
   s->enabled = sluice_pump_get_enabled (pump);
   s->running = sluice_pipe_get_status (pipe) == SLUICE_PIPE_STATUS_RUNNING;
   s->durable = sluice_pipe_get_durable (pipe);
+  s->public_read = sluice_pipe_get_public_read (pipe);
   s->breaker_tripped = pipe_breaker_tripped (control, pipe, NULL, NULL);
   s->source_type = g_strdup (sluice_pipe_get_source_type (pipe));
   s->sink_type = g_strdup (sluice_pipe_get_sink_type (pipe));
@@ -145,7 +147,7 @@ sluice_control_get_pipe (SluiceControl *control, const char *pipe_id, GError **e
   s->run_time_total = counters->run_time_total;
   s->state = pipe_state_word (s, sluice_scheduler_is_waiting (scheduler, pipe_id)
                                    && !sluice_scheduler_is_running (scheduler, pipe_id),
-                              sluice_pipe_get_status (pipe));
+                              sluice_pump_get_mode (pump), sluice_pipe_get_status (pipe));
   return g_steal_pointer (&s);
 }
 

@@ -1,10 +1,18 @@
 /* sluice-control-private.h — what the files of SluiceControl share (sluice-control.c: lifecycle,
  * reload and signals; sluice-control-pipes.c: pipe operations; sluice-control-datasets.c:
- * datasets; sluice-control-breaker.c, -retries.c, -receivers.c: their operations).  Not for other
+ * datasets; sluice-control-breaker.c, -retries.c, -push.c: their operations).  Not for other
  * code: use sluice-control.h. */
 #pragma once
 
 #include "sluice-control.h"
+
+#include "sluice-clock.h"
+#include "sluice-config-diagnostics.h"
+#include "sluice-engine.h"
+#include "sluice-pump.h"
+#include "sluice-registry.h"
+#include "sluice-scheduler.h"
+#include "sluice-store-backend.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +63,10 @@ struct _SluiceControl
 /* Turns an error of a lower layer (pipe, pump, store) into a SLUICE_CONTROL_ERROR with the same
  * message, frees @lower, and returns FALSE. */
 gboolean sluice_control_propagate_error (GError **error, GError *lower);
+/* Versions were appended to what @pipe_id writes (a run or a push): the pumps of the pipes that
+ * read it are asked for a run (they decide whether signalling applies, and coalesce).  Nothing
+ * while the host stops or swaps configurations. */
+void sluice_control_signal_downstream (SluiceControl *control, const char *pipe_id);
 /* The counters of @pipe_id, created on first use. */
 PipeCounters *sluice_control_get_counters (SluiceControl *control, const char *pipe_id);
 /* The pipe, or NULL with NOT_FOUND. */

@@ -1,6 +1,8 @@
 /* sluice-control-retries.c — discard-retries on a running host: checks that the operation may
  * run now, then lets the retry log (sluice-retry-log.h) do it. */
 #include "sluice-control-retries.h"
+
+#include "sluice-control-private.h"
 #include "sluice-retry-log.h"
 
 gboolean
@@ -11,8 +13,7 @@ sluice_control_discard_retries (SluiceControl *control, const char *pipe_id, GEr
 
   g_return_val_if_fail (SLUICE_IS_CONTROL (control), FALSE);
 
-  pipe = pipe_id != NULL ? sluice_engine_lookup_pipe (sluice_control_get_engine (control), pipe_id)
-                         : NULL;
+  pipe = pipe_id != NULL ? sluice_engine_lookup_pipe (control->current->engine, pipe_id) : NULL;
   if (pipe == NULL)
     {
       g_set_error (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_NOT_FOUND,
@@ -39,7 +40,7 @@ sluice_control_discard_retries (SluiceControl *control, const char *pipe_id, GEr
                    "pipe '%s' is running; stop it first or wait until the run ends", pipe_id);
       return FALSE;
     }
-  if (!sluice_retry_log_discard (sluice_control_get_store (control), pipe_id, NULL, &local_error))
+  if (!sluice_retry_log_discard (control->store, pipe_id, NULL, &local_error))
     {
       g_set_error (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_FAILED,
                    "pipe '%s': discarding its pending write retries failed: %s", pipe_id,

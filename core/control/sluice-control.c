@@ -8,6 +8,8 @@
  * This file holds the lifecycle, reload and the signals; the operations are in
  * sluice-control-pipes.c, -datasets.c, -breaker.c, -retries.c and -receivers.c.
  */
+#include <string.h>
+
 #include "sluice-control-private.h"
 
 #include "sluice-config-loader.h"
@@ -32,44 +34,6 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (SluiceControl, sluice_control, G_TYPE_OBJECT)
 
 /* ---- Errors --------------------------------------------------------------------------------- */
-
-guint
-sluice_control_error_to_http_status (const GError *error)
-{
-  static const guint statuses[] = {
-    [SLUICE_CONTROL_ERROR_FAILED] = 500,         [SLUICE_CONTROL_ERROR_NOT_FOUND] = 404,
-    [SLUICE_CONTROL_ERROR_INVALID_ARGUMENT] = 400, [SLUICE_CONTROL_ERROR_BUSY] = 409,
-    [SLUICE_CONTROL_ERROR_OFF] = 409,            [SLUICE_CONTROL_ERROR_NOT_SUPPORTED] = 409,
-    [SLUICE_CONTROL_ERROR_REFUSED] = 409,        [SLUICE_CONTROL_ERROR_INVALID_CONFIG] = 400,
-    [SLUICE_CONTROL_ERROR_SHUTTING_DOWN] = 503,
-  };
-
-  if (error == NULL || error->domain != SLUICE_CONTROL_ERROR || error->code < 0
-      || (gsize) error->code >= G_N_ELEMENTS (statuses))
-    return 500;
-  return statuses[error->code];
-}
-
-const char *
-sluice_control_error_to_dbus_name (const GError *error)
-{
-  static const char *const names[] = {
-    [SLUICE_CONTROL_ERROR_FAILED] = "org.sluice.Sluice1.Error.Failed",
-    [SLUICE_CONTROL_ERROR_NOT_FOUND] = "org.sluice.Sluice1.Error.NotFound",
-    [SLUICE_CONTROL_ERROR_INVALID_ARGUMENT] = "org.sluice.Sluice1.Error.InvalidArgument",
-    [SLUICE_CONTROL_ERROR_BUSY] = "org.sluice.Sluice1.Error.Busy",
-    [SLUICE_CONTROL_ERROR_OFF] = "org.sluice.Sluice1.Error.Off",
-    [SLUICE_CONTROL_ERROR_NOT_SUPPORTED] = "org.sluice.Sluice1.Error.NotSupported",
-    [SLUICE_CONTROL_ERROR_REFUSED] = "org.sluice.Sluice1.Error.Refused",
-    [SLUICE_CONTROL_ERROR_INVALID_CONFIG] = "org.sluice.Sluice1.Error.InvalidConfig",
-    [SLUICE_CONTROL_ERROR_SHUTTING_DOWN] = "org.sluice.Sluice1.Error.ShuttingDown",
-  };
-
-  if (error == NULL || error->domain != SLUICE_CONTROL_ERROR || error->code < 0
-      || (gsize) error->code >= G_N_ELEMENTS (names))
-    return names[SLUICE_CONTROL_ERROR_FAILED];
-  return names[error->code];
-}
 
 /* Turns an error of a lower layer (pipe, pump, store) into the control's vocabulary, keeping the
  * message, which already says where the problem is. */
@@ -163,18 +127,15 @@ count_finished_run (PipeCounters *counters, const SluiceRunStats *stats)
   counters->current_read = counters->current_written = 0;
 }
 
-/* A run that appended versions to datasets asks for runs of the pipes reading them (their pumps
- * decide whether signalling applies, and coalesce).  A failed run may have committed batches. */
-static void
-signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *stats)
+void
+sluice_control_signal_downstream (SluiceControl *control, const char *pipe_id)
 {
+  Running *running = control->current;
   g_autoptr (GPtrArray) readers = NULL;
 
-  if (stats == NULL || stats->changes == 0 || running->control->shutting_down
-      || running != running->control->current || running->control->next != NULL)
+  if (control->shutting_down || control->next != NULL)
     return;
-  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (running->engine),
-                                              sluice_pipe_get_id (pipe));
+  readers = sluice_pipe_graph_get_downstream (sluice_engine_get_graph (running->engine), pipe_id);
   for (guint i = 0; i < readers->len; i++)
     {
       SluicePump *pump = g_hash_table_lookup (running->pumps, g_ptr_array_index (readers, i));
@@ -182,6 +143,16 @@ signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *sta
       if (pump != NULL)
         sluice_pump_notify_input_changed (pump);
     }
+}
+
+/* A run that appended versions to datasets signals the pipes reading them.  A failed run may
+ * have committed batches. */
+static void
+signal_downstream (Running *running, SluicePipe *pipe, const SluiceRunStats *stats)
+{
+  if (stats == NULL || stats->changes == 0 || running != running->control->current)
+    return;
+  sluice_control_signal_downstream (running->control, sluice_pipe_get_id (pipe));
 }
 
 static void
@@ -286,6 +257,18 @@ static const SluiceRunner control_runner = { runner_start, runner_finish };
 
 /* ---- Building and tearing down a Running ---------------------------------------------------- */
 
+/* The object of @component when it is a metadata component, else NULL. */
+static JsonObject *
+metadata_object (SluiceConfigComponent *component)
+{
+  JsonNode *node = sluice_config_component_get_node (component);
+
+  if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA
+      || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_node_get_object (node);
+}
+
 /* `global_defaults.use_signalling_internally` of the metadata component (default true). */
 static gboolean
 config_use_signalling (SluiceConfig *config)
@@ -294,13 +277,12 @@ config_use_signalling (SluiceConfig *config)
 
   for (guint i = 0; i < components->len; i++)
     {
-      SluiceConfigComponent *component = g_ptr_array_index (components, i);
-      JsonObject *object, *defaults;
+      JsonObject *object = metadata_object (g_ptr_array_index (components, i));
+      JsonObject *defaults;
       JsonNode *node;
 
-      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA)
+      if (object == NULL)
         continue;
-      object = json_node_get_object (sluice_config_component_get_node (component));
       node = json_object_get_member (object, "global_defaults");
       if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
         continue;
@@ -532,32 +514,18 @@ sluice_control_is_stopped (SluiceControl *control)
   return control->stopped;
 }
 
-SluiceEngine *
-sluice_control_get_engine (SluiceControl *control)
+guint
+sluice_control_get_n_running (SluiceControl *control)
 {
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->current->engine;
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), 0);
+  return sluice_scheduler_get_n_running (control->current->scheduler);
 }
 
-SluiceStoreBackend *
-sluice_control_get_store (SluiceControl *control)
+guint
+sluice_control_get_max_concurrent (SluiceControl *control)
 {
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->store;
-}
-
-SluiceScheduler *
-sluice_control_get_scheduler (SluiceControl *control)
-{
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return control->current->scheduler;
-}
-
-SluicePump *
-sluice_control_get_pump (SluiceControl *control, const char *pipe_id)
-{
-  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
-  return g_hash_table_lookup (control->current->pumps, pipe_id);
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), 0);
+  return sluice_scheduler_get_max_concurrent (control->current->scheduler);
 }
 
 /* ---- Pipes ---------------------------------------------------------------------------------- */
@@ -646,6 +614,79 @@ sluice_control_dup_expanded_config (SluiceControl *control)
 {
   g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
   return sluice_config_to_json (control->current->config, TRUE);
+}
+
+void
+sluice_api_token_free (SluiceApiToken *token)
+{
+  if (token == NULL)
+    return;
+  g_free (token->name);
+  if (token->token != NULL)
+    explicit_bzero (token->token, strlen (token->token));
+  g_free (token->token);
+  g_free (token->access);
+  g_strfreev (token->pipes);
+  g_free (token);
+}
+
+/* The string elements of @array. */
+static char **
+strings_of (JsonArray *array)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+
+      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+        g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+static SluiceApiToken *
+api_token_from_object (JsonObject *object)
+{
+  SluiceApiToken *token = g_new0 (SluiceApiToken, 1);
+  JsonNode *pipes = json_object_get_member (object, "pipes");
+
+  token->name = g_strdup (json_object_get_string_member_with_default (object, "name", NULL));
+  token->token = g_strdup (json_object_get_string_member_with_default (object, "token", NULL));
+  token->access = g_strdup (json_object_get_string_member_with_default (object, "access", NULL));
+  if (pipes != NULL && JSON_NODE_HOLDS_ARRAY (pipes))
+    token->pipes = strings_of (json_node_get_array (pipes));
+  return token;
+}
+
+GPtrArray *
+sluice_control_dup_api_tokens (SluiceControl *control)
+{
+  const GPtrArray *components;
+  GPtrArray *tokens;
+
+  g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
+
+  components = sluice_config_get_components (control->current->config);
+  tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_api_token_free);
+  for (guint i = 0; i < components->len; i++)
+    {
+      JsonObject *object = metadata_object (g_ptr_array_index (components, i));
+      JsonNode *list = object != NULL ? json_object_get_member (object, "api_tokens") : NULL;
+
+      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+        continue;
+      for (guint j = 0; j < json_array_get_length (json_node_get_array (list)); j++)
+        {
+          JsonNode *item = json_array_get_element (json_node_get_array (list), j);
+
+          if (JSON_NODE_HOLDS_OBJECT (item))
+            g_ptr_array_add (tokens, api_token_from_object (json_node_get_object (item)));
+        }
+    }
+  return tokens;
 }
 
 /* ---- GObject -------------------------------------------------------------------------------- */

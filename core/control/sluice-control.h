@@ -1,29 +1,36 @@
 /* sluice-control.h — the one internal control API of a running host (docs/control.md).
  *
  * A SluiceControl is what a running sluiced is: the engine built from the configuration, the
- * scheduler, one pump per pipe, and the wiring between them (a run that changed a dataset signals
- * the pipes that read it).  Every operation an operator or a script can ask for is a function here;
- * the HTTP API (core/http-api/) and D-Bus (core/dbus/) only translate requests into these calls and
- * their results and errors into their own forms, so the two cannot drift apart.
+ * scheduler, one pump per pipe, the receivers, and the wiring between them (a run or a push that
+ * changed a dataset signals the pipes that read it).  Every operation an operator, a script or a
+ * client can ask for is a function here (pushes in sluice-control-push.h, discarding retries in
+ * sluice-control-retries.h); the HTTP API (core/http-api/) and D-Bus (core/dbus/) only translate
+ * requests into these calls and their results and errors into their own forms, so the two cannot
+ * drift apart.  None of the internals is handed out: what the calls return are the control's own
+ * snapshots and results, the run types, and SDK and GLib types.
  *
  * A control lives on the main context of the thread that created it: call every function there,
- * and every signal is emitted there.  The exceptions are the dataset readers and pipe readers it
- * hands out, which are meant to be used on a worker thread (see each).
+ * and every signal is emitted there.  The exceptions are the dataset streams and publications it
+ * hands out, which are meant to be read on a worker thread (see each).
  *
- * Errors are SLUICE_CONTROL_ERROR; each code maps to one HTTP status and one D-Bus error name
- * (sluice_control_error_to_http_status (), sluice_control_error_to_dbus_name ()).
+ * Errors are SLUICE_CONTROL_ERROR.  Each code has one HTTP status and one D-Bus error name, noted
+ * beside it below; the tables are the adapters' (sluice-http-status.h, sluice-dbus-errors.h).
  */
 #pragma once
 
 #include <gio/gio.h>
+#include <sluice-plugin-sdk.h>
 
-#include "sluice-clock.h"
-#include "sluice-engine.h"
-#include "sluice-pump.h"
-#include "sluice-registry.h"
-#include "sluice-store-backend.h"
+#include "sluice-run-types.h"
 
 G_BEGIN_DECLS
+
+/* What a control is built with; the adapters never look inside (their headers: sluice-registry.h,
+ * sluice-store-backend.h, sluice-clock.h, sluice-config-diagnostics.h). */
+typedef struct _SluiceRegistry SluiceRegistry;
+typedef struct _SluiceStoreBackend SluiceStoreBackend;
+typedef struct _SluiceClock SluiceClock;
+typedef struct _SluiceConfigDiagnostics SluiceConfigDiagnostics;
 
 #define SLUICE_CONTROL_ERROR (sluice_control_error_quark ())
 
@@ -46,11 +53,6 @@ typedef enum
 } SluiceControlError;
 
 GQuark sluice_control_error_quark (void);
-/* 500, 404, 400, 409, 409, 409, 409, 400, 503 for the codes above; 500 for other domains. */
-guint sluice_control_error_to_http_status (const GError *error);
-/* "org.sluice.Sluice1.Error.Failed", ….NotFound, .InvalidArgument, .Busy, .Off, .NotSupported,
- * .Refused, .InvalidConfig, .ShuttingDown; .Failed for other domains. */
-const char *sluice_control_error_to_dbus_name (const GError *error);
 
 /* Where a control gets its configuration, and what it runs with.  Everything is borrowed for the
  * call of sluice_control_new () except @registry, @store and @clock, which must outlive the
@@ -81,12 +83,10 @@ void sluice_control_activate (SluiceControl *control);
 void sluice_control_shutdown (SluiceControl *control);
 gboolean sluice_control_is_stopped (SluiceControl *control);
 
-/* (transfer none) The current engine; it changes on reload (see "reloaded"), so do not keep it. */
-SluiceEngine *sluice_control_get_engine (SluiceControl *control);
-SluiceStoreBackend *sluice_control_get_store (SluiceControl *control);
-SluiceScheduler *sluice_control_get_scheduler (SluiceControl *control);
-/* (transfer none) The pump of a pipe; NULL for no such pipe. */
-SluicePump *sluice_control_get_pump (SluiceControl *control, const char *pipe_id);
+/* The runs in progress now. */
+guint sluice_control_get_n_running (SluiceControl *control);
+/* How many runs may be in progress at once (SluiceControlSettings.max_concurrent, resolved). */
+guint sluice_control_get_max_concurrent (SluiceControl *control);
 
 /* ---- Pipes ---------------------------------------------------------------------------------- */
 
@@ -102,10 +102,11 @@ typedef struct
    * slot or behind its own run), "tripped" (a circuit breaker on its sink dataset is tripped),
    * "off" (pump mode off), "disabled", "failed" (the last run failed), "idle". */
   const char *state;
-  SluicePumpMode mode;
+  const char *mode;            /* pump.mode: "scheduled", "manual" or "off" */
   gboolean enabled;
   gboolean running;
   gboolean durable;            /* metadata.durable */
+  gboolean public_read;        /* metadata.public_read: its data may be read without a token */
   gboolean breaker_tripped;    /* its sink dataset's circuit breaker is tripped */
   char *source_type;           /* "dataset", "json", … */
   char *sink_type;
@@ -194,6 +195,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceDatasetSnapshot, sluice_dataset_snapshot_fr
 GPtrArray *sluice_control_list_datasets (SluiceControl *control, GError **error);
 /* The id of the pipe whose sink writes @dataset_id (borrowed until the next reload), or NULL. */
 const char *sluice_control_lookup_writer (SluiceControl *control, const char *dataset_id);
+/* The pipe through which @dataset_id is accessed, whether the dataset exists or not: its writer,
+ * or the pipe of an execution log (`system:pump_execution:<pipe>`; then a pointer into
+ * @dataset_id); NULL when none. */
+const char *sluice_control_lookup_dataset_pipe (SluiceControl *control, const char *dataset_id);
 
 /* (transfer full) NOT_FOUND for no such dataset. */
 SluiceDatasetSnapshot *sluice_control_get_dataset (SluiceControl *control, const char *dataset_id,
@@ -253,6 +258,40 @@ gboolean sluice_control_breaker_rollback (SluiceControl *control, const char *da
 gboolean sluice_control_dataset_is_tripped (SluiceControl *control, const char *dataset_id,
                                             char **ret_message);
 
+/* ---- Publishers ----------------------------------------------------------------------------- */
+
+/* A read of a publisher pipe, one whose sink is a publisher such as `http_endpoint` (digest §9.6):
+ * its source through its transforms, with element instances of its own, nothing written, the
+ * entities the transforms filtered (`_filtered: true`) left out.  Opened and started on the main
+ * context; once started, it may be read on any one thread at a time (an HTTP response streams it
+ * from a worker thread).  Implemented in sluice-control-publications.c. */
+typedef struct _SluicePublication SluicePublication;
+
+/* (transfer full) The publication of @pipe_id, not started: what is known before anything is
+ * read.  NOT_FOUND for no such pipe ("no pipe 'p'") and for a pipe whose sink is not a publisher
+ * (the message says what its sink is). */
+SluicePublication *sluice_control_open_publication (SluiceControl *control, const char *pipe_id,
+                                                    GError **error);
+/* The sink's `filename` option; NULL when it has none. */
+const char *sluice_publication_get_filename (SluicePublication *publication);
+/* The sink's `content_disposition` option: "attachment" (the default) or "inline". */
+const char *sluice_publication_get_content_disposition (SluicePublication *publication);
+/* Opens the source, on the main context and while the control lives, to read after @since (JSON
+ * text of the source's offset; NULL: from the start), with @bound (nullable, a DICT, borrowed for
+ * the call) bound to the DTL variable `_B`, and to serve at most @limit entities (0: all).
+ * INVALID_ARGUMENT when the source refuses @since, FAILED when it cannot start otherwise; the
+ * message names the element, as a run's would. */
+gboolean sluice_publication_start (SluicePublication *publication, const char *since,
+                                   const SluiceValue *bound, guint64 limit, GError **error);
+/* Once started: whether the transforms dropped or filtered anything so far, or could
+ * (`X-Dataset-Filtered`). */
+gboolean sluice_publication_is_filtered (SluicePublication *publication);
+/* (transfer full) The next entity as it leaves the transforms; NULL at the end (no error) or on
+ * failure. */
+SluiceEntity *sluice_publication_next (SluicePublication *publication, GError **error);
+void sluice_publication_free (SluicePublication *publication);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluicePublication, sluice_publication_free)
+
 /* ---- Configuration -------------------------------------------------------------------------- */
 
 /* Reads the configuration files again and, when they validate and every pipe builds, replaces the
@@ -266,6 +305,25 @@ gboolean sluice_control_is_reloading (SluiceControl *control);
 /* (transfer full) The running configuration after substitution and pattern expansion, as JSON text
  * (an array of components), secrets redacted. */
 char *sluice_control_dup_expanded_config (SluiceControl *control);
+
+/* One entry of `api_tokens` in a metadata component (docs/http-api.md, "Authentication"), as
+ * configured: a member that is missing or not a string is NULL. */
+typedef struct
+{
+  char *name;
+  char *token;  /* the secret */
+  char *access; /* "read", "write" or "admin" */
+  char **pipes; /* NULL-terminated (its string elements); NULL without `pipes`: every pipe */
+} SluiceApiToken;
+
+/* Wipes the secret before it frees it. */
+void sluice_api_token_free (SluiceApiToken *token);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceApiToken, sluice_api_token_free)
+
+/* (transfer full; element type SluiceApiToken *) The `api_tokens` of the running configuration,
+ * in configuration order; none when no metadata component has any.  They can only change with
+ * the configuration: "reloaded" says when to ask again. */
+GPtrArray *sluice_control_dup_api_tokens (SluiceControl *control);
 
 /* Signals (main context):
  *   "pipe-run-started"  (const char *pipe_id, SluiceRunType run_type)

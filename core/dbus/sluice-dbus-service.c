@@ -1,7 +1,7 @@
 /* sluice-dbus-service.c — org.sluice.Sluice1 on D-Bus: a translation of SluiceControl.
  *
  * Method handlers call the control and answer with its result or its error (named by
- * sluice_control_error_to_dbus_name ()).  Pipe properties mirror SluicePipeSnapshot: they are
+ * sluice_dbus_error_name ()).  Pipe properties mirror SluicePipeSnapshot: they are
  * refreshed from a new snapshot whenever the control says something about the pipe changed, and
  * the generated skeletons coalesce the changes into one PropertiesChanged per main-loop turn.
  * The control reports progress after every batch, which may be thousands of times a second; the
@@ -14,6 +14,7 @@
  */
 #include "sluice-dbus-service.h"
 #include "sluice-control-retries.h"
+#include "sluice-dbus-errors.h"
 
 #include "sluice-build-config.h"
 #include "sluice-dbus-generated.h"
@@ -59,7 +60,7 @@ sluice_dbus_pipe_path (const char *pipe_id)
 static void
 return_gerror (GDBusMethodInvocation *invocation, const GError *error)
 {
-  g_dbus_method_invocation_return_dbus_error (invocation, sluice_control_error_to_dbus_name (error),
+  g_dbus_method_invocation_return_dbus_error (invocation, sluice_dbus_error_name (error),
                                               error->message);
 }
 
@@ -174,7 +175,7 @@ refresh_pipe (ServicePipe *pipe)
       return;
     }
   sluice_dbus_pipe_set_state (skeleton, snapshot->state);
-  sluice_dbus_pipe_set_mode (skeleton, sluice_pump_mode_to_string (snapshot->mode));
+  sluice_dbus_pipe_set_mode (skeleton, snapshot->mode);
   sluice_dbus_pipe_set_enabled (skeleton, snapshot->enabled);
   sluice_dbus_pipe_set_running (skeleton, snapshot->running);
   sluice_dbus_pipe_set_durable (skeleton, snapshot->durable);
@@ -853,6 +854,7 @@ sluice_dbus_service_new (SluiceControl *control, GDBusConnection *connection, GE
   g_return_val_if_fail (SLUICE_IS_CONTROL (control), NULL);
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
 
+  sluice_dbus_errors_register ();
   service->control = g_object_ref (control);
   service->connection = g_object_ref (connection);
   service->context = g_main_context_ref_thread_default ();

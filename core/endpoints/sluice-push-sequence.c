@@ -12,27 +12,6 @@ struct _SluicePushSequence
   char *incremental;  /* the last sequence_id seen in an incremental request */
 };
 
-unsigned int
-sluice_push_error_to_http_status (const GError *error)
-{
-  if (error == NULL || error->domain != SLUICE_PUSH_ERROR)
-    return 500;
-  switch (error->code)
-    {
-    case SLUICE_PUSH_ERROR_INVALID:
-      return 400;
-    case SLUICE_PUSH_ERROR_CONFLICT:
-    case SLUICE_PUSH_ERROR_CONFLICT_BROKEN:
-      return 409;
-    case SLUICE_PUSH_ERROR_NOT_FOUND:
-    case SLUICE_PUSH_ERROR_NOT_RECEIVER:
-      return 404;
-    case SLUICE_PUSH_ERROR_FAILED:
-    default:
-      return 500;
-    }
-}
-
 static gboolean
 parse_boolean (GHashTable *query, const char *key, gboolean *ret_value, GError **error)
 {

@@ -42,8 +42,6 @@ typedef enum
 } SluicePushError;
 
 GQuark sluice_push_error_quark (void);
-/* 500, 400, 409, 409, 404, 404. */
-unsigned int sluice_push_error_to_http_status (const GError *error);
 
 /* One request's protocol parameters (the query string of POST /api/receivers/{pipe}/entities). */
 typedef struct

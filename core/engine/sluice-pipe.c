@@ -41,6 +41,7 @@ struct _SluicePipe
   guint batch_size;
   guint checkpoint_interval;
   gboolean durable;
+  gboolean public_read;
   SluiceContinuation continuation;
   char **inputs;
   char **outputs;
@@ -467,6 +468,9 @@ build (SluicePipe *pipe, char **ret_pointer, GError **error)
   metadata = get_object_member (object, "metadata");
   pipe->durable = metadata != NULL
                   && json_object_get_boolean_member_with_default (metadata, "durable", FALSE);
+  pipe->public_read
+    = metadata != NULL
+      && json_object_get_boolean_member_with_default (metadata, "public_read", FALSE);
 
   pipe->host = sluice_host_datasets_new (store, sluice_engine_get_system_lookup (pipe->engine),
                                          pipe->engine);
@@ -730,6 +734,13 @@ sluice_pipe_get_durable (SluicePipe *pipe)
 {
   g_return_val_if_fail (SLUICE_IS_PIPE (pipe), FALSE);
   return pipe->durable;
+}
+
+gboolean
+sluice_pipe_get_public_read (SluicePipe *pipe)
+{
+  g_return_val_if_fail (SLUICE_IS_PIPE (pipe), FALSE);
+  return pipe->public_read;
 }
 
 const char *

@@ -51,6 +51,8 @@ const char *const *sluice_pipe_get_input_datasets (SluicePipe *pipe);
 const char *const *sluice_pipe_get_output_datasets (SluicePipe *pipe);
 /* metadata.durable: the data it writes cannot be read again from its source. */
 gboolean sluice_pipe_get_durable (SluicePipe *pipe);
+/* metadata.public_read: its publisher and the datasets it writes may be read without a token. */
+gboolean sluice_pipe_get_public_read (SluicePipe *pipe);
 /* The type names of its source and sink ("dataset", "json", …). */
 const char *sluice_pipe_get_source_type (SluicePipe *pipe);
 const char *sluice_pipe_get_sink_type (SluicePipe *pipe);

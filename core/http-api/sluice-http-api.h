@@ -14,6 +14,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sluice-control.h"
+#include "sluice-http-status.h"
 
 G_BEGIN_DECLS
 
@@ -73,7 +74,7 @@ gboolean sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *m
 void sluice_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *body);
 void sluice_http_reply_error (SoupServerMessage *msg, guint status, const char *format, ...)
   G_GNUC_PRINTF (3, 4);
-/* The status of sluice_control_error_to_http_status () and the error's message. */
+/* The status of sluice_http_error_status () and the error's message. */
 void sluice_http_reply_gerror (SoupServerMessage *msg, const GError *error);
 
 /* Streams a JSON array of entities (digest §1 serialisation) as the response body, with chunked

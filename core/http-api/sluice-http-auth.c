@@ -48,73 +48,36 @@ access_from_string (const char *text)
   return 0;
 }
 
-static char **
-strings_of (JsonArray *array)
-{
-  GPtrArray *out = g_ptr_array_new ();
-
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonNode *item = json_array_get_element (array, i);
-
-      if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
-        g_ptr_array_add (out, g_strdup (json_node_get_string (item)));
-    }
-  g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
-}
-
 static SluiceHttpToken *
-token_from_object (JsonObject *object)
+token_from_config (const SluiceApiToken *configured)
 {
-  const char *name = json_object_get_string_member_with_default (object, "name", NULL);
-  const char *secret = json_object_get_string_member_with_default (object, "token", NULL);
-  const char *access = json_object_get_string_member_with_default (object, "access", NULL);
-  JsonNode *pipes = json_object_get_member (object, "pipes");
+  SluiceHttpAccess access = access_from_string (configured->access);
   SluiceHttpToken *token;
 
   /* An empty secret would let an empty "Bearer " header in. */
-  if (name == NULL || secret == NULL || *secret == '\0' || access_from_string (access) == 0)
+  if (configured->name == NULL || configured->token == NULL || *configured->token == '\0'
+      || access == 0)
     return NULL;
   token = g_new0 (SluiceHttpToken, 1);
-  token->name = g_strdup (name);
-  token->access = access_from_string (access);
-  if (pipes != NULL && JSON_NODE_HOLDS_ARRAY (pipes))
-    token->pipes = strings_of (json_node_get_array (pipes));
-  digest_of (secret, token->digest);
+  token->name = g_strdup (configured->name);
+  token->access = access;
+  token->pipes = g_strdupv (configured->pipes);
+  digest_of (configured->token, token->digest);
   return token;
 }
 
 SluiceHttpTokens *
-sluice_http_tokens_new (SluiceConfig *config)
+sluice_http_tokens_new (const GPtrArray *configured)
 {
   SluiceHttpTokens *tokens = g_new0 (SluiceHttpTokens, 1);
-  const GPtrArray *components = config != NULL ? sluice_config_get_components (config) : NULL;
 
   tokens->tokens = g_ptr_array_new_with_free_func (token_free);
-  for (guint i = 0; components != NULL && i < components->len; i++)
+  for (guint i = 0; configured != NULL && i < configured->len; i++)
     {
-      SluiceConfigComponent *component = g_ptr_array_index (components, i);
-      JsonNode *node = sluice_config_component_get_node (component);
-      JsonNode *list;
+      SluiceHttpToken *token = token_from_config (g_ptr_array_index (configured, i));
 
-      if (sluice_config_component_get_kind (component) != SLUICE_COMPONENT_METADATA
-          || !JSON_NODE_HOLDS_OBJECT (node))
-        continue;
-      list = json_object_get_member (json_node_get_object (node), "api_tokens");
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
-        continue;
-      for (guint j = 0; j < json_array_get_length (json_node_get_array (list)); j++)
-        {
-          JsonNode *item = json_array_get_element (json_node_get_array (list), j);
-          SluiceHttpToken *token;
-
-          if (!JSON_NODE_HOLDS_OBJECT (item))
-            continue;
-          token = token_from_object (json_node_get_object (item));
-          if (token != NULL)
-            g_ptr_array_add (tokens->tokens, token);
-        }
+      if (token != NULL)
+        g_ptr_array_add (tokens->tokens, token);
     }
   return tokens;
 }
@@ -192,25 +155,14 @@ sluice_http_access_to_string (SluiceHttpAccess access)
 }
 
 gboolean
-sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id)
+sluice_http_pipe_is_public_read (SluiceControl *control, const char *pipe_id)
 {
-  SluiceConfigComponent *component;
-  JsonNode *node;
-  JsonNode *metadata;
+  g_autoptr (SluicePipeSnapshot) snapshot = NULL;
 
-  if (engine == NULL || pipe_id == NULL)
+  if (pipe_id == NULL)
     return FALSE;
-  component = sluice_config_lookup (sluice_engine_get_config (engine), pipe_id);
-  if (component == NULL || sluice_config_component_get_kind (component) != SLUICE_COMPONENT_PIPE)
-    return FALSE;
-  node = sluice_config_component_get_node (component);
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  metadata = json_object_get_member (json_node_get_object (node), "metadata");
-  if (metadata == NULL || !JSON_NODE_HOLDS_OBJECT (metadata))
-    return FALSE;
-  return json_object_get_boolean_member_with_default (json_node_get_object (metadata),
-                                                      "public_read", FALSE);
+  snapshot = sluice_control_get_pipe (control, pipe_id, NULL);
+  return snapshot != NULL && snapshot->public_read;
 }
 
 static gboolean
@@ -237,10 +189,10 @@ sluice_http_authorize (SluiceHttpContext *context, SoupServerMessage *msg, Sluic
 {
   if (context->token_name == NULL)
     {
-      SluiceEngine *engine = sluice_control_get_engine (context->control);
       g_autofree char *why = NULL;
 
-      if (access == SLUICE_HTTP_ACCESS_READ && sluice_http_pipe_is_public_read (engine, pipe_id))
+      if (access == SLUICE_HTTP_ACCESS_READ
+          && sluice_http_pipe_is_public_read (context->control, pipe_id))
         return TRUE;
       why = g_strdup_printf ("this request needs a bearer token (Authorization: Bearer <token>) "
                              "with %s access%s%s%s",

@@ -2,15 +2,14 @@
  * pipes marked public (docs/http-api.md, "Authentication").
  *
  * Tokens live in the service metadata component, `node.api_tokens` (DESIGN.md "Processes and
- * interfaces").  A SluiceHttpTokens is the parsed, immutable form of that list for one
- * configuration: the server builds one per configuration it sees (reload makes a new one), and
- * looks a presented token up in constant time.  Only a SHA-256 digest of each token is kept, so
- * the comparison takes the same time whatever the presented token's length or content.
+ * interfaces"), and the control API hands them out (sluice_control_dup_api_tokens ()).  A
+ * SluiceHttpTokens is the checked, immutable form of that list for one configuration: the server
+ * builds one per configuration it sees (after "reloaded", a new one), and looks a presented token
+ * up in constant time.  Only a SHA-256 digest of each token is kept, so the comparison takes the
+ * same time whatever the presented token's length or content.
  */
 #pragma once
 
-#include "sluice-config.h"
-#include "sluice-engine.h"
 #include "sluice-http-api.h"
 
 G_BEGIN_DECLS
@@ -25,9 +24,10 @@ typedef struct
 
 typedef struct _SluiceHttpTokens SluiceHttpTokens;
 
-/* (transfer full) The `api_tokens` of @config's metadata component (none when there is none).
- * The configuration has been validated, so entries that are still malformed are skipped. */
-SluiceHttpTokens *sluice_http_tokens_new (SluiceConfig *config);
+/* (transfer full) The tokens of @configured (element type SluiceApiToken *; nullable: none).  The
+ * configuration has been validated, so entries that are still malformed (no name, an empty
+ * secret, an unknown access) are skipped. */
+SluiceHttpTokens *sluice_http_tokens_new (const GPtrArray *configured);
 guint sluice_http_tokens_get_count (const SluiceHttpTokens *tokens);
 /* (transfer none) The token whose secret is @presented, or NULL.  Every configured token is
  * compared, each in constant time. */
@@ -48,8 +48,8 @@ void sluice_http_reply_outside_pipes (SluiceHttpContext *context, SoupServerMess
 /* "read", "write", "admin". */
 const char *sluice_http_access_to_string (SluiceHttpAccess access);
 
-/* Whether @pipe_id has `metadata.public_read: true`: its publisher and the datasets it writes may
- * be read without a token. */
-gboolean sluice_http_pipe_is_public_read (SluiceEngine *engine, const char *pipe_id);
+/* Whether @pipe_id (nullable) has `metadata.public_read: true` (its SluicePipeSnapshot says so):
+ * its publisher and the datasets it writes may be read without a token. */
+gboolean sluice_http_pipe_is_public_read (SluiceControl *control, const char *pipe_id);
 
 G_END_DECLS

@@ -13,8 +13,6 @@
 
 #include "sluice-http-private.h"
 
-#define EXECUTION_LOG_PREFIX "system:pump_execution:"
-
 static JsonNode *
 dataset_to_json (const SluiceDatasetSnapshot *snapshot)
 {
@@ -51,25 +49,11 @@ dataset_to_json (const SluiceDatasetSnapshot *snapshot)
   return json_builder_get_root (builder);
 }
 
-/* The pipe through which dataset @dataset_id is accessed, whether it exists or not: the pipe
- * whose sink writes it, or the pipe of an execution log; NULL when none. */
-static const char *
-dataset_pipe (SluiceControl *control, const char *dataset_id)
-{
-  const char *writer = sluice_control_lookup_writer (control, dataset_id);
-
-  if (writer != NULL)
-    return writer;
-  if (g_str_has_prefix (dataset_id, EXECUTION_LOG_PREFIX))
-    return dataset_id + strlen (EXECUTION_LOG_PREFIX);
-  return NULL;
-}
-
 /* Whether the request's token may see dataset @dataset_id, without replying. */
 static gboolean
 may_see (SluiceHttpContext *context, const char *dataset_id)
 {
-  const char *pipe_id = dataset_pipe (context->control, dataset_id);
+  const char *pipe_id = sluice_control_lookup_dataset_pipe (context->control, dataset_id);
 
   if (context->token_pipes == NULL)
     return TRUE;
@@ -87,12 +71,11 @@ authorized_dataset (SluiceHttpContext *context, SoupServerMessage *msg, const ch
 {
   g_autoptr (GError) error = NULL;
   SluiceDatasetSnapshot *snapshot;
-  const char *pipe_id = dataset_pipe (context->control, dataset_id);
+  const char *pipe_id = sluice_control_lookup_dataset_pipe (context->control, dataset_id);
 
   if (context->token_name == NULL
       && (pipe_id == NULL || access != SLUICE_HTTP_ACCESS_READ
-          || !sluice_http_pipe_is_public_read (sluice_control_get_engine (context->control),
-                                               pipe_id)))
+          || !sluice_http_pipe_is_public_read (context->control, pipe_id)))
     {
       sluice_http_authorize (context, msg, access, NULL);
       return NULL;

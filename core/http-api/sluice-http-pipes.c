@@ -90,7 +90,7 @@ pipe_to_json (const SluicePipeSnapshot *s)
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, s->state);
   json_builder_set_member_name (builder, "mode");
-  json_builder_add_string_value (builder, sluice_pump_mode_to_string (s->mode));
+  json_builder_add_string_value (builder, s->mode);
   json_builder_set_member_name (builder, "enabled");
   json_builder_add_boolean_value (builder, s->enabled);
   json_builder_set_member_name (builder, "running");
@@ -226,8 +226,8 @@ pump_operation (SluiceHttpContext *context, SoupServerMessage *msg, const char *
 {
   g_autoptr (GHashTable) fields = NULL;
   g_autoptr (GError) error = NULL;
-  const char *operation, *force_text, *comment;
-  gboolean force = FALSE;
+  const char *operation, *comment;
+  gboolean force;
   gboolean ok;
 
   fields = sluice_http_read_fields (msg, query);
@@ -235,18 +235,8 @@ pump_operation (SluiceHttpContext *context, SoupServerMessage *msg, const char *
     return;
   operation = g_hash_table_lookup (fields, "operation");
   comment = g_hash_table_lookup (fields, "comment");
-  force_text = g_hash_table_lookup (fields, "force");
-  if (force_text != NULL)
-    {
-      if (g_str_equal (force_text, "true") || g_str_equal (force_text, "1"))
-        force = TRUE;
-      else if (!g_str_equal (force_text, "false") && !g_str_equal (force_text, "0"))
-        {
-          sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                                   "field 'force': expected true or false, got '%s'", force_text);
-          return;
-        }
-    }
+  if (!sluice_http_field_boolean (msg, fields, "force", FALSE, &force))
+    return;
   if (operation == NULL || !g_strv_contains (operations, operation))
     {
       g_autofree char *list = g_strjoinv (", ", (char **) operations);

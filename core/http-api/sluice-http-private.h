@@ -59,8 +59,9 @@ void sluice_http_push_body_watch (SluiceHttpPushBudget *budget, SoupServerMessag
 SluiceHttpPushBody *sluice_http_push_body_take (SoupServerMessage *msg);
 /* A body not watched (the request's own message body), counted against no budget. */
 SluiceHttpPushBody *sluice_http_push_body_new_from_message (SoupServerMessage *msg);
-/* (transfer none) Its chunks (GBytes), in order. */
-GPtrArray *sluice_http_push_body_get_chunks (SluiceHttpPushBody *body);
+/* (transfer full) Its chunks (GBytes, in order), which it holds no more; its reservation stays
+ * until it is freed. */
+GPtrArray *sluice_http_push_body_steal_chunks (SluiceHttpPushBody *body);
 /* Frees the chunks and ends the reservation; any thread. */
 void sluice_http_push_body_free (SluiceHttpPushBody *body);
 
@@ -68,6 +69,9 @@ void sluice_http_push_body_free (SluiceHttpPushBody *body);
 
 /* A query parameter "true" or "false" (also "1"/"0"); @default_value when absent. */
 gboolean sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
+                                    gboolean default_value, gboolean *ret_value);
+/* The same for a field of sluice_http_read_fields () ("field 'force': expected …"). */
+gboolean sluice_http_field_boolean (SoupServerMessage *msg, GHashTable *fields, const char *name,
                                     gboolean default_value, gboolean *ret_value);
 /* A query parameter that is a non-negative integer; @default_value when absent. */
 gboolean sluice_http_query_int64 (SoupServerMessage *msg, GHashTable *query, const char *name,

@@ -105,9 +105,12 @@ sluice_http_push_body_free (SluiceHttpPushBody *body)
 }
 
 GPtrArray *
-sluice_http_push_body_get_chunks (SluiceHttpPushBody *body)
+sluice_http_push_body_steal_chunks (SluiceHttpPushBody *body)
 {
-  return body->chunks;
+  GPtrArray *chunks = g_steal_pointer (&body->chunks);
+
+  body->chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  return chunks;
 }
 
 /* 503 with Retry-After; the body is dropped as it comes. */

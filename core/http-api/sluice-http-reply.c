@@ -68,7 +68,7 @@ sluice_http_reply_error (SoupServerMessage *msg, guint status, const char *forma
 void
 sluice_http_reply_gerror (SoupServerMessage *msg, const GError *error)
 {
-  reply_error_text (msg, sluice_control_error_to_http_status (error), error->message);
+  reply_error_text (msg, sluice_http_error_status (error), error->message);
 }
 
 /* ---- streaming ----------------------------------------------------------------------------- */

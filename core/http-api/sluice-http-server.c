@@ -33,9 +33,7 @@ struct _SluiceHttpServer
   SluiceHttpPushBudget *push_budget;
   gboolean loopback;
 
-  /* The tokens of the configuration they were read from (a reference, so that the pointer
-   * cannot be reused by a later configuration). */
-  SluiceConfig *tokens_config;
+  /* The tokens of the running configuration; NULL until asked for, and after a reload. */
   SluiceHttpTokens *tokens;
 
   GMutex streams_lock;
@@ -107,17 +105,22 @@ bad:
 static const SluiceHttpTokens *
 current_tokens (SluiceHttpServer *server)
 {
-  SluiceEngine *engine = sluice_control_get_engine (server->control);
-  SluiceConfig *config = engine != NULL ? sluice_engine_get_config (engine) : NULL;
-
-  if (server->tokens == NULL || config != server->tokens_config)
+  if (server->tokens == NULL)
     {
-      g_clear_pointer (&server->tokens, sluice_http_tokens_free);
-      g_clear_object (&server->tokens_config);
-      server->tokens_config = config != NULL ? g_object_ref (config) : NULL;
-      server->tokens = sluice_http_tokens_new (config);
+      g_autoptr (GPtrArray) configured = sluice_control_dup_api_tokens (server->control);
+
+      server->tokens = sluice_http_tokens_new (configured);
     }
   return server->tokens;
+}
+
+/* A new configuration may have other tokens. */
+static void
+on_reloaded (SluiceControl *control, gpointer user_data)
+{
+  SluiceHttpServer *server = user_data;
+
+  g_clear_pointer (&server->tokens, sluice_http_tokens_free);
 }
 
 /* ---- streams ------------------------------------------------------------------------------- */
@@ -170,11 +173,12 @@ sluice_http_server_stream_ended (SluiceHttpServer *server, SluiceHttpStream *str
 
 /* ---- request helpers ----------------------------------------------------------------------- */
 
-gboolean
-sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
-                           gboolean default_value, gboolean *ret_value)
+/* @name of @table (nullable) as a boolean; @kind names what @table holds in the message. */
+static gboolean
+table_boolean (SoupServerMessage *msg, GHashTable *table, const char *kind, const char *name,
+               gboolean default_value, gboolean *ret_value)
 {
-  const char *text = query != NULL ? g_hash_table_lookup (query, name) : NULL;
+  const char *text = table != NULL ? g_hash_table_lookup (table, name) : NULL;
 
   if (text == NULL)
     *ret_value = default_value;
@@ -185,11 +189,24 @@ sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char
   else
     {
       sluice_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                               "query parameter '%s': expected true or false, got '%s'", name,
-                               text);
+                               "%s '%s': expected true or false, got '%s'", kind, name, text);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+sluice_http_query_boolean (SoupServerMessage *msg, GHashTable *query, const char *name,
+                           gboolean default_value, gboolean *ret_value)
+{
+  return table_boolean (msg, query, "query parameter", name, default_value, ret_value);
+}
+
+gboolean
+sluice_http_field_boolean (SoupServerMessage *msg, GHashTable *fields, const char *name,
+                           gboolean default_value, gboolean *ret_value)
+{
+  return table_boolean (msg, fields, "field", name, default_value, ret_value);
 }
 
 gboolean
@@ -552,6 +569,7 @@ sluice_http_server_new (SluiceControl *control, const SluiceHttpSettings *settin
   guint port;
 
   server->control = g_object_ref (control);
+  g_signal_connect (control, "reloaded", G_CALLBACK (on_reloaded), server);
   server->address = g_strdup (address);
   server->max_body_size = settings->max_body_size > 0 ? settings->max_body_size
                                                       : SLUICE_HTTP_DEFAULT_MAX_BODY;
@@ -663,7 +681,8 @@ sluice_http_server_free (SluiceHttpServer *server)
   g_clear_pointer (&server->keepalive, sluice_http_keepalive_free);
   g_clear_object (&server->soup);
   g_clear_pointer (&server->tokens, sluice_http_tokens_free);
-  g_clear_object (&server->tokens_config);
+  if (server->control != NULL)
+    g_signal_handlers_disconnect_by_data (server->control, server);
   g_clear_object (&server->control);
   g_clear_pointer (&server->push_budget, sluice_http_push_budget_unref);
   g_hash_table_unref (server->streams);

@@ -2,8 +2,8 @@
  *
  * Its pipe is never pumped (SLUICE_ELEMENT_FLAG_NOT_PUMPED): clients GET
  * /api/publishers/<pipe>/entities[/<filename>], and the host runs the pipe's source and transforms
- * at request time (core/endpoints/sluice-pipe-reader.c, core/http-api/sluice-http-publishers.c), reading the
- * options below from the configuration.  The sink's callbacks only refuse to be written.
+ * at request time (core/endpoints/sluice-pipe-reader.c, core/control/sluice-control-publications.c),
+ * reading the options below from the configuration.  The sink's callbacks only refuse to be written.
  *
  * Not supported: the CSV, Excel, XML and SDShare feeds, and shareable links. */
 #include "endpoint-elements.h"

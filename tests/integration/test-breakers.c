@@ -14,6 +14,7 @@
 
 #include "engine-fixture.h"
 #include "sluice-breaker.h"
+#include "sluice-clock.h"
 #include "sluice-control.h"
 #include "sluice-engine.h"
 #include "sluice-store.h"

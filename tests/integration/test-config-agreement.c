@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-config-loader.h"
 #include "sluice-control.h"
 

@@ -7,8 +7,11 @@
 #include <cmocka.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-control.h"
+#include "sluice-dbus-errors.h"
 #include "sluice-execution-log.h"
+#include "sluice-http-status.h"
 
 typedef struct
 {
@@ -189,10 +192,11 @@ test_snapshot_before_and_after_a_run (void **state)
   before = sluice_control_get_pipe (f->control, "copy", &error);
   assert_non_null (before);
   assert_string_equal (before->state, "idle");
-  assert_int_equal (before->mode, SLUICE_PUMP_MODE_MANUAL);
+  assert_string_equal (before->mode, "manual");
   assert_true (before->enabled);
   assert_false (before->running);
   assert_false (before->durable);
+  assert_false (before->public_read);
   assert_string_equal (before->source_type, "dataset");
   assert_string_equal (before->sink_type, "dataset");
   assert_string_equal (before->input_datasets[0], "raw");
@@ -232,22 +236,22 @@ test_operation_errors (void **state)
 
   assert_false (sluice_control_start (f->control, "nope", &error));
   assert_control_error (error, SLUICE_CONTROL_ERROR_NOT_FOUND, "there is no pipe 'nope'");
-  assert_int_equal (sluice_control_error_to_http_status (error), 404);
-  assert_string_equal (sluice_control_error_to_dbus_name (error),
+  assert_int_equal (sluice_http_error_status (error), 404);
+  assert_string_equal (sluice_dbus_error_name (error),
                        "org.sluice.Sluice1.Error.NotFound");
   g_clear_error (&error);
 
   assert_false (sluice_control_start (f->control, "never", &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_OFF));
-  assert_int_equal (sluice_control_error_to_http_status (error), 409);
-  assert_string_equal (sluice_control_error_to_dbus_name (error), "org.sluice.Sluice1.Error.Off");
+  assert_int_equal (sluice_http_error_status (error), 409);
+  assert_string_equal (sluice_dbus_error_name (error), "org.sluice.Sluice1.Error.Off");
   g_clear_error (&error);
 
   assert_false (sluice_control_set_since (f->control, "copy", "{not json", FALSE, &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR,
                                 SLUICE_CONTROL_ERROR_INVALID_ARGUMENT));
   assert_true (g_str_has_prefix (error->message, "pipe 'copy': the offset '{not json' is not JSON"));
-  assert_int_equal (sluice_control_error_to_http_status (error), 400);
+  assert_int_equal (sluice_http_error_status (error), 400);
   g_clear_error (&error);
 
   /* JSON deeper than sluice's parsers take never reaches json-glib, which recurses per level:
@@ -276,8 +280,8 @@ test_operation_errors (void **state)
 
   /* Other domains are internal failures. */
   g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "x");
-  assert_int_equal (sluice_control_error_to_http_status (error), 500);
-  assert_string_equal (sluice_control_error_to_dbus_name (error),
+  assert_int_equal (sluice_http_error_status (error), 500);
+  assert_string_equal (sluice_dbus_error_name (error),
                        "org.sluice.Sluice1.Error.Failed");
 }
 
@@ -389,6 +393,12 @@ test_dataset_reads (void **state)
   assert_true (raw->populated);
   assert_false (raw->breaker_tripped);
   assert_string_equal (raw->writer, "raw");
+  /* Whose a dataset is, whether it exists or not: its writer's, an execution log's pipe's. */
+  assert_string_equal (sluice_control_lookup_dataset_pipe (f->control, "raw"), "raw");
+  assert_string_equal (sluice_control_lookup_dataset_pipe (f->control,
+                                                           "system:pump_execution:gone"),
+                       "gone");
+  assert_null (sluice_control_lookup_dataset_pipe (f->control, "nobody-writes-this"));
   all = sluice_control_list_datasets (f->control, &error);
   assert_non_null (all);
   assert_true (all->len >= 2); /* raw and its execution log */
@@ -508,6 +518,47 @@ test_reload (void **state)
   assert_non_null (strstr (expanded, "\"extra\""));
 }
 
+/* The api_tokens of the running configuration, as written, and those of the next one after a
+ * reload. */
+static void
+test_api_tokens (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr (GPtrArray) none = sluice_control_dup_api_tokens (f->control);
+  g_autoptr (GPtrArray) tokens = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *with_tokens = NULL;
+  const SluiceApiToken *token;
+
+  assert_int_equal (none->len, 0);
+  with_tokens = g_strdup_printf ("%.*s, {\"_id\": \"node\", \"type\": \"metadata\", "
+                                 "\"api_tokens\": [{\"name\": \"ops\", \"token\": \"s3cret-ops\", "
+                                 "\"access\": \"admin\"}, {\"name\": \"reader\", "
+                                 "\"token\": \"s3cret-reader\", \"access\": \"read\", "
+                                 "\"pipes\": [\"raw\", \"copy\"]}]}]",
+                                 (int) strlen (base_config) - 1, base_config);
+  write_config (f, with_tokens);
+  assert_true (sluice_control_reload (f->control, &error));
+  /* The running configuration's, until the new one runs. */
+  tokens = sluice_control_dup_api_tokens (f->control);
+  assert_int_equal (tokens->len, 0);
+  g_clear_pointer (&tokens, g_ptr_array_unref);
+  wait_for_event (f, "reloaded -");
+
+  tokens = sluice_control_dup_api_tokens (f->control);
+  assert_int_equal (tokens->len, 2);
+  token = g_ptr_array_index (tokens, 0);
+  assert_string_equal (token->name, "ops");
+  assert_string_equal (token->token, "s3cret-ops");
+  assert_string_equal (token->access, "admin");
+  assert_null (token->pipes);
+  token = g_ptr_array_index (tokens, 1);
+  assert_string_equal (token->name, "reader");
+  assert_string_equal (token->access, "read");
+  assert_int_equal (g_strv_length (token->pipes), 2);
+  assert_string_equal (token->pipes[1], "copy");
+}
+
 static void
 test_shutdown_refuses_operations (void **state)
 {
@@ -517,7 +568,7 @@ test_shutdown_refuses_operations (void **state)
   sluice_control_shutdown (f->control);
   assert_false (sluice_control_start (f->control, "raw", &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_SHUTTING_DOWN));
-  assert_int_equal (sluice_control_error_to_http_status (error), 503);
+  assert_int_equal (sluice_http_error_status (error), 503);
   g_clear_error (&error);
   assert_false (sluice_control_reload (f->control, &error));
   assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_SHUTTING_DOWN));
@@ -536,6 +587,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_dataset_reads, setup, teardown),
     cmocka_unit_test_setup_teardown (test_delete_dataset, setup, teardown),
     cmocka_unit_test_setup_teardown (test_reload, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_api_tokens, setup, teardown),
     cmocka_unit_test_setup_teardown (test_shutdown_refuses_operations, setup, teardown),
   };
 

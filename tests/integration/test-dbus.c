@@ -21,6 +21,7 @@
 #include <json-glib/json-glib.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-dbus-service.h"
 
 #define TIMEOUT_S 60
@@ -647,6 +648,17 @@ test_errors (void **state)
   int failed;
 
   assert_pipe_error (f, "off", "Start", NULL, "org.sluice.Sluice1.Error.Off", NULL);
+
+  /* The names are registered with GDBus: a client in this process gets the control error back. */
+  {
+    g_autofree char *path = pipe_path ("off");
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) reply = try_call (f, path, SLUICE_DBUS_PIPE_INTERFACE, "Start", NULL,
+                                           NULL, &error);
+
+    assert_null (reply);
+    assert_true (g_error_matches (error, SLUICE_CONTROL_ERROR, SLUICE_CONTROL_ERROR_OFF));
+  }
 
   /* A failing run: RunFailed with the element's message, state "failed". */
   g_variant_unref (call_pipe (f, "failing", "Start", NULL, NULL));

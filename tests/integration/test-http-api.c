@@ -21,6 +21,7 @@
 #include "engine-fixture.h"
 #include "http-api-client.h"
 #include "raw-http-client.h"
+#include "sluice-clock.h"
 #include "sluice-http-api.h"
 
 #define OPS "ops-0123456789"
@@ -517,6 +518,44 @@ test_public_read (void **state)
   assert_int_equal (status->status, 401);
 }
 
+/* A reload that changes api_tokens applies to the next request (docs/http-api.md). */
+static void
+test_tokens_follow_reload (void **state)
+{
+  Fixture *f = *state;
+  g_autofree char *config = standard_config ();
+  g_autofree char *reloaded = NULL;
+  g_autofree char *pipes = g_strdup_printf (pipes_text, "");
+  g_autoptr (HttpApiResponse) reader_before = NULL;
+  g_autoptr (HttpApiResponse) limited_before = NULL;
+  g_autoptr (HttpApiResponse) reader_after = NULL;
+  g_autoptr (HttpApiResponse) limited_after = NULL;
+  g_autoptr (GError) error = NULL;
+
+  start (f, config, NULL);
+  reader_before = call (f, "GET", "/api/pipes/open", READER, NULL, NULL);
+  assert_int_equal (reader_before->status, 200);
+  limited_before = call (f, "GET", "/api/pipes/open", LIMITED, NULL, NULL);
+  assert_int_equal (limited_before->status, 403);
+
+  /* The reader's token goes; the limited one's secret now names a token for every pipe. */
+  reloaded = g_strdup_printf (
+    "[{\"_id\": \"node\", \"type\": \"metadata\", \"api_tokens\": [\n"
+    "  {\"name\": \"ops\", \"token\": \"$SECRET(ops)\", \"access\": \"admin\"},\n"
+    "  {\"name\": \"anywhere\", \"token\": \"$SECRET(limited)\", \"access\": \"read\"}]},\n"
+    "%s]\n", pipes);
+  write_file (f->engine->dir, "config.json", reloaded, 0644);
+  assert_true (sluice_control_reload (f->control, &error));
+  while (sluice_control_is_reloading (f->control))
+    g_main_context_iteration (NULL, TRUE);
+
+  reader_after = call (f, "GET", "/api/pipes/open", READER, NULL, NULL);
+  http_api_assert_error (reader_after, 401,
+                         "the bearer token is not one of the configured api_tokens");
+  limited_after = call (f, "GET", "/api/pipes/open", LIMITED, NULL, NULL);
+  assert_int_equal (limited_after->status, 200);
+}
+
 static void
 test_no_tokens_configured (void **state)
 {
@@ -686,6 +725,7 @@ test_conflicts (void **state)
   g_autoptr (HttpApiResponse) off = NULL;
   g_autoptr (HttpApiResponse) durable = NULL;
   g_autoptr (HttpApiResponse) forced = NULL;
+  g_autoptr (HttpApiResponse) bad_force = NULL;
   g_autoptr (HttpApiResponse) breaker = NULL;
   g_autoptr (HttpApiResponse) missing = NULL;
   g_autofree char *message = NULL;
@@ -703,6 +743,9 @@ test_conflicts (void **state)
   forced = call (f, "POST", "/api/pipes/durable/pump", OPS, "application/x-www-form-urlencoded",
                  "operation=update-last-seen&last-seen=10&force=true");
   assert_int_equal (forced->status, 200);
+  bad_force = call (f, "POST", "/api/pipes/durable/pump", OPS, "application/x-www-form-urlencoded",
+                    "operation=update-last-seen&last-seen=10&force=yes");
+  http_api_assert_error (bad_force, 400, "field 'force': expected true or false, got 'yes'");
 
   run_pipe (f, "letters");
   breaker = call (f, "POST", "/api/datasets/letters", OPS, "application/x-www-form-urlencoded",
@@ -1520,6 +1563,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_forbidden, setup, teardown),
     cmocka_unit_test_setup_teardown (test_limited_token_cannot_probe, setup, teardown),
     cmocka_unit_test_setup_teardown (test_public_read, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_tokens_follow_reload, setup, teardown),
     cmocka_unit_test_setup_teardown (test_no_tokens_configured, setup, teardown),
     cmocka_unit_test_setup_teardown (test_bad_addresses, setup, teardown),
     cmocka_unit_test_setup_teardown (test_pump_operations, setup, teardown),

@@ -21,6 +21,7 @@
 
 #include "engine-fixture.h"
 #include "http-api-client.h"
+#include "sluice-clock.h"
 #include "sluice-http-api.h"
 
 #define OPS "ops-0123456789"

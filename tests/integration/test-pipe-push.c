@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "engine-fixture.h"
+#include "sluice-http-status.h"
 #include "sluice-pipe-push.h"
 #include "sluice-store.h"
 
@@ -124,7 +125,7 @@ push_refused (SluicePipePush *push, const char *params, const char *body, guint 
   g_autoptr (GError) error = try_push (push, params, body, NULL);
 
   assert_non_null (error);
-  assert_int_equal (sluice_push_error_to_http_status (error), status);
+  assert_int_equal (sluice_http_error_status (error), status);
   assert_string_equal (error->message, message);
 }
 
@@ -306,7 +307,7 @@ test_transform_failure (void **state)
 
   error = try_push (push, NULL, "[{\"_id\":\"ok\"},{\"_id\":\"bad\"}]", NULL);
   assert_non_null (error);
-  assert_int_equal (sluice_push_error_to_http_status (error), 500);
+  assert_int_equal (sluice_http_error_status (error), 500);
   assert_non_null (strstr (error->message, "/transform (type 'dtl') failed: "));
   assert_non_null (strstr (error->message, "bad entity"));
   log = versions_from (f, "mydataset", 0);
@@ -427,7 +428,7 @@ test_not_a_receiver (void **state)
                            "\"embedded\", \"entities\": []}, \"sink\": {\"type\": \"null\"}}");
   assert_null (sluice_pipe_push_new (f->engine, "p", &error));
   assert_true (g_error_matches (error, SLUICE_PUSH_ERROR, SLUICE_PUSH_ERROR_NOT_RECEIVER));
-  assert_int_equal (sluice_push_error_to_http_status (error), 404);
+  assert_int_equal (sluice_http_error_status (error), 404);
   assert_string_equal (error->message,
                        "pipe 'p' does not receive entities: its source (type 'embedded') is read "
                        "by runs; only a pipe with a receiver source such as 'http_endpoint' "

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "engine-fixture.h"
+#include "sluice-clock.h"
 #include "sluice-control-retries.h"
 #include "sluice-execution-log.h"
 #include "sluice-retry-log.h"

@@ -1,6 +1,6 @@
-/* test-http-auth.c — the HTTP API's tokens (core/http-api/sluice-http-auth.c): which tokens a
- * configuration yields, that a presented token finds its entry (and only its own), the
- * Authorization header parser, and which pipes are public. */
+/* test-http-auth.c — the HTTP API's tokens (core/http-api/sluice-http-auth.c): which of the
+ * configured tokens it keeps, that a presented token finds its entry (and only its own), the
+ * Authorization header parser, and the access names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,49 +10,45 @@
 
 #include "sluice-http-auth.h"
 
-static SluiceConfig *
-config_from (const char *const *components)
+static SluiceApiToken *
+api_token (const char *name, const char *secret, const char *access, const char *const *pipes)
 {
-  SluiceConfig *config = sluice_config_new (1);
+  SluiceApiToken *token = g_new0 (SluiceApiToken, 1);
 
-  for (guint i = 0; components[i] != NULL; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      JsonNode *node = json_from_string (components[i], &error);
-      JsonObject *object;
-      const char *type;
-
-      assert_non_null (node);
-      object = json_node_get_object (node);
-      type = json_object_get_string_member (object, "type");
-      assert_true (sluice_config_add (
-        config, sluice_config_component_new (json_object_get_string_member (object, "_id"), type,
-                                             g_str_equal (type, "metadata")
-                                               ? SLUICE_COMPONENT_METADATA : SLUICE_COMPONENT_PIPE,
-                                             node, "test.json", 1, NULL, NULL, NULL)));
-    }
-  return config;
+  token->name = g_strdup (name);
+  token->token = g_strdup (secret);
+  token->access = g_strdup (access);
+  token->pipes = g_strdupv ((char **) pipes);
+  return token;
 }
 
-static const char *const node_with_tokens[] = {
-  "{\"_id\": \"node\", \"type\": \"metadata\", \"api_tokens\": ["
-  " {\"name\": \"ops\", \"token\": \"s3cret-ops\", \"access\": \"admin\"},"
-  " {\"name\": \"reader\", \"token\": \"s3cret-reader\", \"access\": \"read\","
-  "  \"pipes\": [\"p1\", \"p2\"]},"
-  " {\"name\": \"pusher\", \"token\": \"s3cret-pusher\", \"access\": \"write\"},"
-  " {\"name\": \"empty\", \"token\": \"\", \"access\": \"admin\"}]}",
-  NULL,
-};
+/* The api_tokens of a configuration, as the control API hands them out
+ * (sluice_control_dup_api_tokens (), checked in test-control). */
+static GPtrArray *
+configured_tokens (void)
+{
+  static const char *const reader_pipes[] = { "p1", "p2", NULL };
+  GPtrArray *tokens = g_ptr_array_new_with_free_func ((GDestroyNotify) sluice_api_token_free);
+
+  g_ptr_array_add (tokens, api_token ("ops", "s3cret-ops", "admin", NULL));
+  g_ptr_array_add (tokens, api_token ("reader", "s3cret-reader", "read", reader_pipes));
+  g_ptr_array_add (tokens, api_token ("pusher", "s3cret-pusher", "write", NULL));
+  g_ptr_array_add (tokens, api_token ("empty", "", "admin", NULL));
+  g_ptr_array_add (tokens, api_token ("odd", "s3cret-odd", "root", NULL));
+  return tokens;
+}
 
 static void
 test_tokens_from_config (void **state)
 {
-  g_autoptr (SluiceConfig) config = config_from (node_with_tokens);
-  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (config);
+  g_autoptr (GPtrArray) configured = configured_tokens ();
+  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (configured);
   const SluiceHttpToken *token;
 
-  /* An empty secret would let "Authorization: Bearer " in: it is no token. */
+  /* An empty secret would let "Authorization: Bearer " in: it is no token; nor is one with an
+   * access that does not exist. */
   assert_int_equal (sluice_http_tokens_get_count (tokens), 3);
+  assert_null (sluice_http_tokens_lookup (tokens, "s3cret-odd"));
 
   token = sluice_http_tokens_lookup (tokens, "s3cret-ops");
   assert_non_null (token);
@@ -76,8 +72,8 @@ test_tokens_from_config (void **state)
 static void
 test_unknown_tokens_are_refused (void **state)
 {
-  g_autoptr (SluiceConfig) config = config_from (node_with_tokens);
-  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (config);
+  g_autoptr (GPtrArray) configured = configured_tokens ();
+  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (configured);
 
   assert_null (sluice_http_tokens_lookup (tokens, ""));
   assert_null (sluice_http_tokens_lookup (tokens, "s3cret-op"));
@@ -89,12 +85,8 @@ test_unknown_tokens_are_refused (void **state)
 static void
 test_no_metadata_no_tokens (void **state)
 {
-  static const char *const pipe_only[] = {
-    "{\"_id\": \"p1\", \"type\": \"pipe\", \"source\": {\"type\": \"embedded\"}}",
-    NULL,
-  };
-  g_autoptr (SluiceConfig) config = config_from (pipe_only);
-  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (config);
+  g_autoptr (GPtrArray) configured = g_ptr_array_new ();
+  g_autoptr (SluiceHttpTokens) tokens = sluice_http_tokens_new (configured);
   g_autoptr (SluiceHttpTokens) none = sluice_http_tokens_new (NULL);
 
   assert_int_equal (sluice_http_tokens_get_count (tokens), 0);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "sluice-http-status.h"
 #include "sluice-push-sequence.h"
 
 /* A request from "key=value&…" pairs (NULL-terminated key, value list). */
@@ -52,7 +53,7 @@ refuse (SluicePushSequence *seq, SluicePushRequest req, int code, const char *me
   assert_false (sluice_push_sequence_check (seq, &req, &step, &error));
   assert_non_null (error);
   assert_int_equal (error->code, code);
-  assert_int_equal (sluice_push_error_to_http_status (error), 409);
+  assert_int_equal (sluice_http_error_status (error), 409);
   assert_string_equal (error->message, message);
   if (code == SLUICE_PUSH_ERROR_CONFLICT_BROKEN)
     sluice_push_sequence_reset (seq);
@@ -80,7 +81,7 @@ test_parse (void **state)
 
   g_hash_table_insert (query, "is_full", "yes");
   assert_false (sluice_push_request_parse (query, &req, &error));
-  assert_int_equal (sluice_push_error_to_http_status (error), 400);
+  assert_int_equal (sluice_http_error_status (error), 400);
   assert_string_equal (error->message, "query parameter 'is_full': expected true or false, got 'yes'");
   g_clear_error (&error);
 
