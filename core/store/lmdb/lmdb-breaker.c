@@ -62,36 +62,6 @@ sluice_lmdb_resolve_view (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const 
   return 0;
 }
 
-/* The newest version of an id below @end, walking `_previous` back from @offset (the id's latest).
- * SLUICE_STORE_NO_OFFSET when the id has none (it is new after the watermark). */
-int
-sluice_lmdb_latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
-                           int64_t offset, int64_t end, int64_t *ret_offset, GError **error)
-{
-  while (offset != SLUICE_STORE_NO_OFFSET && offset >= end)
-    {
-      uint8_t lk[12];
-      MDB_val key = { 12, lk }, val;
-      int64_t previous;
-      int rc;
-
-      log_key (lk, dsid, offset);
-      rc = mdb_get (txn, self->db_log, &key, &val);
-      if (rc != 0 || val.mv_size < LOG_HEADER_SIZE)
-        return sluice_lmdb_set_rc_error (
-            self, error, rc != 0 ? rc : MDB_CORRUPTED,
-            "dataset '%s': following _previous from offset %" G_GINT64_FORMAT, dataset, offset);
-      previous = get_i64 ((const uint8_t *)val.mv_data + 8);
-      if (previous >= offset)
-        return sluice_lmdb_set_rc_error (
-            self, error, MDB_CORRUPTED,
-            "dataset '%s': following _previous from offset %" G_GINT64_FORMAT, dataset, offset);
-      offset = previous;
-    }
-  *ret_offset = offset;
-  return 0;
-}
-
 /* Operations of a write transaction (see lmdb-write.c). */
 
 static int

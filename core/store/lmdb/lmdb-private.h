@@ -233,8 +233,6 @@ int sluice_lmdb_load_breaker (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, co
 int sluice_lmdb_resolve_view (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
                               gboolean uncommitted, const char *holder, int64_t *ret_end,
                               Meta *ret_committed, GError **error);
-int sluice_lmdb_latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
-                               int64_t offset, int64_t end, int64_t *ret_offset, GError **error);
 int sluice_lmdb_exec_set_breaker (LmdbTxn *t, const char *dataset, GBytes *encoded, GError **error);
 int sluice_lmdb_release_breaker (LmdbTxn *t, const char *dataset, gboolean rollback,
                                  uint64_t max_versions, gboolean *ret_done, GError **error);
@@ -269,6 +267,8 @@ void sluice_lmdb_txn_abort (SluiceStoreTxn *txn);
 gboolean sluice_lmdb_sync (SluiceStoreBackend *backend, GError **error);
 
 /* lmdb-read.c */
+int sluice_lmdb_latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
+                               int64_t offset, int64_t end, int64_t *ret_offset, GError **error);
 GPtrArray *sluice_lmdb_list_datasets (SluiceStoreBackend *backend, GError **error);
 SluiceDatasetInfo *sluice_lmdb_get_dataset_info (SluiceStoreBackend *backend, const char *dataset,
                                                  GError **error);

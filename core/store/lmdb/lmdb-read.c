@@ -5,6 +5,36 @@
  * lmdb-cursor.c. */
 #include "lmdb-private.h"
 
+/* The newest version of an id below @end, walking `_previous` back from @offset (the id's latest).
+ * SLUICE_STORE_NO_OFFSET when the id has none (it is new after the watermark). */
+int
+sluice_lmdb_latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
+                           int64_t offset, int64_t end, int64_t *ret_offset, GError **error)
+{
+  while (offset != SLUICE_STORE_NO_OFFSET && offset >= end)
+    {
+      uint8_t lk[12];
+      MDB_val key = { 12, lk }, val;
+      int64_t previous;
+      int rc;
+
+      log_key (lk, dsid, offset);
+      rc = mdb_get (txn, self->db_log, &key, &val);
+      if (rc != 0 || val.mv_size < LOG_HEADER_SIZE)
+        return sluice_lmdb_set_rc_error (
+            self, error, rc != 0 ? rc : MDB_CORRUPTED,
+            "dataset '%s': following _previous from offset %" G_GINT64_FORMAT, dataset, offset);
+      previous = get_i64 ((const uint8_t *)val.mv_data + 8);
+      if (previous >= offset)
+        return sluice_lmdb_set_rc_error (
+            self, error, MDB_CORRUPTED,
+            "dataset '%s': following _previous from offset %" G_GINT64_FORMAT, dataset, offset);
+      offset = previous;
+    }
+  *ret_offset = offset;
+  return 0;
+}
+
 /* Opens a read transaction on @dataset: 0 with *ret_txn open, or not (error set).  With @ret_end,
  * also where @view (nullable: committed) ends, and @ret_meta (nullable) is the metadata as that
  * view sees it. */
@@ -221,17 +251,17 @@ sluice_lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset,
 {
   LmdbBackend *self = (LmdbBackend *)backend;
   g_autoptr (GError) local_error = NULL;
-  MDB_txn *txn;
+  MDB_txn *opened, *txn;
   MDB_cursor *cur = NULL;
   MDB_val key, val;
   uint8_t prefix[4];
-  uint32_t dsid;
-  int64_t end;
+  uint32_t opened_dsid, dsid;
+  int64_t opened_end, end;
   guint64 visited = 0;
   gboolean ok = TRUE;
   int rc;
 
-  rc = open_view (self, dataset, view, &txn, &dsid, NULL, &end, &local_error);
+  rc = open_view (self, dataset, view, &opened, &opened_dsid, NULL, &opened_end, &local_error);
   if (rc != 0)
     {
       if (g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
@@ -239,6 +269,11 @@ sluice_lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
+  /* Copies whose addresses no function of another file sees, so that the loop below keeps them in
+   * registers instead of reading them back after every call. */
+  txn = opened;
+  dsid = opened_dsid;
+  end = opened_end;
   put_be32 (prefix, dsid);
   key = (MDB_val){ 4, prefix };
   rc = mdb_cursor_open (txn, self->db_ids, &cur);
@@ -272,7 +307,7 @@ sluice_lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset,
          == 0;
   if (cur != NULL)
     mdb_cursor_close (cur);
-  sluice_lmdb_abort_txn (self, &txn);
+  sluice_lmdb_abort_txn (self, &opened);
   return ok;
 }
 
