@@ -150,8 +150,7 @@ dump (SluiceStoreBackend *store, const char *dataset, gboolean history, gboolean
                              .since = SLUICE_STORE_NO_OFFSET,
                              .history = history,
                              .deleted = TRUE,
-                             .uncommitted = uncommitted,
-                             .holder = holder };
+                             .view = &(SluiceStoreView){ uncommitted, holder } };
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceStoreCursor) cursor = sluice_store_backend_read (store, &query, &error);
   GString *out = g_string_new (NULL);
@@ -172,7 +171,7 @@ dump_info (SluiceStoreBackend *store, const char *dataset)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceDatasetInfo) info
-      = sluice_store_backend_get_dataset_info (store, dataset, &error);
+      = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &error);
 
   assert_non_null (info);
   return g_strdup_printf ("%s %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT
@@ -187,7 +186,7 @@ latest_offset (SluiceStoreBackend *store, const char *dataset, const char *id,
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceStoreOwnedVersion) v
-      = sluice_store_backend_get_latest_in_view (store, dataset, id, strlen (id), view, &error);
+      = sluice_store_backend_dup_latest (store, dataset, id, strlen (id), view, &error);
 
   assert_null (error);
   return v != NULL ? v->offset : SLUICE_STORE_NO_OFFSET;
@@ -252,10 +251,10 @@ test_watermark_views (void **state)
   assert_null (strstr (latest, " d "));
   assert_int_equal (latest_offset (f->store, "people", "b", NULL), 3);
   assert_int_equal (latest_offset (f->store, "people", "d", NULL), SLUICE_STORE_NO_OFFSET);
-  v = sluice_store_backend_get_version (f->store, "people", 4, &error);
+  v = sluice_store_backend_dup_version (f->store, "people", 4, NULL, &error);
   assert_null (v);
   assert_null (error);
-  info = sluice_store_backend_get_dataset_info (f->store, "people", &error);
+  info = sluice_store_backend_dup_dataset_info (f->store, "people", NULL, &error);
   assert_int_equal (info->next_offset, 4);
   assert_int_equal (info->id_count, 3);
   assert_int_equal (info->entity_count, 3);
@@ -271,7 +270,7 @@ test_watermark_views (void **state)
   assert_string_equal (theirs, before);
   assert_int_equal (latest_offset (f->store, "people", "d", &uncommitted), 7);
   assert_int_equal (latest_offset (f->store, "people", "b", &holder), 4);
-  full = sluice_store_backend_get_dataset_info_in_view (f->store, "people", &uncommitted, &error);
+  full = sluice_store_backend_dup_dataset_info (f->store, "people", &uncommitted, &error);
   assert_int_equal (full->next_offset, 8);
   assert_int_equal (full->id_count, 4);
   assert_int_equal (full->entity_count, 3);
@@ -317,7 +316,7 @@ test_commit (void **state)
   assert_true (release (f->store, "people", FALSE, &error));
   after = dump (f->store, "people", TRUE, FALSE, NULL);
   assert_string_equal (after, all);
-  info = sluice_store_backend_get_dataset_info (f->store, "people", &error);
+  info = sluice_store_backend_dup_dataset_info (f->store, "people", NULL, &error);
   assert_int_equal (info->next_offset, 8);
   assert_int_equal (info->id_count, 4);
   sluice_breaker_state_clear (&breaker);

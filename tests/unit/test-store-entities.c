@@ -122,7 +122,7 @@ test_reserved_fields_and_metadata (void **state)
   assert_int_equal (write_batch (f->store, same), 0);
   assert_int_equal (write_batch (f->store, changed), 2);
 
-  a0 = sluice_store_get_entity_at (f->store, "ds", 0, &error);
+  a0 = sluice_store_dup_entity_at (f->store, "ds", 0, NULL, &error);
   assert_non_null (a0);
   body = sluice_entity_get_body (a0);
   assert_null (sluice_value_dict_lookup (body, "_updated"));
@@ -132,7 +132,7 @@ test_reserved_fields_and_metadata (void **state)
   assert_int_equal (sluice_entity_get_offset (a0), 0);
   assert_int_equal (sluice_entity_get_previous (a0), SLUICE_ENTITY_NO_OFFSET);
 
-  a = sluice_store_get_entity (f->store, "ds", "a", &error);
+  a = sluice_store_dup_entity (f->store, "ds", "a", NULL, &error);
   assert_int_equal (sluice_entity_get_offset (a), 1);
   assert_int_equal (sluice_entity_get_previous (a), 0);
   assert_true (sluice_entity_get_timestamp (a) >= sluice_entity_get_timestamp (a0));
@@ -141,14 +141,14 @@ test_reserved_fields_and_metadata (void **state)
       sluice_value_get_string (sluice_value_dict_lookup (sluice_entity_get_body (a), "name"), NULL),
       "A2");
 
-  b = sluice_store_get_entity (f->store, "ds", "b", &error);
+  b = sluice_store_dup_entity (f->store, "ds", "b", NULL, &error);
   assert_true (sluice_entity_is_deleted (b));
   assert_int_equal (sluice_entity_get_offset (b), 2);
   json = sluice_entity_to_json (b);
   assert_non_null (strstr (json, "\"_updated\":2"));
   assert_non_null (strstr (json, "\"_deleted\":true"));
 
-  assert_null (sluice_store_get_entity (f->store, "ds", "nope", &error));
+  assert_null (sluice_store_dup_entity (f->store, "ds", "nope", NULL, &error));
   assert_null (error);
 }
 

@@ -44,7 +44,7 @@ remove_dir (const char *dir)
 static SluiceStoreBackend *
 open_store (const char *dir, uint64_t initial, uint64_t max)
 {
-  SluiceStoreLmdbOptions options = { sizeof (options), initial, max, 0 };
+  SluiceStoreLmdbOptions options = { initial, max, 0 };
   g_autoptr (GError) error = NULL;
   SluiceStoreBackend *store = sluice_store_lmdb_open (dir, &options, &error);
 
@@ -177,7 +177,7 @@ static SluiceDatasetInfo *
 info (SluiceStoreBackend *store, const char *dataset)
 {
   g_autoptr (GError) error = NULL;
-  SluiceDatasetInfo *i = sluice_store_backend_get_dataset_info (store, dataset, &error);
+  SluiceDatasetInfo *i = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &error);
 
   assert_null (error);
   assert_non_null (i);
@@ -234,7 +234,7 @@ test_dataset_lifecycle (void **state)
   /* Deleting and recreating gives a new generation, offsets from 0 and none of the old data. */
   assert_true (sluice_store_backend_delete_dataset (f->store, "people", &error));
   assert_null (error);
-  assert_null (sluice_store_backend_get_dataset_info (f->store, "people", &error));
+  assert_null (sluice_store_backend_dup_dataset_info (f->store, "people", NULL, &error));
   g_free (expected);
   expected = g_strdup_printf ("store at %s: no dataset 'people'", f->dir);
   assert_string_equal (error->message, expected);
@@ -252,7 +252,7 @@ test_dataset_lifecycle (void **state)
   {
     g_autofree char *all = query_ids (f->store, "people", SLUICE_STORE_NO_OFFSET, 0);
     g_autoptr (SluiceStoreOwnedVersion) a
-        = sluice_store_backend_get_latest (f->store, "people", "a", 1, &error);
+        = sluice_store_backend_dup_latest (f->store, "people", "a", 1, NULL, &error);
     assert_string_equal (all, "");
     assert_null (a);
     assert_null (error);
@@ -365,11 +365,11 @@ test_change_tracking (void **state)
   /* Latest version by _id, and a version by offset. */
   {
     g_autoptr (SluiceStoreOwnedVersion) b
-        = sluice_store_backend_get_latest (f->store, "ct", "b", 1, &error);
+        = sluice_store_backend_dup_latest (f->store, "ct", "b", 1, NULL, &error);
     g_autoptr (SluiceStoreOwnedVersion) v4
-        = sluice_store_backend_get_version (f->store, "ct", 4, &error);
+        = sluice_store_backend_dup_version (f->store, "ct", 4, NULL, &error);
     g_autoptr (SluiceStoreOwnedVersion) none
-        = sluice_store_backend_get_latest (f->store, "ct", "zz", 2, &error);
+        = sluice_store_backend_dup_latest (f->store, "ct", "zz", 2, NULL, &error);
     assert_null (error);
     assert_int_equal (b->offset, 6);
     assert_int_equal (b->previous, 2);
@@ -415,7 +415,7 @@ test_previous_chain (void **state)
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (SluiceStoreOwnedVersion) c
-        = sluice_store_backend_get_latest (f->store, "mydataset", "c", 1, &error);
+        = sluice_store_backend_dup_latest (f->store, "mydataset", "c", 1, NULL, &error);
     /* A deletion keeps the last content. */
     assert_memory_equal (c->record.body, "C", 1);
   }
@@ -672,7 +672,7 @@ test_compaction (void **state)
     g_autofree char *s = query_str (f->store, "c", SLUICE_STORE_NO_OFFSET, 0, TRUE, TRUE);
     g_autoptr (SluiceDatasetInfo) i = info (f->store, "c");
     g_autoptr (SluiceStoreOwnedVersion) gone
-        = sluice_store_backend_get_version (f->store, "c", 2, &error);
+        = sluice_store_backend_dup_version (f->store, "c", 2, NULL, &error);
     /* _previous of offset 3 still says 2, which compaction removed. */
     assert_string_equal (s, "y 1 -1\nx 3 2 deleted\nx 4 3\nz 5 -1\nz 6 5 deleted\n");
     assert_int_equal (i->version_count, 5);
@@ -759,7 +759,7 @@ test_long_ids (void **state)
   assert_int_equal (append (f->store, "l", r, 2, NULL), 0);
   {
     g_autoptr (SluiceStoreOwnedVersion) v
-        = sluice_store_backend_get_latest (f->store, "l", long2, 2000, &error);
+        = sluice_store_backend_dup_latest (f->store, "l", long2, 2000, NULL, &error);
     assert_int_equal (v->offset, 1);
     assert_int_equal (v->record.id_len, 2000);
     assert_string_equal (v->record.id, long2);
@@ -993,7 +993,7 @@ test_map_full (void **state)
                               "appending to dataset 'full'; nothing of the transaction was stored",
                               f->dir);
   assert_string_equal (error->message, expected);
-  assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_MAP_FULL));
+  assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_SIZE_LIMIT));
   g_clear_error (&error);
 
   {

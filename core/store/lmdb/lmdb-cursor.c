@@ -13,8 +13,8 @@ typedef struct
   int64_t next;
   uint64_t remaining;
   gboolean history, deleted, done;
-  gboolean all_latest; /* in this chunk's transaction, no id has more than one version */
-  gboolean uncommitted;
+  gboolean all_latest;  /* in this chunk's transaction, no id has more than one version */
+  gboolean uncommitted; /* the query's view, kept for the chunks to come */
   char *holder;
   int64_t end; /* versions at or after it are uncommitted in this reader's view */
   MDB_txn *txn;
@@ -51,8 +51,11 @@ sluice_lmdb_read (SluiceStoreBackend *backend, const SluiceStoreQuery *query, GE
   c->remaining = query->limit > 0 ? query->limit : G_MAXUINT64;
   c->history = query->history;
   c->deleted = query->deleted;
-  c->uncommitted = query->uncommitted;
-  c->holder = g_strdup (query->holder);
+  if (query->view != NULL)
+    {
+      c->uncommitted = query->view->uncommitted;
+      c->holder = g_strdup (query->view->holder);
+    }
   c->end = G_MAXINT64;
   c->scratch = g_byte_array_new ();
   return &c->parent;

@@ -28,7 +28,7 @@ sluice_lmdb_set_rc_error (LmdbBackend *self, GError **error, int rc, const char 
                  "%s: disk full while %s; nothing of the transaction was stored", self->description,
                  what);
   else if (rc == MDB_MAP_FULL)
-    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_MAP_FULL,
+    g_set_error (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_SIZE_LIMIT,
                  "%s: the store reached its maximum size of %" G_GUINT64_FORMAT
                  " MiB while %s; nothing of the transaction was stored",
                  self->description, self->max_map_size >> 20, what);

@@ -259,7 +259,7 @@ sluice_lmdb_compact (SluiceStoreBackend *backend, const char *dataset,
 
   if (options->time_threshold_hours >= 0)
     cutoff = g_get_real_time () - options->time_threshold_hours * 3600 * G_USEC_PER_SEC;
-  info = sluice_lmdb_get_dataset_info (backend, dataset, error);
+  info = sluice_lmdb_dup_dataset_info (backend, dataset, NULL, error);
   if (info == NULL)
     return FALSE;
 

@@ -117,7 +117,8 @@ sluice_lmdb_resize_map (LmdbBackend *self, uint64_t seen_size, uint64_t new_size
   return TRUE;
 }
 
-/* Doubles the map (up to the maximum); MAP_FULL error when it is at the maximum already. */
+/* Doubles the map (up to the maximum); SLUICE_STORE_ERROR_SIZE_LIMIT when it is at the maximum
+ * already. */
 gboolean
 sluice_lmdb_grow_map (LmdbBackend *self, const char *what, GError **error)
 {

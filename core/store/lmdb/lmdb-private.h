@@ -270,24 +270,14 @@ gboolean sluice_lmdb_sync (SluiceStoreBackend *backend, GError **error);
 int sluice_lmdb_latest_before (LmdbBackend *self, MDB_txn *txn, uint32_t dsid, const char *dataset,
                                int64_t offset, int64_t end, int64_t *ret_offset, GError **error);
 GPtrArray *sluice_lmdb_list_datasets (SluiceStoreBackend *backend, GError **error);
-SluiceDatasetInfo *sluice_lmdb_get_dataset_info (SluiceStoreBackend *backend, const char *dataset,
-                                                 GError **error);
-SluiceDatasetInfo *sluice_lmdb_get_dataset_info_in_view (SluiceStoreBackend *backend,
-                                                         const char *dataset,
-                                                         const SluiceStoreView *view,
-                                                         GError **error);
-SluiceStoreOwnedVersion *sluice_lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset,
-                                                 const char *id, size_t id_len, GError **error);
-SluiceStoreOwnedVersion *sluice_lmdb_get_latest_in_view (SluiceStoreBackend *backend,
-                                                         const char *dataset, const char *id,
-                                                         size_t id_len, const SluiceStoreView *view,
-                                                         GError **error);
-SluiceStoreOwnedVersion *sluice_lmdb_get_version (SluiceStoreBackend *backend, const char *dataset,
-                                                  int64_t offset, GError **error);
-SluiceStoreOwnedVersion *sluice_lmdb_get_version_in_view (SluiceStoreBackend *backend,
-                                                          const char *dataset, int64_t offset,
-                                                          const SluiceStoreView *view,
-                                                          GError **error);
+SluiceDatasetInfo *sluice_lmdb_dup_dataset_info (SluiceStoreBackend *backend, const char *dataset,
+                                                 const SluiceStoreView *view, GError **error);
+SluiceStoreOwnedVersion *sluice_lmdb_dup_latest (SluiceStoreBackend *backend, const char *dataset,
+                                                 const char *id, size_t id_len,
+                                                 const SluiceStoreView *view, GError **error);
+SluiceStoreOwnedVersion *sluice_lmdb_dup_version (SluiceStoreBackend *backend, const char *dataset,
+                                                  int64_t offset, const SluiceStoreView *view,
+                                                  GError **error);
 gboolean sluice_lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset,
                                 const SluiceStoreView *view, SluiceStoreLiveFunc func,
                                 gpointer user_data, GError **error);

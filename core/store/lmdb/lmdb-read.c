@@ -60,8 +60,8 @@ open_view (LmdbBackend *self, const char *dataset, const SluiceStoreView *view, 
 }
 
 SluiceDatasetInfo *
-sluice_lmdb_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *dataset,
-                                      const SluiceStoreView *view, GError **error)
+sluice_lmdb_dup_dataset_info (SluiceStoreBackend *backend, const char *dataset,
+                              const SluiceStoreView *view, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
   SluiceDatasetInfo *info;
@@ -75,12 +75,6 @@ sluice_lmdb_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *d
   info = sluice_lmdb_info_from_meta (dataset, &meta);
   sluice_lmdb_abort_txn (self, &txn);
   return info;
-}
-
-SluiceDatasetInfo *
-sluice_lmdb_get_dataset_info (SluiceStoreBackend *backend, const char *dataset, GError **error)
-{
-  return sluice_lmdb_get_dataset_info_in_view (backend, dataset, NULL, error);
 }
 
 GPtrArray *
@@ -171,8 +165,8 @@ read_version (LmdbBackend *self, MDB_txn *txn, const char *dataset, uint32_t dsi
 }
 
 SluiceStoreOwnedVersion *
-sluice_lmdb_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset, const char *id,
-                                size_t id_len, const SluiceStoreView *view, GError **error)
+sluice_lmdb_dup_latest (SluiceStoreBackend *backend, const char *dataset, const char *id,
+                        size_t id_len, const SluiceStoreView *view, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
   g_autoptr (GByteArray) buf = g_byte_array_new ();
@@ -312,15 +306,8 @@ sluice_lmdb_scan_live (SluiceStoreBackend *backend, const char *dataset,
 }
 
 SluiceStoreOwnedVersion *
-sluice_lmdb_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id,
-                        size_t id_len, GError **error)
-{
-  return sluice_lmdb_get_latest_in_view (backend, dataset, id, id_len, NULL, error);
-}
-
-SluiceStoreOwnedVersion *
-sluice_lmdb_get_version_in_view (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
-                                 const SluiceStoreView *view, GError **error)
+sluice_lmdb_dup_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
+                         const SluiceStoreView *view, GError **error)
 {
   LmdbBackend *self = (LmdbBackend *)backend;
   SluiceStoreOwnedVersion *v = NULL;
@@ -334,13 +321,6 @@ sluice_lmdb_get_version_in_view (SluiceStoreBackend *backend, const char *datase
     v = read_version (self, txn, dataset, dsid, offset, error);
   sluice_lmdb_abort_txn (self, &txn);
   return v;
-}
-
-SluiceStoreOwnedVersion *
-sluice_lmdb_get_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
-                         GError **error)
-{
-  return sluice_lmdb_get_version_in_view (backend, dataset, offset, NULL, error);
 }
 
 gboolean
