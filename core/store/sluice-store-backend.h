@@ -9,7 +9,8 @@
  * The LMDB backend (sluice-store-lmdb.h) is the embedded one.  A PostgreSQL backend can implement
  * the same vtable later, so nothing here assumes that one process owns the data: every count and
  * offset is read inside the transaction that uses it, dataset numbers are never reused, and a
- * reader that streams a dataset holds no transaction between chunks.
+ * reader that streams a dataset holds no transaction between chunks.  What a backend must do is
+ * the conformance suite's (tests/store/), which every backend runs.
  *
  * Threading: a backend may be used from several threads.  A transaction or a cursor belongs to the
  * thread that created it.
