@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (sluice - store - error - quark, sluice_store_error)
+G_DEFINE_QUARK (sluice-store-error-quark, sluice_store_error)
 
 static gboolean
 not_supported (SluiceStoreBackend *backend, const char *what, GError **error)

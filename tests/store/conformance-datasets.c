@@ -98,6 +98,8 @@ test_dataset_names (void **state)
   assert_string_equal (error->message,
                        "dataset id 'a/b' contains '/': dataset ids must not contain '/'");
   assert_true (g_error_matches (error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_INVALID));
+  /* The error domain keeps its name (clang-format once split it into words). */
+  assert_string_equal (g_quark_to_string (error->domain), "sluice-store-error-quark");
   g_clear_error (&error);
   assert_null (sluice_store_backend_create_dataset (f->store, "", FALSE, &error));
   assert_string_equal (error->message, "dataset id is empty: expected a non-empty string");
