@@ -87,7 +87,7 @@ sluice_control_get_dataset (SluiceControl *control, const char *dataset_id, GErr
   store = require_store (control, error);
   if (store == NULL)
     return NULL;
-  info = sluice_store_backend_get_dataset_info (store, dataset_id, &local_error);
+  info = sluice_store_backend_dup_dataset_info (store, dataset_id, NULL, &local_error);
   if (info == NULL)
     {
       if (g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
@@ -169,6 +169,7 @@ struct _SluiceDatasetStream
   SluiceStoreBackend *store; /* borrowed: outlives the control and its readers */
   char *dataset;
   SluiceStoreQuery query;
+  SluiceStoreView view;      /* the query's */
   SluiceStoreCursor *cursor; /* created on the first read, on the reading thread */
 };
 
@@ -194,7 +195,8 @@ sluice_control_read_dataset (SluiceControl *control, const char *dataset_id,
   reader->query.history = query->history;
   /* Every version of the log includes the deletes (digest §2.3). */
   reader->query.deleted = query->history || query->deleted;
-  reader->query.uncommitted = query->uncommitted;
+  reader->view.uncommitted = query->uncommitted;
+  reader->query.view = &reader->view;
   return reader;
 }
 
@@ -243,9 +245,9 @@ sluice_control_get_entity (SluiceControl *control, const char *dataset_id, const
   if (snapshot == NULL)
     return NULL;
   if (offset >= 0)
-    entity = sluice_store_get_entity_at (control->store, dataset_id, offset, &local_error);
+    entity = sluice_store_dup_entity_at (control->store, dataset_id, offset, NULL, &local_error);
   else
-    entity = sluice_store_get_entity (control->store, dataset_id, entity_id, &local_error);
+    entity = sluice_store_dup_entity (control->store, dataset_id, entity_id, NULL, &local_error);
   if (local_error != NULL)
     {
       sluice_control_propagate_error (error, local_error);

@@ -713,7 +713,7 @@ sluice_pipe_set_since_to_end (SluicePipe *pipe, GError **error)
       return FALSE;
     }
   dataset = pipe->source_inputs[0];
-  info = sluice_store_backend_get_dataset_info (store, dataset, &local_error);
+  info = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &local_error);
   if (info == NULL)
     {
       g_set_error (error, SLUICE_PIPE_ERROR,

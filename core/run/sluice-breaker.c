@@ -165,7 +165,7 @@ commit_leftover (SluiceStoreBackend *store, const char *dataset, const SluiceBre
   SluiceStoreView uncommitted = { .uncommitted = TRUE };
   SluiceStoreTxn *txn;
 
-  all = sluice_store_backend_get_dataset_info_in_view (store, dataset, &uncommitted, &local_error);
+  all = sluice_store_backend_dup_dataset_info (store, dataset, &uncommitted, &local_error);
   txn = all != NULL ? sluice_store_backend_begin (store, &local_error) : NULL;
   if (txn == NULL)
     return store_error (error, local_error, "committing", dataset), FALSE;
@@ -243,7 +243,7 @@ sluice_breaker_run_begin (SluiceStoreBackend *store, const char *pipe_id, const 
 
       if (!limits_set (limits))
         continue;
-      info = sluice_store_backend_get_dataset_info (store, dataset, &local_error);
+      info = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &local_error);
       if (info == NULL
           && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
         return store_error (error, local_error, "reading", dataset), NULL;
@@ -442,7 +442,7 @@ sluice_breaker_resolve (SluiceStoreBackend *store, const char *dataset, gboolean
       return FALSE;
     }
 
-  all = sluice_store_backend_get_dataset_info_in_view (store, dataset, &uncommitted, error);
+  all = sluice_store_backend_dup_dataset_info (store, dataset, &uncommitted, error);
   if (all == NULL)
     return FALSE;
   txn = sluice_store_backend_begin (store, error);

@@ -97,7 +97,7 @@ dataset_exists (SluiceHostDatasets *host, const char *dataset, gboolean *ret_exi
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (SluiceDatasetInfo) info
-    = sluice_store_backend_get_dataset_info (host->store, dataset, &local_error);
+      = sluice_store_backend_dup_dataset_info (host->store, dataset, NULL, &local_error);
 
   if (info == NULL
       && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
@@ -186,13 +186,16 @@ host_reader_new (void *host_data, SluiceElementContext *context, const char *dat
                  uint32_t flags, GError **error)
 {
   SluiceHostDatasets *host = host_data;
+  /* A pipe sees what its own run wrote into a dataset its circuit breaker holds. */
+  SluiceStoreView view = {
+    .holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL,
+  };
   SluiceStoreQuery query = {
     .dataset = dataset,
     .since = since < 0 ? SLUICE_STORE_NO_OFFSET : since,
     .history = (flags & SLUICE_DATASET_READ_HISTORY) != 0,
     .deleted = (flags & SLUICE_DATASET_READ_DELETED) != 0,
-    /* A pipe sees what its own run wrote into a dataset its circuit breaker holds. */
-    .holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL,
+    .view = &view,
   };
   g_autoptr (GError) local_error = NULL;
   Reader *reader;
@@ -315,7 +318,7 @@ host_get_entity (void *host_data, SluiceElementContext *context, const char *dat
   if (!have_store (host, error))
     return NULL;
   view.holder = context != NULL ? sluice_element_context_get_component_id (context) : NULL;
-  entity = sluice_store_get_entity_in_view (host->store, dataset, id, &view, &local_error);
+  entity = sluice_store_dup_entity (host->store, dataset, id, &view, &local_error);
   if (entity == NULL && local_error != NULL
       && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
     g_propagate_error (error, g_steal_pointer (&local_error));
@@ -332,7 +335,7 @@ host_get_state (void *host_data, SluiceElementContext *context, const char *data
 
   if (!have_store (host, error))
     return FALSE;
-  info = sluice_store_backend_get_dataset_info (host->store, dataset, &local_error);
+  info = sluice_store_backend_dup_dataset_info (host->store, dataset, NULL, &local_error);
   if (info == NULL && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));

@@ -233,7 +233,7 @@ sluice_retry_log_load (SluiceStoreBackend *store, const char *pipe, const Sluice
   log->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   log->resolved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  info = sluice_store_backend_get_dataset_info (store, log->dataset, &local_error);
+  info = sluice_store_backend_dup_dataset_info (store, log->dataset, NULL, &local_error);
   if (info == NULL)
     {
       if (!g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
@@ -244,7 +244,7 @@ sluice_retry_log_load (SluiceStoreBackend *store, const char *pipe, const Sluice
       return g_steal_pointer (&log);
     }
   log->scan_start = info->next_offset;
-  state = sluice_store_get_entity (store, log->dataset, RETRY_STATE_ID, &local_error);
+  state = sluice_store_dup_entity (store, log->dataset, RETRY_STATE_ID, NULL, &local_error);
   if (state == NULL && local_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local_error));

@@ -439,7 +439,7 @@ check_inputs_populated (Run *run, gboolean *ret_all_populated, GError **error)
       g_autoptr (SluiceDatasetInfo) info = NULL;
       g_autoptr (GError) local_error = NULL;
 
-      info = sluice_store_backend_get_dataset_info (plan->store, dataset, &local_error);
+      info = sluice_store_backend_dup_dataset_info (plan->store, dataset, NULL, &local_error);
       if (info == NULL
           && !g_error_matches (local_error, SLUICE_STORE_ERROR, SLUICE_STORE_ERROR_NOT_FOUND))
         {

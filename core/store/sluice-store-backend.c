@@ -1,15 +1,11 @@
-/* sluice-store-backend.c — dispatch from the store backend interface to a backend's vtable, and the
+/* sluice-store-backend.c — dispatch from the store backend interface to a backend's vtable, the
  * checks every backend shares (dataset names, compaction options), so that all backends refuse the
- * same things with the same messages. */
+ * same things with the same messages, and the defaults of the optional entries. */
 #include "sluice-store-backend.h"
 
 #include <string.h>
 
 G_DEFINE_QUARK (sluice-store-error-quark, sluice_store_error)
-
-#define VT_HAS(vt, member)                                                                         \
-  ((vt)->struct_size >= G_STRUCT_OFFSET (SluiceStoreBackendVTable, member) + sizeof ((vt)->member) \
-   && (vt)->member != NULL)
 
 static gboolean
 not_supported (SluiceStoreBackend *backend, const char *what, GError **error)
@@ -89,7 +85,7 @@ sluice_store_backend_free (SluiceStoreBackend *backend)
 const char *
 sluice_store_backend_describe (SluiceStoreBackend *backend)
 {
-  if (VT_HAS (backend->vtable, describe))
+  if (backend->vtable->describe != NULL)
     return backend->vtable->describe (backend);
   return backend->vtable->name;
 }
@@ -97,18 +93,16 @@ sluice_store_backend_describe (SluiceStoreBackend *backend)
 GPtrArray *
 sluice_store_backend_list_datasets (SluiceStoreBackend *backend, GError **error)
 {
-  if (!VT_HAS (backend->vtable, list_datasets))
-    return not_supported (backend, "listing datasets", error), NULL;
   return backend->vtable->list_datasets (backend, error);
 }
 
 SluiceDatasetInfo *
-sluice_store_backend_get_dataset_info (SluiceStoreBackend *backend, const char *dataset,
-                                       GError **error)
+sluice_store_backend_dup_dataset_info (SluiceStoreBackend *backend, const char *dataset,
+                                       const SluiceStoreView *view, GError **error)
 {
   if (!sluice_store_check_dataset_name (dataset, error))
     return NULL;
-  return backend->vtable->get_dataset_info (backend, dataset, error);
+  return backend->vtable->dup_dataset_info (backend, dataset, view, error);
 }
 
 SluiceDatasetInfo *
@@ -230,23 +224,21 @@ sluice_store_txn_abort (SluiceStoreTxn *txn)
 }
 
 SluiceStoreOwnedVersion *
-sluice_store_backend_get_latest (SluiceStoreBackend *backend, const char *dataset, const char *id,
-                                 size_t id_len, GError **error)
+sluice_store_backend_dup_latest (SluiceStoreBackend *backend, const char *dataset, const char *id,
+                                 size_t id_len, const SluiceStoreView *view, GError **error)
 {
   if (!sluice_store_check_dataset_name (dataset, error))
     return NULL;
-  return backend->vtable->get_latest (backend, dataset, id, id_len, error);
+  return backend->vtable->dup_latest (backend, dataset, id, id_len, view, error);
 }
 
 SluiceStoreOwnedVersion *
-sluice_store_backend_get_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
-                                  GError **error)
+sluice_store_backend_dup_version (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
+                                  const SluiceStoreView *view, GError **error)
 {
   if (!sluice_store_check_dataset_name (dataset, error))
     return NULL;
-  if (!VT_HAS (backend->vtable, get_version))
-    return not_supported (backend, "reading a version by offset", error), NULL;
-  return backend->vtable->get_version (backend, dataset, offset, error);
+  return backend->vtable->dup_version (backend, dataset, offset, view, error);
 }
 
 SluiceStoreCursor *
@@ -282,11 +274,8 @@ sluice_store_cursor_free (SluiceStoreCursor *cursor)
 void
 sluice_store_cursor_pause (SluiceStoreCursor *cursor)
 {
-  const SluiceStoreBackendVTable *vtable = cursor->backend->vtable;
-
-  if (vtable->struct_size > G_STRUCT_OFFSET (SluiceStoreBackendVTable, cursor_pause)
-      && vtable->cursor_pause != NULL)
-    vtable->cursor_pause (cursor);
+  if (cursor->backend->vtable->cursor_pause != NULL)
+    cursor->backend->vtable->cursor_pause (cursor);
 }
 
 gboolean
@@ -320,7 +309,7 @@ sluice_store_backend_compact (SluiceStoreBackend *backend, const char *dataset,
                    dataset);
       return FALSE;
     }
-  if (!VT_HAS (backend->vtable, compact))
+  if (backend->vtable->compact == NULL)
     return not_supported (backend, "compaction", error);
   return backend->vtable->compact (backend, dataset, options, ret_stats, error);
 }
@@ -328,50 +317,9 @@ sluice_store_backend_compact (SluiceStoreBackend *backend, const char *dataset,
 gboolean
 sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error)
 {
-  if (!VT_HAS (backend->vtable, sync))
+  if (backend->vtable->sync == NULL)
     return TRUE;
   return backend->vtable->sync (backend, error);
-}
-
-SluiceDatasetInfo *
-sluice_store_backend_get_dataset_info_in_view (SluiceStoreBackend *backend, const char *dataset,
-                                               const SluiceStoreView *view, GError **error)
-{
-  if (view == NULL)
-    return sluice_store_backend_get_dataset_info (backend, dataset, error);
-  if (!sluice_store_check_dataset_name (dataset, error))
-    return NULL;
-  if (!VT_HAS (backend->vtable, get_dataset_info_in_view))
-    return not_supported (backend, "circuit breakers", error), NULL;
-  return backend->vtable->get_dataset_info_in_view (backend, dataset, view, error);
-}
-
-SluiceStoreOwnedVersion *
-sluice_store_backend_get_latest_in_view (SluiceStoreBackend *backend, const char *dataset,
-                                         const char *id, size_t id_len,
-                                         const SluiceStoreView *view, GError **error)
-{
-  if (view == NULL)
-    return sluice_store_backend_get_latest (backend, dataset, id, id_len, error);
-  if (!sluice_store_check_dataset_name (dataset, error))
-    return NULL;
-  if (!VT_HAS (backend->vtable, get_latest_in_view))
-    return not_supported (backend, "circuit breakers", error), NULL;
-  return backend->vtable->get_latest_in_view (backend, dataset, id, id_len, view, error);
-}
-
-SluiceStoreOwnedVersion *
-sluice_store_backend_get_version_in_view (SluiceStoreBackend *backend, const char *dataset,
-                                          int64_t offset, const SluiceStoreView *view,
-                                          GError **error)
-{
-  if (view == NULL)
-    return sluice_store_backend_get_version (backend, dataset, offset, error);
-  if (!sluice_store_check_dataset_name (dataset, error))
-    return NULL;
-  if (!VT_HAS (backend->vtable, get_version_in_view))
-    return not_supported (backend, "circuit breakers", error), NULL;
-  return backend->vtable->get_version_in_view (backend, dataset, offset, view, error);
 }
 
 gboolean
@@ -380,9 +328,6 @@ sluice_store_backend_get_breaker (SluiceStoreBackend *backend, const char *datas
 {
   memset (ret_state, 0, sizeof (*ret_state));
   if (!sluice_store_check_dataset_name (dataset, error))
-    return FALSE;
-  /* A backend without breakers has none to report. */
-  if (!VT_HAS (backend->vtable, get_breaker))
     return FALSE;
   return backend->vtable->get_breaker (backend, dataset, ret_state, error);
 }
@@ -394,8 +339,6 @@ sluice_store_txn_set_breaker (SluiceStoreTxn *txn, const char *dataset,
   if (!sluice_store_check_dataset_name (dataset, error))
     return FALSE;
   g_return_val_if_fail (state->pipe != NULL && state->run_id != NULL, FALSE);
-  if (!VT_HAS (txn->backend->vtable, txn_set_breaker))
-    return not_supported (txn->backend, "circuit breakers", error);
   return txn->backend->vtable->txn_set_breaker (txn, dataset, state, error);
 }
 
@@ -405,20 +348,17 @@ sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *dataset, gboo
 {
   if (!sluice_store_check_dataset_name (dataset, error))
     return FALSE;
-  if (!VT_HAS (txn->backend->vtable, txn_release_breaker))
-    return not_supported (txn->backend, "circuit breakers", error);
   return txn->backend->vtable->txn_release_breaker (txn, dataset, rollback, error);
 }
 
 gboolean
 sluice_store_txn_roll_back_breaker_part (SluiceStoreTxn *txn, const char *dataset,
-                                         uint64_t max_versions, gboolean *ret_done,
-                                         GError **error)
+                                         uint64_t max_versions, gboolean *ret_done, GError **error)
 {
   g_return_val_if_fail (max_versions > 0 && ret_done != NULL, FALSE);
   if (!sluice_store_check_dataset_name (dataset, error))
     return FALSE;
-  if (!VT_HAS (txn->backend->vtable, txn_roll_back_breaker_part))
+  if (txn->backend->vtable->txn_roll_back_breaker_part == NULL)
     {
       *ret_done = TRUE;
       return sluice_store_txn_release_breaker (txn, dataset, TRUE, error);
@@ -435,7 +375,5 @@ sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset
   g_return_val_if_fail (func != NULL, FALSE);
   if (!sluice_store_check_dataset_name (dataset, error))
     return FALSE;
-  if (!VT_HAS (backend->vtable, scan_live))
-    return not_supported (backend, "scanning live ids", error);
   return backend->vtable->scan_live (backend, dataset, view, func, user_data, error);
 }

@@ -9,7 +9,8 @@
  * The LMDB backend (sluice-store-lmdb.h) is the embedded one.  A PostgreSQL backend can implement
  * the same vtable later, so nothing here assumes that one process owns the data: every count and
  * offset is read inside the transaction that uses it, dataset numbers are never reused, and a
- * reader that streams a dataset holds no transaction between chunks.
+ * reader that streams a dataset holds no transaction between chunks.  What a backend must do is
+ * the conformance suite's (tests/store/), which every backend runs.
  *
  * Threading: a backend may be used from several threads.  A transaction or a cursor belongs to the
  * thread that created it.
@@ -30,12 +31,16 @@ typedef enum
   SLUICE_STORE_ERROR_EXISTS,    /* the dataset exists already */
   SLUICE_STORE_ERROR_INVALID,   /* a bad argument: dataset name, compaction options, … */
   SLUICE_STORE_ERROR_DISK_FULL, /* the file system is full; nothing of the transaction is stored */
-  SLUICE_STORE_ERROR_MAP_FULL,  /* the store reached its maximum size; nothing is stored */
-  SLUICE_STORE_ERROR_CORRUPT,   /* a stored record could not be decoded */
-  SLUICE_STORE_ERROR_IO,        /* any other failure of the underlying storage */
-  SLUICE_STORE_ERROR_BUSY,      /* the store could not grow while other transactions were open */
-  SLUICE_STORE_ERROR_TRIPPED,   /* the dataset's circuit breaker is tripped: no writes until it is
-                                 * committed or rolled back */
+  /* The store reached the largest size it is configured for (LMDB: max_map_size); nothing of the
+   * transaction is stored. */
+  SLUICE_STORE_ERROR_SIZE_LIMIT,
+  SLUICE_STORE_ERROR_CORRUPT, /* a stored record could not be decoded */
+  SLUICE_STORE_ERROR_IO,      /* any other failure of the underlying storage */
+  /* Other transactions kept the store busy for longer than the backend waits (LMDB: a full map
+   * could not grow while they held it); nothing of the transaction is stored. */
+  SLUICE_STORE_ERROR_BUSY,
+  SLUICE_STORE_ERROR_TRIPPED, /* the dataset's circuit breaker is tripped: no writes until it is
+                               * committed or rolled back */
 } SluiceStoreError;
 
 GQuark sluice_store_error_quark (void);
@@ -106,6 +111,16 @@ typedef struct
 void sluice_pipe_state_clear (SluicePipeState *state);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SluicePipeState, sluice_pipe_state_clear)
 
+/* Whose view of a dataset a read takes.  While a dataset has a circuit breaker (below), the
+ * versions at or after its watermark are seen only in the uncommitted view, or by the pipe named
+ * @holder (nullable) while its run holds the dataset.  Every read takes a `const SluiceStoreView *`
+ * that may be NULL: the committed view. */
+typedef struct
+{
+  gboolean uncommitted;
+  const char *holder;
+} SluiceStoreView;
+
 /* A streaming read of one dataset: versions with offset strictly after @since, in offset order. */
 typedef struct
 {
@@ -114,18 +129,8 @@ typedef struct
   uint64_t limit;   /* 0: unlimited */
   gboolean history; /* TRUE: every version; FALSE: only versions that are still the latest */
   gboolean deleted; /* FALSE: skip deleted versions */
-  /* Appended (circuit breakers).  Versions after a dataset's committed watermark are read only
-   * with @uncommitted, or by the pipe named @holder (nullable) when its run holds the dataset. */
-  gboolean uncommitted;
-  const char *holder;
+  const SluiceStoreView *view; /* nullable: the committed view */
 } SluiceStoreQuery;
-
-/* Whose view a single read takes; NULL means the committed view.  See SluiceStoreQuery. */
-typedef struct
-{
-  gboolean uncommitted;
-  const char *holder;
-} SluiceStoreView;
 
 /* The circuit breaker of a dataset (digest §6, docs/decisions/0006).  While a dataset has one, the
  * versions at offsets ≥ @watermark are uncommitted: readers do not see them (nor count them, nor
@@ -189,20 +194,42 @@ typedef struct _SluiceStoreBackend SluiceStoreBackend;
 typedef struct _SluiceStoreTxn SluiceStoreTxn;
 typedef struct _SluiceStoreCursor SluiceStoreCursor;
 
-/* What a backend implements.  Append-only: a backend built against an older version has a smaller
- * struct_size, and the wrappers below treat a missing entry as "not supported". */
+/* What a backend implements: every entry, but for those marked optional, which may be NULL and
+ * then have the default their wrapper below states (as SQLite's VFS methods do).  Only backends
+ * in this tree implement it, so it changes with them: no size field, no appended entries.
+ * Each entry is called by its wrapper below, after the checks every backend shares. */
 typedef struct
 {
-  size_t struct_size;
   const char *name; /* "lmdb", "postgresql" */
 
   void (*free) (SluiceStoreBackend *backend);
-  /* A description of where the data is, for messages: "store at /var/lib/sluice". */
+  /* Optional.  Where the data is, for messages: "store at /var/lib/sluice". */
   const char *(*describe) (SluiceStoreBackend *backend);
 
+  /* Reads, each in the view it is given (NULL: committed). */
   GPtrArray *(*list_datasets) (SluiceStoreBackend *backend, GError **error);
-  SluiceDatasetInfo *(*get_dataset_info) (SluiceStoreBackend *backend, const char *dataset,
-                                          GError **error);
+  SluiceDatasetInfo *(*dup_dataset_info) (SluiceStoreBackend *backend, const char *dataset,
+                                          const SluiceStoreView *view, GError **error);
+  SluiceStoreOwnedVersion *(*dup_latest) (SluiceStoreBackend *backend, const char *dataset,
+                                          const char *id, size_t id_len,
+                                          const SluiceStoreView *view, GError **error);
+  SluiceStoreOwnedVersion *(*dup_version) (SluiceStoreBackend *backend, const char *dataset,
+                                           int64_t offset, const SluiceStoreView *view,
+                                           GError **error);
+  gboolean (*scan_live) (SluiceStoreBackend *backend, const char *dataset,
+                         const SluiceStoreView *view, SluiceStoreLiveFunc func, gpointer user_data,
+                         GError **error);
+  gboolean (*get_pipe_state) (SluiceStoreBackend *backend, const char *pipe,
+                              SluicePipeState *ret_state, GError **error);
+  gboolean (*get_breaker) (SluiceStoreBackend *backend, const char *dataset,
+                           SluiceBreakerState *ret_state, GError **error);
+
+  SluiceStoreCursor *(*read) (SluiceStoreBackend *backend, const SluiceStoreQuery *query,
+                              GError **error);
+  const SluiceStoreVersion *(*cursor_next) (SluiceStoreCursor *cursor, GError **error);
+  void (*cursor_free) (SluiceStoreCursor *cursor);
+  /* Optional: for a cursor that holds something between calls (LMDB: a read transaction). */
+  void (*cursor_pause) (SluiceStoreCursor *cursor);
 
   SluiceStoreTxn *(*begin) (SluiceStoreBackend *backend, GError **error);
   SluiceDatasetInfo *(*txn_create_dataset) (SluiceStoreTxn *txn, const char *dataset,
@@ -216,53 +243,23 @@ typedef struct
   gboolean (*txn_set_pipe_state) (SluiceStoreTxn *txn, const char *pipe,
                                   const SluicePipeState *state, GError **error);
   gboolean (*txn_delete_pipe_state) (SluiceStoreTxn *txn, const char *pipe, GError **error);
-  gboolean (*txn_commit) (SluiceStoreTxn *txn, uint32_t flags, GError **error);
-  void (*txn_abort) (SluiceStoreTxn *txn);
-
-  SluiceStoreOwnedVersion *(*get_latest) (SluiceStoreBackend *backend, const char *dataset,
-                                          const char *id, size_t id_len, GError **error);
-  SluiceStoreOwnedVersion *(*get_version) (SluiceStoreBackend *backend, const char *dataset,
-                                           int64_t offset, GError **error);
-
-  SluiceStoreCursor *(*read) (SluiceStoreBackend *backend, const SluiceStoreQuery *query,
-                              GError **error);
-  const SluiceStoreVersion *(*cursor_next) (SluiceStoreCursor *cursor, GError **error);
-  void (*cursor_free) (SluiceStoreCursor *cursor);
-
-  gboolean (*get_pipe_state) (SluiceStoreBackend *backend, const char *pipe,
-                              SluicePipeState *ret_state, GError **error);
-
-  gboolean (*compact) (SluiceStoreBackend *backend, const char *dataset,
-                       const SluiceCompactOptions *options, SluiceCompactStats *ret_stats,
-                       GError **error);
-  gboolean (*sync) (SluiceStoreBackend *backend, GError **error);
-  /* Appended: ends whatever the cursor holds between calls (a read transaction), so that the
-   * thread may write — and the store may grow — before it reads on.  May be NULL. */
-  void (*cursor_pause) (SluiceStoreCursor *cursor);
-  /* Appended: circuit breakers.  The entries above read the committed view; these take a view. */
-  SluiceDatasetInfo *(*get_dataset_info_in_view) (SluiceStoreBackend *backend, const char *dataset,
-                                                  const SluiceStoreView *view, GError **error);
-  SluiceStoreOwnedVersion *(*get_latest_in_view) (SluiceStoreBackend *backend,
-                                                  const char *dataset, const char *id,
-                                                  size_t id_len, const SluiceStoreView *view,
-                                                  GError **error);
-  SluiceStoreOwnedVersion *(*get_version_in_view) (SluiceStoreBackend *backend,
-                                                   const char *dataset, int64_t offset,
-                                                   const SluiceStoreView *view, GError **error);
-  gboolean (*get_breaker) (SluiceStoreBackend *backend, const char *dataset,
-                           SluiceBreakerState *ret_state, GError **error);
   gboolean (*txn_set_breaker) (SluiceStoreTxn *txn, const char *dataset,
                                const SluiceBreakerState *state, GError **error);
   gboolean (*txn_release_breaker) (SluiceStoreTxn *txn, const char *dataset, gboolean rollback,
                                    GError **error);
-  /* Appended: deletion tracking without decoding entities. */
-  gboolean (*scan_live) (SluiceStoreBackend *backend, const char *dataset,
-                         const SluiceStoreView *view, SluiceStoreLiveFunc func, gpointer user_data,
-                         GError **error);
-  /* Appended: a rollback in bounded transactions.  May be NULL (then one rollback). */
+  /* Optional. */
   gboolean (*txn_roll_back_breaker_part) (SluiceStoreTxn *txn, const char *dataset,
                                           uint64_t max_versions, gboolean *ret_done,
                                           GError **error);
+  gboolean (*txn_commit) (SluiceStoreTxn *txn, uint32_t flags, GError **error);
+  void (*txn_abort) (SluiceStoreTxn *txn);
+
+  /* Optional. */
+  gboolean (*compact) (SluiceStoreBackend *backend, const char *dataset,
+                       const SluiceCompactOptions *options, SluiceCompactStats *ret_stats,
+                       GError **error);
+  /* Optional. */
+  gboolean (*sync) (SluiceStoreBackend *backend, GError **error);
 } SluiceStoreBackendVTable;
 
 /* The first member of every backend instance, transaction and cursor. */
@@ -285,13 +282,61 @@ struct _SluiceStoreCursor
 gboolean sluice_store_check_dataset_name (const char *dataset, GError **error);
 
 void sluice_store_backend_free (SluiceStoreBackend *backend);
+/* Where the data is, for messages; without a describe entry, the backend's name. */
 const char *sluice_store_backend_describe (SluiceStoreBackend *backend);
 
-/* (element-type SluiceDatasetInfo) (transfer full): every dataset, sorted by name. */
+/* Reads.  Each takes a view (nullable: the committed view, which does not see what a circuit
+ * breaker holds back; see SluiceStoreView). */
+
+/* (element-type SluiceDatasetInfo) (transfer full): every dataset in the committed view, sorted by
+ * name. */
 GPtrArray *sluice_store_backend_list_datasets (SluiceStoreBackend *backend, GError **error);
-/* NULL with SLUICE_STORE_ERROR_NOT_FOUND when there is no such dataset. */
-SluiceDatasetInfo *sluice_store_backend_get_dataset_info (SluiceStoreBackend *backend,
-                                                          const char *dataset, GError **error);
+/* (transfer full) NULL with SLUICE_STORE_ERROR_NOT_FOUND when there is no such dataset.  In the
+ * committed view, a dataset with a breaker is as it was at the watermark: next offset, counts and
+ * populated flag. */
+SluiceDatasetInfo *sluice_store_backend_dup_dataset_info (SluiceStoreBackend *backend,
+                                                          const char *dataset,
+                                                          const SluiceStoreView *view,
+                                                          GError **error);
+/* (transfer full) The latest version of @id (deleted or not) that @view sees; NULL without an
+ * error when the dataset has no such id. */
+SluiceStoreOwnedVersion *sluice_store_backend_dup_latest (SluiceStoreBackend *backend,
+                                                          const char *dataset, const char *id,
+                                                          size_t id_len,
+                                                          const SluiceStoreView *view,
+                                                          GError **error);
+/* (transfer full) The version at @offset; NULL without an error when there is none that @view
+ * sees (never written, compacted away, or after the watermark). */
+SluiceStoreOwnedVersion *sluice_store_backend_dup_version (SluiceStoreBackend *backend,
+                                                           const char *dataset, int64_t offset,
+                                                           const SluiceStoreView *view,
+                                                           GError **error);
+/* Calls @func for every id of @dataset whose latest version in @view is not deleted, in id-key
+ * order, with that version's offset; no entity is decoded.  This is how a full run finds the ids
+ * it did not write (deletion tracking).  The scan holds one read transaction: @func must not write
+ * to the store.  A dataset that does not exist has no live ids. */
+gboolean sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset,
+                                         const SluiceStoreView *view, SluiceStoreLiveFunc func,
+                                         gpointer user_data, GError **error);
+/* FALSE without an error when the pipe has no stored state (@ret_state is then zeroed). */
+gboolean sluice_store_backend_get_pipe_state (SluiceStoreBackend *backend, const char *pipe,
+                                              SluicePipeState *ret_state, GError **error);
+
+/* A streaming reader, in @query's view.  Memory use does not depend on the size of the dataset,
+ * and the reader holds no transaction for longer than one chunk, so it never blocks writers (or
+ * the growth of the store) for long. */
+SluiceStoreCursor *sluice_store_backend_read (SluiceStoreBackend *backend,
+                                              const SluiceStoreQuery *query, GError **error);
+/* The next version, borrowed until the next call or the cursor is freed; NULL at the end (no
+ * error) or on failure (error set). */
+const SluiceStoreVersion *sluice_store_cursor_next (SluiceStoreCursor *cursor, GError **error);
+void sluice_store_cursor_free (SluiceStoreCursor *cursor);
+/* Lets go of what the cursor holds until the next sluice_store_cursor_next (): call it before the
+ * same thread writes, as a pipe does between reading a batch and writing it.  The version last
+ * returned is invalid afterwards; the next call resumes after it.  Without a cursor_pause entry
+ * the cursor holds nothing between calls, and this does nothing. */
+void sluice_store_cursor_pause (SluiceStoreCursor *cursor);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreCursor, sluice_store_cursor_free)
 
 /* Each in a transaction of its own. */
 SluiceDatasetInfo *sluice_store_backend_create_dataset (SluiceStoreBackend *backend,
@@ -312,7 +357,8 @@ gboolean sluice_store_txn_delete_dataset (SluiceStoreTxn *txn, const char *datas
  * dataset, its hash differs from the latest version's, or its deleted flag differs (or with
  * SLUICE_STORE_APPEND_FORCE).  Records later in @records see the versions appended by earlier ones.
  * @ret_offsets (nullable, @n_records entries) receives each record's new offset or
- * SLUICE_STORE_UNCHANGED (with SLUICE_STORE_APPEND_REPORT_KEPT: the kept version's offset). */
+ * SLUICE_STORE_UNCHANGED (with SLUICE_STORE_APPEND_REPORT_KEPT: the kept version's offset).
+ * Change tracking compares with the latest stored version, committed or not. */
 gboolean sluice_store_txn_append (SluiceStoreTxn *txn, const char *dataset,
                                   const SluiceStoreRecord *records, size_t n_records,
                                   uint32_t flags, int64_t *ret_offsets, size_t *ret_n_appended,
@@ -326,62 +372,8 @@ gboolean sluice_store_txn_commit (SluiceStoreTxn *txn, uint32_t flags, GError **
 void sluice_store_txn_abort (SluiceStoreTxn *txn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreTxn, sluice_store_txn_abort)
 
-/* (transfer full) The latest version of @id (deleted or not); NULL without an error when the
- * dataset has no such id. */
-SluiceStoreOwnedVersion *sluice_store_backend_get_latest (SluiceStoreBackend *backend,
-                                                          const char *dataset, const char *id,
-                                                          size_t id_len, GError **error);
-/* (transfer full) The version at @offset; NULL without an error when there is none (never written,
- * or compacted away). */
-SluiceStoreOwnedVersion *sluice_store_backend_get_version (SluiceStoreBackend *backend,
-                                                           const char *dataset, int64_t offset,
-                                                           GError **error);
+/* Circuit breakers (digest §6). */
 
-/* A streaming reader.  Memory use does not depend on the size of the dataset, and the reader holds
- * no transaction for longer than one chunk, so it never blocks writers or growth for long. */
-SluiceStoreCursor *sluice_store_backend_read (SluiceStoreBackend *backend,
-                                              const SluiceStoreQuery *query, GError **error);
-/* The next version, borrowed until the next call or the cursor is freed; NULL at the end (no
- * error) or on failure (error set). */
-const SluiceStoreVersion *sluice_store_cursor_next (SluiceStoreCursor *cursor, GError **error);
-void sluice_store_cursor_free (SluiceStoreCursor *cursor);
-/* Lets go of what the cursor holds until the next sluice_store_cursor_next (): call it before the
- * same thread writes, as a pipe does between reading a batch and writing it.  The version last
- * returned is invalid afterwards; the next call resumes after it. */
-void sluice_store_cursor_pause (SluiceStoreCursor *cursor);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreCursor, sluice_store_cursor_free)
-
-/* FALSE without an error when the pipe has no stored state (@ret_state is then zeroed). */
-gboolean sluice_store_backend_get_pipe_state (SluiceStoreBackend *backend, const char *pipe,
-                                              SluicePipeState *ret_state, GError **error);
-
-/* Removes old versions: of each id the newest keep_versions versions stay (a deleted version counts
- * as one), versions younger than time_threshold_hours stay, and the latest version always stays. */
-gboolean sluice_store_backend_compact (SluiceStoreBackend *backend, const char *dataset,
-                                       const SluiceCompactOptions *options,
-                                       SluiceCompactStats *ret_stats, GError **error);
-/* Flushes everything committed so far to disk. */
-gboolean sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error);
-
-/* Circuit breakers (digest §6).  Each needs a backend that implements them; others fail with
- * SLUICE_STORE_ERROR_FAILED ("does not support circuit breakers"). */
-
-/* The same reads in a view (nullable: committed).  A dataset's info in the committed view is the
- * dataset as it was at the watermark: next offset, counts and populated flag. */
-SluiceDatasetInfo *sluice_store_backend_get_dataset_info_in_view (SluiceStoreBackend *backend,
-                                                                  const char *dataset,
-                                                                  const SluiceStoreView *view,
-                                                                  GError **error);
-SluiceStoreOwnedVersion *sluice_store_backend_get_latest_in_view (SluiceStoreBackend *backend,
-                                                                  const char *dataset,
-                                                                  const char *id, size_t id_len,
-                                                                  const SluiceStoreView *view,
-                                                                  GError **error);
-SluiceStoreOwnedVersion *sluice_store_backend_get_version_in_view (SluiceStoreBackend *backend,
-                                                                   const char *dataset,
-                                                                   int64_t offset,
-                                                                   const SluiceStoreView *view,
-                                                                   GError **error);
 /* FALSE without an error when @dataset has no breaker (neither held nor tripped); NOT_FOUND when
  * there is no such dataset.  @ret_state is zeroed unless TRUE is returned. */
 gboolean sluice_store_backend_get_breaker (SluiceStoreBackend *backend, const char *dataset,
@@ -400,19 +392,24 @@ gboolean sluice_store_txn_release_breaker (SluiceStoreTxn *txn, const char *data
  * (each id back on its version before), so that a rollback of many versions can be spread over
  * transactions of a bounded size.  *@ret_done is TRUE when that reached the watermark: the
  * breaker is then released as by sluice_store_txn_release_breaker (rollback).  Until then the
- * breaker stays, and readers see the dataset as it was at the watermark throughout.  A backend
- * without it rolls back everything at once. */
+ * breaker stays, and readers see the dataset as it was at the watermark throughout.  Without a
+ * txn_roll_back_breaker_part entry, the first part rolls back everything (*@ret_done TRUE). */
 gboolean sluice_store_txn_roll_back_breaker_part (SluiceStoreTxn *txn, const char *dataset,
                                                   uint64_t max_versions, gboolean *ret_done,
                                                   GError **error);
 
-/* Calls @func for every id of @dataset whose latest version in @view (nullable: committed) is not
- * deleted, in id-key order, with that version's offset; no entity is decoded.  This is how a full
- * run finds the ids it did not write (deletion tracking).  The scan holds one read transaction:
- * @func must not write to the store.  A dataset that does not exist has no live ids. */
-gboolean sluice_store_backend_scan_live (SluiceStoreBackend *backend, const char *dataset,
-                                         const SluiceStoreView *view, SluiceStoreLiveFunc func,
-                                         gpointer user_data, GError **error);
+/* Maintenance. */
+
+/* Removes old versions: of each id the newest keep_versions versions stay (a deleted version counts
+ * as one), versions younger than time_threshold_hours stay, and the latest version always stays.
+ * A dataset with a breaker is left alone.  Without a compact entry: SLUICE_STORE_ERROR_FAILED
+ * ("does not support compaction"). */
+gboolean sluice_store_backend_compact (SluiceStoreBackend *backend, const char *dataset,
+                                       const SluiceCompactOptions *options,
+                                       SluiceCompactStats *ret_stats, GError **error);
+/* Flushes everything committed so far to disk.  Without a sync entry there is nothing to flush:
+ * the backend's commits are as durable as it makes them. */
+gboolean sluice_store_backend_sync (SluiceStoreBackend *backend, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SluiceStoreBackend, sluice_store_backend_free)
 

@@ -114,31 +114,21 @@ sluice_store_entity_from_version (const SluiceStoreVersion *version, const char 
 }
 
 SluiceEntity *
-sluice_store_get_entity (SluiceStoreBackend *backend, const char *dataset, const char *id,
-                         GError **error)
+sluice_store_dup_entity (SluiceStoreBackend *backend, const char *dataset, const char *id,
+                         const SluiceStoreView *view, GError **error)
 {
   g_autoptr (SluiceStoreOwnedVersion) v
-      = sluice_store_backend_get_latest (backend, dataset, id, strlen (id), error);
+      = sluice_store_backend_dup_latest (backend, dataset, id, strlen (id), view, error);
 
   return v != NULL ? sluice_store_entity_from_version (v, dataset, error) : NULL;
 }
 
 SluiceEntity *
-sluice_store_get_entity_in_view (SluiceStoreBackend *backend, const char *dataset, const char *id,
-                                 const SluiceStoreView *view, GError **error)
+sluice_store_dup_entity_at (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
+                            const SluiceStoreView *view, GError **error)
 {
   g_autoptr (SluiceStoreOwnedVersion) v
-      = sluice_store_backend_get_latest_in_view (backend, dataset, id, strlen (id), view, error);
-
-  return v != NULL ? sluice_store_entity_from_version (v, dataset, error) : NULL;
-}
-
-SluiceEntity *
-sluice_store_get_entity_at (SluiceStoreBackend *backend, const char *dataset, int64_t offset,
-                            GError **error)
-{
-  g_autoptr (SluiceStoreOwnedVersion) v
-      = sluice_store_backend_get_version (backend, dataset, offset, error);
+      = sluice_store_backend_dup_version (backend, dataset, offset, view, error);
 
   return v != NULL ? sluice_store_entity_from_version (v, dataset, error) : NULL;
 }

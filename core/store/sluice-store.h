@@ -31,18 +31,16 @@ gboolean sluice_store_txn_append_batch_offsets (SluiceStoreTxn *txn, const char 
 SluiceEntity *sluice_store_entity_from_version (const SluiceStoreVersion *version,
                                                 const char *dataset, GError **error);
 
-/* (transfer full) The latest version of @id, deleted or not; NULL without an error when the
- * dataset has no such id. */
-SluiceEntity *sluice_store_get_entity (SluiceStoreBackend *backend, const char *dataset,
-                                       const char *id, GError **error);
-/* (transfer full) As sluice_store_get_entity (), in @view (nullable: the committed view, which
- * does not see the versions a circuit breaker holds back). */
-SluiceEntity *sluice_store_get_entity_in_view (SluiceStoreBackend *backend, const char *dataset,
-                                               const char *id, const SluiceStoreView *view,
-                                               GError **error);
-/* (transfer full) The version at @offset; NULL without an error when there is none. */
-SluiceEntity *sluice_store_get_entity_at (SluiceStoreBackend *backend, const char *dataset,
-                                          int64_t offset, GError **error);
+/* (transfer full) The latest version of @id that @view (nullable: the committed view, which does
+ * not see the versions a circuit breaker holds back) sees, deleted or not; NULL without an error
+ * when the dataset has no such id. */
+SluiceEntity *sluice_store_dup_entity (SluiceStoreBackend *backend, const char *dataset,
+                                       const char *id, const SluiceStoreView *view, GError **error);
+/* (transfer full) The version at @offset in @view (nullable: committed); NULL without an error
+ * when there is none. */
+SluiceEntity *sluice_store_dup_entity_at (SluiceStoreBackend *backend, const char *dataset,
+                                          int64_t offset, const SluiceStoreView *view,
+                                          GError **error);
 /* (transfer full) The next entity of a streaming read; NULL at the end (no error) or on failure. */
 SluiceEntity *sluice_store_cursor_next_entity (SluiceStoreCursor *cursor, const char *dataset,
                                                GError **error);

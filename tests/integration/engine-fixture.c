@@ -110,7 +110,7 @@ SluiceDatasetInfo *
 engine_fixture_dataset_info (EngineFixture *f, const char *dataset)
 {
   g_autoptr (GError) error = NULL;
-  SluiceDatasetInfo *info = sluice_store_backend_get_dataset_info (f->store, dataset, &error);
+  SluiceDatasetInfo *info = sluice_store_backend_dup_dataset_info (f->store, dataset, NULL, &error);
 
   if (info == NULL)
     fail_msg ("%s", error->message);

@@ -63,7 +63,7 @@ observe (Fixture *f, const char *dataset)
                              .since = SLUICE_STORE_NO_OFFSET,
                              .history = TRUE,
                              .deleted = TRUE,
-                             .uncommitted = TRUE };
+                             .view = &(SluiceStoreView){ .uncommitted = TRUE } };
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceStoreCursor) cursor = sluice_store_backend_read (f->store, &query, &error);
   g_autoptr (SluiceDatasetInfo) info = engine_fixture_dataset_info (f, dataset);
@@ -188,7 +188,7 @@ test_sporadic_empty_response (void **state)
   assert_int_equal (info->next_offset, 100);
   assert_int_equal (info->entity_count, 100);
   g_clear_pointer (&info, sluice_dataset_info_free);
-  info = sluice_store_backend_get_dataset_info_in_view (f->store, "crm", &all_versions, &error);
+  info = sluice_store_backend_dup_dataset_info (f->store, "crm", &all_versions, &error);
   assert_int_equal (info->next_offset, 190);
   assert_int_equal (info->entity_count, 10);
   committed = engine_fixture_dump (f, "crm", TRUE);

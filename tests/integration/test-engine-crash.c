@@ -85,7 +85,7 @@ dump (const char *data, const char *dataset, guint64 *ret_versions, char **ret_s
   SluiceEntity *entity;
 
   assert_non_null (store);
-  info = sluice_store_backend_get_dataset_info (store, dataset, &error);
+  info = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &error);
   assert_non_null (info);
   *ret_versions = info->version_count;
   assert_true (sluice_store_backend_get_pipe_state (store, "copy", &state, &error));

@@ -206,7 +206,7 @@ peek_store (Fixture *f, const char *dataset, SluiceBreakerState *ret_state, gint
   g_autoptr (SluiceDatasetInfo) all = NULL;
   SluiceStoreView uncommitted = { .uncommitted = TRUE };
 
-  all = sluice_store_backend_get_dataset_info_in_view (f->store, dataset, &uncommitted, &error);
+  all = sluice_store_backend_dup_dataset_info (f->store, dataset, &uncommitted, &error);
   if (all == NULL)
     fail_msg ("%s", error->message);
   *ret_next = all->next_offset;

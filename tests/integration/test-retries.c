@@ -125,7 +125,7 @@ static SluiceEntity *
 log_entity (Fixture *f, const char *id)
 {
   g_autoptr (GError) error = NULL;
-  SluiceEntity *entity = sluice_store_get_entity (f->store, LOG_DATASET, id, &error);
+  SluiceEntity *entity = sluice_store_dup_entity (f->store, LOG_DATASET, id, NULL, &error);
 
   assert_null (error);
   if (entity == NULL)

@@ -174,7 +174,7 @@ test_daemon_runs_on_schedule_and_stops_on_sigterm (void **state)
   assert_true (count_ids (store, "system:pump_execution:people", "pump-completed:")
                >= daemon.people_runs);
   assert_int_equal (count_ids (store, "system:pump_execution:people", "pump-failed:"), 0);
-  copy = sluice_store_backend_get_dataset_info (store, "people-copy", &error);
+  copy = sluice_store_backend_dup_dataset_info (store, "people-copy", NULL, &error);
   assert_non_null (copy);
   assert_int_equal (copy->entity_count, 2);
 

@@ -104,7 +104,7 @@ verify (const char *dir, int64_t reported)
   int64_t batches, expected_offset = 0;
 
   assert_non_null (store);
-  info = sluice_store_backend_get_dataset_info (store, dataset, &error);
+  info = sluice_store_backend_dup_dataset_info (store, dataset, NULL, &error);
   assert_non_null (info);
   batches = stored_batches (store);
 

@@ -40,8 +40,7 @@
 #define RESTART_TXNS 3
 #define RESTART_FILL (3 << 20) /* bytes of bodies written before the first start */
 
-static const SluiceStoreLmdbOptions small_map
-    = { sizeof (SluiceStoreLmdbOptions), SMALL_MAP, 0, 0 };
+static const SluiceStoreLmdbOptions small_map = { SMALL_MAP, 0, 0 };
 
 static SluiceStoreBackend *
 child_open (const char *dir)
@@ -147,7 +146,7 @@ growth_reader (gpointer data)
 
       if (ids == NULL)
         break;
-      first = sluice_store_backend_get_latest (w->store, dataset, "1-0", 3, &w->error);
+      first = sluice_store_backend_dup_latest (w->store, dataset, "1-0", 3, NULL, &w->error);
       if (w->error != NULL)
         break;
       list = sluice_store_backend_list_datasets (w->store, &w->error);

@@ -86,7 +86,7 @@ count (const char *data, guint *ret_live, guint *ret_wrongly_deleted)
   SluiceEntity *entity;
 
   assert_non_null (store);
-  info = sluice_store_backend_get_dataset_info (store, "out", &error);
+  info = sluice_store_backend_dup_dataset_info (store, "out", NULL, &error);
   assert_non_null (info);
   *ret_live = info->entity_count;
   *ret_wrongly_deleted = 0;

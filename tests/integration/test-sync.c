@@ -104,11 +104,11 @@ test_deletion_tracking_many (void **state)
   info = engine_fixture_dataset_info (f, "out");
   assert_int_equal (info->entity_count, 70000 - 3);
   assert_int_equal (info->version_count, 70000 + 11 + 3);
-  gone = sluice_store_get_entity (f->store, "out", "e66000", &error);
+  gone = sluice_store_dup_entity (f->store, "out", "e66000", NULL, &error);
   gone_json = sluice_value_to_json (sluice_entity_get_body (gone));
   assert_string_equal (gone_json, "{\"_id\":\"e66000\",\"n\":66000,\"value\":\"v\","
                                   "\"_deleted\":true}");
-  kept = sluice_store_get_entity (f->store, "out", "e65999", &error);
+  kept = sluice_store_dup_entity (f->store, "out", "e65999", NULL, &error);
   assert_false (sluice_entity_is_deleted (kept));
 
   third = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_FULL, TRUE);
@@ -290,7 +290,7 @@ test_filtered_dropped_for_other_sinks (void **state)
   first = engine_fixture_run (f, "p", SLUICE_RUN_TYPE_AUTO, TRUE);
   assert_int_equal (first->entities_read, 1);
   assert_int_equal (first->entities_written, 0);
-  latest = sluice_store_backend_get_latest (f->store, "out", "x", 1, &error);
+  latest = sluice_store_backend_dup_latest (f->store, "out", "x", 1, NULL, &error);
   assert_null (latest);
 }
 

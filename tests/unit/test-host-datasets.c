@@ -166,9 +166,8 @@ static void
 test_copy_grows_the_store (void **state)
 {
   Fixture *f = *state;
-  SluiceStoreLmdbOptions options = { .struct_size = sizeof options,
-                                     .initial_map_size = 1 << 20,
-                                     .max_map_size = (uint64_t) 1 << 30 };
+  SluiceStoreLmdbOptions options
+      = { .initial_map_size = 1 << 20, .max_map_size = (uint64_t)1 << 30 };
   g_autoptr (GError) error = NULL;
   g_autoptr (SluiceDatasetReader) reader = NULL;
   static const char *const outputs[] = { "out-a", "out-b", "out-c", "out-d", NULL };

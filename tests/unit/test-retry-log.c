@@ -111,7 +111,7 @@ static char *
 log_field (Fixture *f, const char *id, const char *key)
 {
   g_autoptr (SluiceEntity) entity
-      = sluice_store_get_entity (f->store, "system:pump_execution:p", id, NULL);
+      = sluice_store_dup_entity (f->store, "system:pump_execution:p", id, NULL, NULL);
   SluiceValue *value;
 
   assert_non_null (entity);
@@ -243,10 +243,10 @@ test_dead_letter (void **state)
   assert_log_field (f, "write-error:e1", "retryable", "false");
   assert_log_field (f, "write-error:e1", "retry_attempts", "2");
 
-  info = sluice_store_backend_get_dataset_info (f->store, "system:dead-letter:p", NULL);
+  info = sluice_store_backend_dup_dataset_info (f->store, "system:dead-letter:p", NULL, NULL);
   assert_non_null (info);
   assert_true (info->populated);
-  dead = sluice_store_get_entity (f->store, "system:dead-letter:p", "e1", NULL);
+  dead = sluice_store_dup_entity (f->store, "system:dead-letter:p", "e1", NULL, NULL);
   assert_non_null (dead);
 }
 
@@ -294,7 +294,8 @@ test_discard (void **state)
   assert_log_field (f, "write-error:e1", "dead", "false");
   second = load (f);
   assert_int_equal (sluice_retry_log_get_n_pending (second), 0);
-  assert_null (sluice_store_backend_get_dataset_info (f->store, "system:dead-letter:p", NULL));
+  assert_null (
+      sluice_store_backend_dup_dataset_info (f->store, "system:dead-letter:p", NULL, NULL));
 
   /* Nothing to discard is no error. */
   assert_true (sluice_retry_log_discard (f->store, "other", &n, &error));

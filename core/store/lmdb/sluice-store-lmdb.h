@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  size_t struct_size;        /* sizeof (SluiceStoreLmdbOptions) */
   /* Bytes; 0: 256 MiB.  At open the map is this size doubled until the data file fills at most
    * half of it (and at most max_map_size, unless the file is larger still). */
   uint64_t initial_map_size;

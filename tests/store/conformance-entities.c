@@ -1,54 +1,9 @@
-/* test-store-entities.c — the entity level of the store (core/store/sluice-store.c): reserved fields
- * dropped on write, change tracking by the SDK content hash, version metadata on read, and the
- * Appendix B2 since example with real entities. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include <string.h>
-#include <glib/gstdio.h>
-
-#include "sluice-store.h"
-#include "sluice-store-lmdb.h"
-
-typedef struct
-{
-  char *dir;
-  SluiceStoreBackend *store;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  Fixture *f = g_new0 (Fixture, 1);
-  g_autoptr (GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("sluice-store-XXXXXX", &error);
-  assert_null (error);
-  f->store = sluice_store_lmdb_open (f->dir, NULL, &error);
-  assert_non_null (f->store);
-  sluice_dataset_info_free (sluice_store_backend_create_dataset (f->store, "ds", FALSE, &error));
-  assert_null (error);
-  *state = f;
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-  g_autofree char *data = g_build_filename (f->dir, "data.mdb", NULL);
-  g_autofree char *lock = g_build_filename (f->dir, "lock.mdb", NULL);
-
-  sluice_store_backend_free (f->store);
-  g_unlink (data);
-  g_unlink (lock);
-  g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f);
-  return 0;
-}
+/* conformance-entities.c — the entity level of the store (core/store/sluice-store.c) over a
+ * backend, in the store's conformance suite (store-conformance.h): reserved fields dropped on
+ * write, change tracking by the SDK content hash, version metadata on read, the Appendix B2 since
+ * example with real entities, and entities read in a view. */
+#include "store-conformance.h"
+#include "store-records.h"
 
 static SluiceEntity *
 entity (const char *json)
@@ -102,7 +57,7 @@ read_all (SluiceStoreBackend *store, int64_t since, uint64_t limit)
 static void
 test_reserved_fields_and_metadata (void **state)
 {
-  Fixture *f = *state;
+  StoreFixture *f = *state;
   g_autoptr (GError) error = NULL;
   const char *first[] = { "{\"_id\": \"a\", \"name\": \"A\", \"_updated\": 99, \"_ts\": 5, "
                           "\"_hash\": \"x\", \"_previous\": 7, \"_custom\": 1, "
@@ -118,11 +73,12 @@ test_reserved_fields_and_metadata (void **state)
   g_autofree char *json = NULL;
   SluiceValue *body;
 
+  create (f->store, "ds");
   assert_int_equal (write_batch (f->store, first), 1);
   assert_int_equal (write_batch (f->store, same), 0);
   assert_int_equal (write_batch (f->store, changed), 2);
 
-  a0 = sluice_store_get_entity_at (f->store, "ds", 0, &error);
+  a0 = sluice_store_dup_entity_at (f->store, "ds", 0, NULL, &error);
   assert_non_null (a0);
   body = sluice_entity_get_body (a0);
   assert_null (sluice_value_dict_lookup (body, "_updated"));
@@ -132,7 +88,7 @@ test_reserved_fields_and_metadata (void **state)
   assert_int_equal (sluice_entity_get_offset (a0), 0);
   assert_int_equal (sluice_entity_get_previous (a0), SLUICE_ENTITY_NO_OFFSET);
 
-  a = sluice_store_get_entity (f->store, "ds", "a", &error);
+  a = sluice_store_dup_entity (f->store, "ds", "a", NULL, &error);
   assert_int_equal (sluice_entity_get_offset (a), 1);
   assert_int_equal (sluice_entity_get_previous (a), 0);
   assert_true (sluice_entity_get_timestamp (a) >= sluice_entity_get_timestamp (a0));
@@ -141,14 +97,14 @@ test_reserved_fields_and_metadata (void **state)
       sluice_value_get_string (sluice_value_dict_lookup (sluice_entity_get_body (a), "name"), NULL),
       "A2");
 
-  b = sluice_store_get_entity (f->store, "ds", "b", &error);
+  b = sluice_store_dup_entity (f->store, "ds", "b", NULL, &error);
   assert_true (sluice_entity_is_deleted (b));
   assert_int_equal (sluice_entity_get_offset (b), 2);
   json = sluice_entity_to_json (b);
   assert_non_null (strstr (json, "\"_updated\":2"));
   assert_non_null (strstr (json, "\"_deleted\":true"));
 
-  assert_null (sluice_store_get_entity (f->store, "ds", "nope", &error));
+  assert_null (sluice_store_dup_entity (f->store, "ds", "nope", NULL, &error));
   assert_null (error);
 }
 
@@ -156,11 +112,12 @@ test_reserved_fields_and_metadata (void **state)
 static void
 test_letters (void **state)
 {
-  Fixture *f = *state;
+  StoreFixture *f = *state;
   g_autoptr (SluiceBatch) batch = sluice_batch_new ();
   g_autoptr (GError) error = NULL;
   SluiceStoreTxn *txn;
 
+  create (f->store, "ds");
   for (char c = 'A'; c <= 'Z'; c++)
     {
       g_autofree char *json = g_strdup_printf ("{\"_id\": \"%c\", \"letter\": \"%c\"}", c, c);
@@ -179,13 +136,82 @@ test_letters (void **state)
   }
 }
 
-int
-main (void)
+/* The value of the "v" field of @id's latest version in @view; NULL when there is none. */
+static char *
+field_in_view (SluiceStoreBackend *store, const char *id, const SluiceStoreView *view)
 {
-  const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_reserved_fields_and_metadata, setup, teardown),
-    cmocka_unit_test_setup_teardown (test_letters, setup, teardown),
-  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SluiceEntity) e = sluice_store_dup_entity (store, "ds", id, view, &error);
 
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  assert_null (error);
+  if (e == NULL)
+    return NULL;
+  return g_strdup (
+      sluice_value_get_string (sluice_value_dict_lookup (sluice_entity_get_body (e), "v"), NULL));
 }
+
+/* Entities read by id and by offset take a view: what a held run wrote is seen in the uncommitted
+ * view and by the holder only. */
+static void
+test_entities_in_views (void **state)
+{
+  StoreFixture *f = *state;
+  const char *first[] = { "{\"_id\": \"a\", \"v\": \"1\"}", NULL };
+  const char *held[] = { "{\"_id\": \"a\", \"v\": \"2\"}", "{\"_id\": \"b\", \"v\": \"1\"}", NULL };
+  SluiceBreakerState state_p = { .pipe = (char *)"p", .run_id = (char *)"run-1" };
+  SluiceStoreView uncommitted = { .uncommitted = TRUE };
+  SluiceStoreView holder = { .holder = "p" };
+  SluiceStoreView other = { .holder = "q" };
+  g_autoptr (GError) error = NULL;
+  SluiceStoreTxn *txn;
+
+  create (f->store, "ds");
+  assert_int_equal (write_batch (f->store, first), 1);
+  txn = sluice_store_backend_begin (f->store, &error);
+  assert_true (sluice_store_txn_set_breaker (txn, "ds", &state_p, &error));
+  assert_true (sluice_store_txn_commit (txn, 0, &error));
+  assert_null (error);
+  assert_int_equal (write_batch (f->store, held), 2);
+
+  {
+    g_autofree char *a_committed = field_in_view (f->store, "a", NULL);
+    g_autofree char *a_other = field_in_view (f->store, "a", &other);
+    g_autofree char *a_uncommitted = field_in_view (f->store, "a", &uncommitted);
+    g_autofree char *a_holder = field_in_view (f->store, "a", &holder);
+    g_autofree char *b_committed = field_in_view (f->store, "b", NULL);
+    g_autofree char *b_holder = field_in_view (f->store, "b", &holder);
+
+    assert_string_equal (a_committed, "1");
+    assert_string_equal (a_other, "1");
+    assert_string_equal (a_uncommitted, "2");
+    assert_string_equal (a_holder, "2");
+    assert_null (b_committed);
+    assert_string_equal (b_holder, "1");
+  }
+  {
+    g_autoptr (SluiceEntity) at1 = sluice_store_dup_entity_at (f->store, "ds", 1, NULL, &error);
+    g_autoptr (SluiceEntity) at1_other
+        = sluice_store_dup_entity_at (f->store, "ds", 1, &other, &error);
+    g_autoptr (SluiceEntity) at1_holder
+        = sluice_store_dup_entity_at (f->store, "ds", 1, &holder, &error);
+    g_autoptr (SluiceEntity) at2
+        = sluice_store_dup_entity_at (f->store, "ds", 2, &uncommitted, &error);
+
+    assert_null (error);
+    assert_null (at1);
+    assert_null (at1_other);
+    assert_non_null (at1_holder);
+    assert_string_equal (sluice_entity_get_id (at1_holder), "a");
+    assert_int_equal (sluice_entity_get_offset (at1_holder), 1);
+    assert_int_equal (sluice_entity_get_previous (at1_holder), 0);
+    assert_non_null (at2);
+    assert_string_equal (sluice_entity_get_id (at2), "b");
+  }
+}
+
+const StoreCase store_conformance_entity_cases[] = {
+  { "reserved_fields_and_metadata", test_reserved_fields_and_metadata },
+  { "letters", test_letters },
+  { "entities_in_views", test_entities_in_views },
+  { NULL },
+};
